@@ -1,0 +1,4 @@
+#ifndef PORTCULLIS_CJWT_SHIM_H
+#define PORTCULLIS_CJWT_SHIM_H
+#include <jwt.h>
+#endif

@@ -1,0 +1,180 @@
+/// The validate pass: checks that need the whole decoded configuration (names that must
+/// be unique across files, references between sections, files that must exist). Runs
+/// after decoding even when decoding reported errors, skipping values that failed to
+/// decode (empty names, port 0), so one load reports everything.
+struct ConfigValidator {
+    var decoded: DecodedConfiguration
+
+    private var configuration: Configuration { decoded.configuration }
+
+    func validate() -> [ConfigError] {
+        var errors: [ConfigError] = []
+        errors += checkListeners()
+        errors += checkUpstreamNames()
+        errors += checkRoutes()
+        errors += checkFiles()
+        return errors
+    }
+
+    private func checkListeners() -> [ConfigError] {
+        var errors: [ConfigError] = []
+        var names: [String: Listener] = [:]
+        var bound: [Listener] = []
+        for listener in configuration.listeners {
+            if !listener.name.isEmpty {
+                if let first = names[listener.name] {
+                    errors.append(
+                        ConfigError(
+                            .duplicate,
+                            location: listener.location,
+                            message: "duplicate listener name \"\(listener.name)\" (first at \(Self.place(first.location)))"
+                        )
+                    )
+                } else {
+                    names[listener.name] = listener
+                }
+            }
+            if let other = bound.first(where: { Self.overlaps($0.address, listener.address) }) {
+                errors.append(
+                    ConfigError(
+                        .duplicate,
+                        location: listener.location,
+                        message: "address \(listener.address) is already used by listener \"\(other.name)\" "
+                            + "(\(other.address) at \(Self.place(other.location)))"
+                    )
+                )
+            } else if listener.address.port != 0 {
+                bound.append(listener)
+            }
+        }
+        let admin = configuration.admin
+        if let other = bound.first(where: { Self.overlaps($0.address, admin.address) }) {
+            let location =
+                admin.location
+                ?? configuration.files.first.map { SourceLocation(file: $0, line: 0, keyPath: "admin.address") }
+            errors.append(
+                ConfigError(
+                    .duplicate,
+                    location: location,
+                    message: "admin address \(admin.address) is already used by listener \"\(other.name)\" "
+                        + "(\(other.address) at \(Self.place(other.location)))"
+                )
+            )
+        }
+        return errors
+    }
+
+    private func checkUpstreamNames() -> [ConfigError] {
+        var errors: [ConfigError] = []
+        var first: [String: Upstream] = [:]
+        for upstream in decoded.upstreams {
+            if let earlier = first[upstream.name] {
+                errors.append(
+                    ConfigError(
+                        .duplicate,
+                        location: upstream.location,
+                        message: "duplicate upstream name \"\(upstream.name)\" (first at \(Self.place(earlier.location)))"
+                    )
+                )
+            } else {
+                first[upstream.name] = upstream
+            }
+        }
+        return errors
+    }
+
+    private func checkRoutes() -> [ConfigError] {
+        var errors: [ConfigError] = []
+        var names: [String: Route] = [:]
+        let listenerNames = configuration.listeners.map(\.name).filter { !$0.isEmpty }
+        let upstreamNames = Array(configuration.upstreams.keys).sorted()
+        for route in configuration.routes {
+            if !route.name.isEmpty {
+                if let first = names[route.name] {
+                    errors.append(
+                        ConfigError(
+                            .duplicate,
+                            location: route.location(of: "name"),
+                            message: "duplicate route name \"\(route.name)\" "
+                                + "(first at \(Self.place(first.location(of: "name"))))"
+                        )
+                    )
+                } else {
+                    names[route.name] = route
+                }
+            }
+            for (index, listener) in route.listeners.enumerated() where !listenerNames.contains(listener) {
+                errors.append(
+                    ConfigError(
+                        .unknownReference,
+                        location: route.keyLocations["listeners[\(index)]"] ?? route.location(of: "listeners"),
+                        message: "no listener named \"\(listener)\"" + Self.hint(listener, among: listenerNames)
+                    )
+                )
+            }
+            let upstream = route.proxy.upstream
+            if !upstream.isEmpty, configuration.upstreams[upstream] == nil {
+                errors.append(
+                    ConfigError(
+                        .unknownReference,
+                        location: route.location(of: "proxy.upstream"),
+                        message: "no upstream named \"\(upstream)\"" + Self.hint(upstream, among: upstreamNames)
+                    )
+                )
+            }
+        }
+        return errors
+    }
+
+    private func checkFiles() -> [ConfigError] {
+        var errors: [ConfigError] = []
+        for reference in decoded.fileReferences {
+            if let reason = ConfFile.missingFileReason(reference.path) {
+                errors.append(
+                    ConfigError(.missingFile, location: reference.location, message: "\(reference.path): \(reason)")
+                )
+            }
+        }
+        for listener in configuration.listeners {
+            var served: [String: Int] = [:]
+            for (index, certificate) in (listener.tls?.certificates ?? []).enumerated() {
+                for name in certificate.serverNames {
+                    if let first = served[name] {
+                        errors.append(
+                            ConfigError(
+                                .duplicate,
+                                location: certificate.location,
+                                message: "server name \"\(name)\" is already served by certificates[\(first)] of this listener"
+                            )
+                        )
+                    } else {
+                        served[name] = index
+                    }
+                }
+            }
+        }
+        return errors
+    }
+
+    /// Whether two listen addresses cannot both be bound: same port and the same host, or
+    /// either a wildcard address. Port 0 (pick any port) never overlaps.
+    static func overlaps(_ a: HostPort, _ b: HostPort) -> Bool {
+        guard a.port == b.port, a.port != 0 else { return false }
+        let wildcards: Set<String> = ["0.0.0.0", "::"]
+        return a.host.lowercased() == b.host.lowercased() || wildcards.contains(a.host) || wildcards.contains(b.host)
+    }
+
+    private static func place(_ location: SourceLocation) -> String {
+        location.line > 0 ? "\(location.file):\(location.line)" : location.file
+    }
+
+    private static func hint(_ name: String, among names: [String]) -> String {
+        if let suggestion = Suggestion.closest(to: name, among: names) {
+            return " (did you mean \"\(suggestion)\"?)"
+        }
+        if names.isEmpty {
+            return " (none are declared)"
+        }
+        return names.count <= 8 ? " (declared: \(names.joined(separator: ", ")))" : ""
+    }
+}

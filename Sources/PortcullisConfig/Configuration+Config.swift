@@ -1,0 +1,87 @@
+extension Configuration {
+    /// Decodes the root mapping of the main conf file.
+    ///
+    /// | Key         | Type                      | Default            |
+    /// |-------------|---------------------------|--------------------|
+    /// | `version`   | int, must be 1            | required           |
+    /// | `edge`      | mapping (`EdgeSettings`)  | defaults           |
+    /// | `listeners` | list of `Listener`, >= 1  | required           |
+    /// | `admin`     | mapping (`Admin`)         | `127.0.0.1:9090`   |
+    /// | `upstreams` | mapping name -> `Upstream`| none               |
+    /// | `routes`    | list of `Route` or `include: GLOB` | none      |
+    ///
+    /// Upstreams are collected in the decoder (included files add to them) and put into
+    /// `upstreams` by the caller.
+    static func decode(_ mapping: MappingReader) -> Configuration {
+        var configuration = Configuration()
+        if let reader = mapping.required("version"), let version = reader.int() {
+            configuration.version = version
+            if version != 1 {
+                reader.fail("unsupported version \(version) (this build reads version 1)")
+            }
+        }
+        if let reader = mapping.optional("edge"), let edge = EdgeSettings.decode(reader) {
+            configuration.edge = edge
+        }
+        if let reader = mapping.required("listeners"), let listeners = reader.list(Listener.decode) {
+            configuration.listeners = listeners
+            if listeners.isEmpty, case .sequence(let items) = reader.node, items.isEmpty {
+                reader.fail("needs at least one listener")
+            }
+        }
+        if let reader = mapping.optional("admin"), let admin = Admin.decode(reader) {
+            configuration.admin = admin
+        }
+        let decoder = mapping.reader.decoder
+        if let reader = mapping.optional("upstreams") {
+            decoder.decodeUpstreams(reader)
+        }
+        if let reader = mapping.optional("routes") {
+            configuration.routes = decoder.routes(reader)
+        }
+        return configuration
+    }
+}
+
+extension EdgeSettings {
+    /// Decodes `edge:`.
+    ///
+    /// | Key             | Type                          | Default  |
+    /// |-----------------|-------------------------------|----------|
+    /// | `id`            | `[A-Za-z0-9_-]{1,32}`         | `edge-1` |
+    /// | `drain_timeout` | duration, may be `0s`         | `20s`    |
+    /// | `event_loops`   | int >= 0, 0 = one per core    | `0`      |
+    static func decode(_ reader: ConfigReader) -> EdgeSettings? {
+        reader.mapping { mapping in
+            var edge = EdgeSettings()
+            if let id = mapping.optional("id")?.name(maxLength: 32) {
+                edge.id = id
+            }
+            if let timeout = mapping.optional("drain_timeout")?.duration(positive: false) {
+                edge.drainTimeout = timeout
+            }
+            if let loops = mapping.optional("event_loops")?.int(min: 0, max: 4096) {
+                edge.eventLoops = loops
+            }
+            return edge
+        }
+    }
+}
+
+extension Admin {
+    /// Decodes `admin:`.
+    ///
+    /// | Key       | Type      | Default          |
+    /// |-----------|-----------|------------------|
+    /// | `address` | host:port | `127.0.0.1:9090` |
+    static func decode(_ reader: ConfigReader) -> Admin? {
+        reader.mapping { mapping in
+            var admin = Admin()
+            admin.location = reader.location
+            if let address = mapping.optional("address")?.hostPort() {
+                admin.address = address
+            }
+            return admin
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import NIOCore
+import NIOHTTP1
+
+/// The admin listener's endpoints. `/healthz` answers 200 while serving and 503 while
+/// draining, so a load balancer stops sending new traffic before the edge exits.
+final class AdminHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let state: EdgeState
+    private var head: HTTPRequestHead?
+
+    init(state: EdgeState) {
+        self.state = state
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+        case .body:
+            break
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            respond(to: head, context: context)
+        }
+    }
+
+    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        let (status, text): (HTTPResponseStatus, String)
+        switch (head.method, path) {
+        case (.GET, "/healthz"), (.HEAD, "/healthz"):
+            (status, text) = state.isDraining ? (.serviceUnavailable, "draining\n") : (.ok, "ok\n")
+        default:
+            (status, text) = (.notFound, "404 Not Found\n")
+        }
+        var body = context.channel.allocator.buffer(capacity: text.utf8.count)
+        body.writeString(text)
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+        headers.add(name: "content-length", value: "\(body.readableBytes)")
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
+            promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+}

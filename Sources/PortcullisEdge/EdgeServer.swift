@@ -1,0 +1,234 @@
+import Atomics
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import NIOTLS
+import PortcullisConfig
+import ServiceLifecycle
+
+/// Process-wide flags handlers read without locks.
+final class EdgeState: Sendable {
+    private let draining = ManagedAtomic(false)
+
+    var isDraining: Bool { draining.load(ordering: .relaxed) }
+
+    func startDraining() {
+        draining.store(true, ordering: .relaxed)
+    }
+}
+
+/// A listener that could not be opened.
+public struct ListenerError: Error, CustomStringConvertible {
+    public let listener: String
+    public let address: String
+    public let underlying: Error
+
+    public var description: String { "listener \(listener) (\(address)): \(underlying)" }
+}
+
+/// The edge as a service: binds every listener and the admin listener, serves until
+/// graceful shutdown, then drains.
+///
+/// Draining stops accepting, answers `/healthz` with 503, lets requests in flight finish
+/// (idle keep-alive connections close at once, busy ones after their response), and after
+/// `edge.drain_timeout` closes whatever is left.
+public final class EdgeServer: Service, Sendable {
+    public let snapshots: SnapshotBox
+    private let logger: Logger
+    private let state = EdgeState()
+    private let boundAddresses = BoundAddresses()
+
+    public init(snapshot: EdgeSnapshot, logger: Logger) {
+        self.snapshots = SnapshotBox(snapshot)
+        self.logger = logger
+    }
+
+    /// Addresses actually bound, by listener name (`admin` for the admin listener).
+    public var listening: [String: SocketAddress] { boundAddresses.value }
+
+    public func run() async throws {
+        let configuration = snapshots.current.configuration
+        let threads = configuration.edge.eventLoops > 0 ? configuration.edge.eventLoops : System.coreCount
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let pools = PoolRegistry(group: group, logger: logger)
+        let quiesce = ServerQuiescingHelper(group: group)
+        var channels: [Channel] = []
+        do {
+            for listener in configuration.listeners {
+                let channel = try await bind(listener, group: group, pools: pools, quiesce: quiesce)
+                channels.append(channel)
+            }
+            let admin = try await bindAdmin(configuration.admin, group: group)
+            channels.append(admin)
+        } catch {
+            for channel in channels { try? await channel.close() }
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        logger.info("edge ready", metadata: ["edge.id": "\(configuration.edge.id)", "event_loops": "\(threads)"])
+
+        try? await gracefulShutdown()
+
+        logger.info("draining", metadata: ["drain_timeout": "\(configuration.edge.drainTimeout)"])
+        state.startDraining()
+        let drained = group.next().makePromise(of: Void.self)
+        quiesce.initiateShutdown(promise: drained)
+        let finished = await withTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask {
+                (try? await drained.futureResult.get()) != nil
+            }
+            tasks.addTask {
+                try? await Task.sleep(for: configuration.edge.drainTimeout)
+                return false
+            }
+            let first = await tasks.next() ?? false
+            tasks.cancelAll()
+            return first
+        }
+        if !finished {
+            logger.warning("drain timeout reached; closing remaining connections")
+        }
+        for channel in channels { try? await channel.close() }
+        try? await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+
+    private func bind(
+        _ listener: Listener,
+        group: MultiThreadedEventLoopGroup,
+        pools: PoolRegistry,
+        quiesce: ServerQuiescingHelper
+    ) async throws -> Channel {
+        let environment = ProxyEnvironment(
+            listener: listener.name,
+            scheme: listener.tls == nil ? "http" : "https",
+            snapshots: snapshots,
+            pools: pools,
+            logger: logger,
+            accessLog: true
+        )
+        let limits = {
+            var limits = NIOHTTPDecoderLimitConfiguration()
+            limits.maxHeaderListSize = listener.maxHeaderSize
+            limits.maxHeaderFieldSize = listener.maxHeaderSize
+            return limits
+        }()
+        let idleTimeout = listener.idleTimeout.timeAmount
+        let tls = listener.tls != nil
+        let snapshots = self.snapshots
+        let listenerName = listener.name
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 4096)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if tls {
+                        try sync.addHandler(
+                            ByteToMessageHandler(
+                                SNIHandler { result in
+                                    Self.addTLS(
+                                        for: result, listener: listenerName, snapshots: snapshots, channel: channel)
+                                }
+                            ),
+                            name: "sni"
+                        )
+                    }
+                    try sync.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                    try sync.configureHTTPServerPipeline(
+                        withPipeliningAssistance: true,
+                        withErrorHandling: false,
+                        withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
+                        withDecoderLimitConfiguration: limits
+                    )
+                    try sync.addHandler(ProxyHandler(environment: environment))
+                }
+            }
+        do {
+            let channel = try await bootstrap.bind(host: listener.address.host, port: listener.address.port).get()
+            if let address = channel.localAddress { boundAddresses.set(listener.name, address) }
+            logger.info(
+                "listening",
+                metadata: [
+                    "listener": "\(listener.name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
+                    "tls": "\(tls)",
+                ]
+            )
+            return channel
+        } catch {
+            throw ListenerError(listener: listener.name, address: listener.address.description, underlying: error)
+        }
+    }
+
+    /// Runs when the ClientHello's server name is known: inserts the TLS handler with the
+    /// context for that name from the current snapshot, right behind the SNI handler.
+    private static func addTLS(
+        for result: SNIResult,
+        listener: String,
+        snapshots: SnapshotBox,
+        channel: Channel
+    ) -> EventLoopFuture<Void> {
+        let serverName: String?
+        switch result {
+        case .hostname(let name): serverName = name
+        case .fallback: serverName = nil
+        }
+        guard let contexts = snapshots.current.tls[listener] else {
+            return channel.eventLoop.makeFailedFuture(
+                TLSSetupError(message: "listener \(listener) has no TLS contexts"))
+        }
+        return channel.eventLoop.makeCompletedFuture {
+            let sync = channel.pipeline.syncOperations
+            let sni = try sync.context(name: "sni")
+            try sync.addHandler(
+                NIOSSLServerHandler(context: contexts.context(serverName: serverName)),
+                position: .after(sni.handler)
+            )
+        }
+    }
+
+    private func bindAdmin(_ admin: Admin, group: MultiThreadedEventLoopGroup) async throws -> Channel {
+        let state = self.state
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                    try sync.addHandler(AdminHandler(state: state))
+                }
+            }
+        do {
+            let channel = try await bootstrap.bind(host: admin.address.host, port: admin.address.port).get()
+            if let address = channel.localAddress { boundAddresses.set("admin", address) }
+            logger.info(
+                "listening",
+                metadata: ["listener": "admin", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+            return channel
+        } catch {
+            throw ListenerError(listener: "admin", address: admin.address.description, underlying: error)
+        }
+    }
+}
+
+/// Bound addresses, written while binding and read by callers that need the real ports.
+final class BoundAddresses: Sendable {
+    private let box = NIOLockedValueBox<[String: SocketAddress]>([:])
+
+    var value: [String: SocketAddress] { box.withLockedValue { $0 } }
+
+    func set(_ name: String, _ address: SocketAddress) {
+        box.withLockedValue { $0[name] = address }
+    }
+}

@@ -1,0 +1,134 @@
+import NIOHTTP1
+
+/// Header rules of a reverse proxy, as pure functions over heads so they are tested
+/// without channels.
+///
+/// Hop-by-hop headers (RFC 9110 §7.6.1, plus the legacy names proxies still meet) and
+/// every header named in `Connection` belong to one connection and never cross the
+/// proxy; the edge adds the `X-Forwarded-*` family and a request id.
+enum HeaderRewriting {
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "te", "trailer", "trailers",
+        "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization",
+    ]
+
+    /// Header names listed in `Connection` (lower-cased), besides `close`/`keep-alive`.
+    static func connectionNominated(_ headers: HTTPHeaders) -> Set<String> {
+        var names: Set<String> = []
+        for value in headers["connection"] {
+            for token in value.split(separator: ",") {
+                let name = token.trimmingSpaces().lowercased()
+                if !name.isEmpty { names.insert(name) }
+            }
+        }
+        return names
+    }
+
+    /// Removes hop-by-hop headers and those named in `Connection`.
+    static func removeHopByHop(_ headers: inout HTTPHeaders) {
+        let nominated = connectionNominated(headers)
+        var kept = HTTPHeaders()
+        kept.reserveCapacity(headers.count + 4)
+        for (name, value) in headers {
+            let lower = name.lowercased()
+            if hopByHop.contains(lower) || nominated.contains(lower) { continue }
+            kept.add(name: name, value: value)
+        }
+        headers = kept
+    }
+
+    /// Whether the request asks for a WebSocket upgrade (RFC 6455 §4.2.1).
+    static func isWebSocketUpgrade(_ head: HTTPRequestHead) -> Bool {
+        guard head.method == .GET else { return false }
+        let upgrade = head.headers["upgrade"].contains { $0.lowercased().contains("websocket") }
+        return upgrade && connectionNominated(head.headers).contains("upgrade")
+    }
+
+    /// The request head to send upstream.
+    ///
+    /// - Parameters:
+    ///   - target: the request target after any prefix strip.
+    ///   - clientAddress: the peer's IP, appended to `X-Forwarded-For`.
+    ///   - tunnel: keep `Upgrade`/`Connection: Upgrade` for a WebSocket tunnel.
+    static func upstreamRequest(
+        _ head: HTTPRequestHead,
+        target: String,
+        clientAddress: String,
+        scheme: String,
+        requestId: String,
+        tunnel: Bool
+    ) -> HTTPRequestHead {
+        var headers = head.headers
+        let chunked = headers["transfer-encoding"].contains { $0.lowercased().contains("chunked") }
+        let upgradeValues = headers["upgrade"]
+        removeHopByHop(&headers)
+        headers.remove(name: "expect")
+        let previous = headers["x-forwarded-for"].joined(separator: ", ")
+        headers.replaceOrAdd(
+            name: "x-forwarded-for", value: previous.isEmpty ? clientAddress : "\(previous), \(clientAddress)")
+        headers.replaceOrAdd(name: "x-forwarded-proto", value: scheme)
+        if let host = head.headers.first(name: "host") {
+            headers.replaceOrAdd(name: "x-forwarded-host", value: host)
+        }
+        headers.replaceOrAdd(name: "x-request-id", value: requestId)
+        if tunnel {
+            for value in upgradeValues { headers.add(name: "upgrade", value: value) }
+            headers.add(name: "connection", value: "upgrade")
+        } else if chunked {
+            headers.add(name: "transfer-encoding", value: "chunked")
+        } else if !headers.contains(name: "content-length"), head.method.hasRequestBodyLikely {
+            headers.add(name: "content-length", value: "0")
+        }
+        return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: headers)
+    }
+
+    /// The response head to send to the client.
+    static func clientResponse(
+        _ head: HTTPResponseHead,
+        version: HTTPVersion,
+        requestId: String,
+        keepAlive: Bool,
+        tunnel: Bool
+    ) -> HTTPResponseHead {
+        var headers = head.headers
+        let upgradeValues = headers["upgrade"]
+        removeHopByHop(&headers)
+        if !headers.contains(name: "x-request-id") {
+            headers.add(name: "x-request-id", value: requestId)
+        }
+        if tunnel {
+            for value in upgradeValues { headers.add(name: "upgrade", value: value) }
+            headers.add(name: "connection", value: "upgrade")
+        } else if !keepAlive {
+            headers.add(name: "connection", value: "close")
+        }
+        return HTTPResponseHead(version: version, status: head.status, headers: headers)
+    }
+}
+
+extension HTTPMethod {
+    /// Methods whose requests normally carry a body; an empty one gets `Content-Length: 0`.
+    var hasRequestBodyLikely: Bool {
+        switch self {
+        case .POST, .PUT, .PATCH: return true
+        default: return false
+        }
+    }
+
+    /// Safe to send twice (RFC 9110 §9.2.2), so a failed connect may be retried elsewhere.
+    var isIdempotent: Bool {
+        switch self {
+        case .GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE: return true
+        default: return false
+        }
+    }
+}
+
+extension StringProtocol {
+    func trimmingSpaces() -> Substring {
+        var slice = Substring(self)
+        while let first = slice.first, first == " " || first == "\t" { slice = slice.dropFirst() }
+        while let last = slice.last, last == " " || last == "\t" { slice = slice.dropLast() }
+        return slice
+    }
+}

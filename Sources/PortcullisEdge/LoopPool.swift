@@ -1,0 +1,142 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Upstream keep-alive connections of one event loop.
+///
+/// Each client connection is served by upstream connections on its own event loop, so a
+/// pool is only ever touched from that loop and needs no locks. Idle connections are kept
+/// per server up to the upstream's `max_idle_per_server` and closed after `idle_timeout`.
+final class LoopPool: @unchecked Sendable {
+    /// An upstream connection ready for an exchange.
+    struct Lease {
+        let connection: UpstreamConnection
+        let reused: Bool
+    }
+
+    let eventLoop: EventLoop
+    private let logger: Logger
+    private var idle: [String: [UpstreamConnection]] = [:]
+    private var cursors: [String: Int] = [:]
+
+    init(eventLoop: EventLoop, logger: Logger) {
+        self.eventLoop = eventLoop
+        self.logger = logger
+    }
+
+    /// Picks the next server round-robin, skipping `excluded` and ejected servers (when
+    /// every candidate is ejected the next one is tried anyway: an attempt beats a certain
+    /// 502). Returns nil when every server is excluded.
+    func pickServer(of group: UpstreamGroup, excluding excluded: [Int]) -> Int? {
+        eventLoop.preconditionInEventLoop()
+        let count = group.servers.count
+        let start = cursors[group.name, default: 0]
+        let now = NIODeadline.now()
+        var fallback: Int?
+        for step in 0..<count {
+            let index = (start + step) % count
+            if excluded.contains(index) { continue }
+            if group.servers[index].health.isAvailable(now: now) {
+                cursors[group.name] = index + 1
+                return index
+            }
+            if fallback == nil { fallback = index }
+        }
+        if let fallback { cursors[group.name] = fallback + 1 }
+        return fallback
+    }
+
+    /// An idle connection to the server, or a new one.
+    func lease(group: UpstreamGroup, serverIndex: Int) -> EventLoopFuture<Lease>.Isolated {
+        eventLoop.preconditionInEventLoop()
+        let server = group.servers[serverIndex]
+        while let connection = idle[server.label]?.popLast() {
+            if connection.isActive {
+                connection.onIdleClose = nil
+                return eventLoop.assumeIsolated().makeSucceededFuture(Lease(connection: connection, reused: true))
+                    .assumeIsolated()
+            }
+        }
+        return connect(server: server, serverIndex: serverIndex, timeout: group.settings.connectTimeout.timeAmount)
+    }
+
+    /// Takes a connection back after a complete exchange, or closes it when the pool is full.
+    func release(_ connection: UpstreamConnection, group: UpstreamGroup) {
+        eventLoop.preconditionInEventLoop()
+        let label = connection.server.label
+        guard connection.isReusable, idle[label, default: []].count < group.settings.maxIdlePerServer else {
+            connection.close()
+            return
+        }
+        connection.park()
+        connection.onIdleClose = { [unowned self] closed in
+            self.idle[label]?.removeAll { $0 === closed }
+        }
+        connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: group.settings.idleTimeout.timeAmount) {
+            [weak connection] in connection?.close()
+        }
+        idle[label, default: []].append(connection)
+    }
+
+    /// Records a failed connect and logs an ejection.
+    func connectFailed(group: UpstreamGroup, serverIndex: Int, error: Error) {
+        let server = group.servers[serverIndex]
+        let ejected = server.health.recordFailure(
+            now: .now(),
+            maxFails: group.settings.maxFails,
+            failTimeout: group.settings.failTimeout.timeAmount
+        )
+        if ejected {
+            logger.warning(
+                "upstream server ejected",
+                metadata: [
+                    "upstream.name": "\(group.name)", "upstream.server": "\(server.label)",
+                    "eject.seconds": "\(group.settings.failTimeout.components.seconds)", "error": "\(error)",
+                ]
+            )
+        }
+    }
+
+    private func connect(server: UpstreamServer, serverIndex: Int, timeout: TimeAmount)
+        -> EventLoopFuture<Lease>.Isolated
+    {
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
+                    try sync.addHandler(UpstreamConnection(server: server, serverIndex: serverIndex))
+                }
+            }
+            .connect(to: server.address)
+            .assumeIsolated()
+            .flatMapThrowing { channel in
+                server.health.recordSuccess()
+                let connection = try channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
+                return Lease(connection: connection, reused: false)
+            }
+    }
+}
+
+/// The pools of every event loop of the edge's group.
+final class PoolRegistry: Sendable {
+    private let pools: [ObjectIdentifier: LoopPool]
+
+    init(group: MultiThreadedEventLoopGroup, logger: Logger) {
+        var pools: [ObjectIdentifier: LoopPool] = [:]
+        for loop in group.makeIterator() {
+            pools[ObjectIdentifier(loop)] = LoopPool(eventLoop: loop, logger: logger)
+        }
+        self.pools = pools
+    }
+
+    func pool(for eventLoop: EventLoop) -> LoopPool {
+        guard let pool = pools[ObjectIdentifier(eventLoop)] else {
+            preconditionFailure("event loop outside the edge's group")
+        }
+        return pool
+    }
+}

@@ -1,0 +1,534 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// What a client connection's proxy handler needs from the edge.
+struct ProxyEnvironment: Sendable {
+    let listener: String
+    let scheme: String
+    let snapshots: SnapshotBox
+    let pools: PoolRegistry
+    let logger: Logger
+    let accessLog: Bool
+}
+
+/// Reverse-proxies the requests of one client connection to upstream pools.
+///
+/// Sits last in the server pipeline, after `HTTPServerPipelineHandler`, so it sees one
+/// request at a time. Bodies stream in both directions: reads from the client are held
+/// while the upstream cannot take more bytes, and upstream reads are held while the client
+/// cannot (see `read(context:)` and `UpstreamConnection.pauseReads`). The upstream
+/// connection lives on this connection's event loop, so every call between the two is a
+/// plain method call.
+final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        /// Waiting for a request head.
+        case idle
+        /// Answered locally; dropping the rest of the request body.
+        case discarding(closeAfter: Bool)
+        /// Head received; an upstream connection is being leased.
+        case connecting(Exchange)
+        case proxying(Exchange, UpstreamConnection)
+        /// Handed over to a WebSocket tunnel; this handler is on its way out.
+        case tunnelled
+        case closed
+    }
+
+    private let environment: ProxyEnvironment
+    private var state = State.idle
+    private var context: ChannelHandlerContext?
+    private var clientAddress = "unknown"
+    private var readsPaused = false
+    private var readPending = false
+    private var upstreamNeedsFlush = false
+
+    init(environment: ProxyEnvironment) {
+        self.environment = environment
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        clientAddress = context.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    // MARK: Client side
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            guard case .idle = state else { return }
+            startExchange(head, context: context)
+        case .body(let buffer):
+            receivedBody(buffer, context: context)
+        case .end(let trailers):
+            receivedEnd(trailers, context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if upstreamNeedsFlush, case .proxying(_, let upstream) = state {
+            upstreamNeedsFlush = false
+            upstream.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if readsPaused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, case .proxying(_, let upstream) = state {
+            upstream.resumeReads()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        switch state {
+        case .proxying(let exchange, let upstream):
+            upstream.close()
+            logAccess(exchange, outcome: "client closed")
+        case .connecting(let exchange):
+            logAccess(exchange, outcome: "client closed")
+        default:
+            break
+        }
+        state = .closed
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard case .idle = state, error is HTTPParserError else {
+            if case .proxying(_, let upstream) = state { upstream.close() }
+            state = .closed
+            context.close(promise: nil)
+            return
+        }
+        let status: HTTPResponseStatus =
+            (error as? HTTPParserError) == .headerOverflow
+            ? .requestHeaderFieldsTooLarge : .badRequest
+        environment.logger.info(
+            "bad request",
+            metadata: ["listener": "\(environment.listener)", "client": "\(clientAddress)", "error": "\(error)"]
+        )
+        state = .closed
+        writeLocalResponse(status, version: .http1_1, requestId: RequestId.make(), closeAfter: true, context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            if case .idle = state { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func startExchange(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let requestId = RequestId.accept(head.headers.first(name: "x-request-id")) ?? RequestId.make()
+        let snapshot = environment.snapshots.current
+        guard
+            let route = snapshot.routes.match(
+                host: head.headers.first(name: "host"),
+                path: head.uri,
+                method: head.method.rawValue,
+                listener: environment.listener
+            ),
+            let group = snapshot.upstreams[route.route.proxy.upstream]
+        else {
+            replyLocally(
+                .notFound, head: head, requestId: requestId, route: nil, closeAfter: !head.isKeepAlive, context: context
+            )
+            return
+        }
+        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > route.route.maxBodySize {
+            replyLocally(
+                .payloadTooLarge, head: head, requestId: requestId, route: route, closeAfter: true, context: context)
+            return
+        }
+        let upgradeRequested =
+            HeaderRewriting.connectionNominated(head.headers).contains("upgrade")
+            && head.headers.contains(name: "upgrade")
+        let tunnel = route.route.proxy.websocket && HeaderRewriting.isWebSocketUpgrade(head)
+        let target =
+            route.route.proxy.stripPrefix
+            ? RouteTable.strip(prefix: route.route.match.path, from: head.uri) : head.uri
+        let exchange = Exchange(
+            head: head,
+            requestId: requestId,
+            route: route,
+            group: group,
+            upstreamHead: HeaderRewriting.upstreamRequest(
+                head,
+                target: target,
+                clientAddress: clientAddress,
+                scheme: environment.scheme,
+                requestId: requestId,
+                tunnel: tunnel
+            ),
+            // The HTTP parser stops after an upgrade request, so one that is not tunnelled
+            // ends the connection.
+            keepAlive: head.isKeepAlive && (!upgradeRequested || tunnel),
+            tunnel: tunnel
+        )
+        state = .connecting(exchange)
+        pauseClientReads()
+        lease(exchange, context: context)
+    }
+
+    private func receivedBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        switch state {
+        case .connecting(let exchange):
+            exchange.requestBytes += buffer.readableBytes
+            if exchange.requestBytes > exchange.route.route.maxBodySize {
+                bodyTooLarge(exchange, upstream: nil, context: context)
+                return
+            }
+            exchange.pending.append(.body(buffer))
+        case .proxying(let exchange, let upstream):
+            exchange.requestBytes += buffer.readableBytes
+            if exchange.requestBytes > exchange.route.route.maxBodySize {
+                bodyTooLarge(exchange, upstream: upstream, context: context)
+                return
+            }
+            upstream.write(.body(.byteBuffer(buffer)))
+            upstreamNeedsFlush = true
+            if !upstream.isWritable {
+                upstream.flush()
+                upstreamNeedsFlush = false
+                pauseClientReads()
+            }
+        case .idle, .discarding, .tunnelled, .closed:
+            break
+        }
+    }
+
+    private func receivedEnd(_ trailers: HTTPHeaders?, context: ChannelHandlerContext) {
+        switch state {
+        case .discarding(let closeAfter):
+            state = .idle
+            if closeAfter { close(context: context) }
+        case .connecting(let exchange):
+            exchange.requestEnded = true
+            exchange.pending.append(.end(trailers))
+        case .proxying(let exchange, let upstream):
+            exchange.requestEnded = true
+            upstream.write(.end(trailers))
+            upstream.flush()
+            upstreamNeedsFlush = false
+            upstream.requestSent()
+        case .idle, .tunnelled, .closed:
+            break
+        }
+    }
+
+    private func bodyTooLarge(_ exchange: Exchange, upstream: UpstreamConnection?, context: ChannelHandlerContext) {
+        upstream?.close()
+        if exchange.responseStarted {
+            logAccess(exchange, outcome: "request body over limit")
+            close(context: context)
+            return
+        }
+        replyLocally(
+            .payloadTooLarge, head: exchange.head, requestId: exchange.requestId, route: exchange.route,
+            closeAfter: true, context: context
+        )
+    }
+
+    // MARK: Upstream connection
+
+    private func lease(_ exchange: Exchange, context: ChannelHandlerContext) {
+        let pool = environment.pools.pool(for: context.eventLoop)
+        guard let serverIndex = pool.pickServer(of: exchange.group, excluding: exchange.tried) else {
+            fail(exchange, status: .badGateway, context: context)
+            return
+        }
+        exchange.tried.append(serverIndex)
+        exchange.server = exchange.group.servers[serverIndex].label
+        pool.lease(group: exchange.group, serverIndex: serverIndex).whenComplete { result in
+            switch result {
+            case .success(let lease):
+                self.leased(lease, for: exchange)
+            case .failure(let error):
+                pool.connectFailed(group: exchange.group, serverIndex: serverIndex, error: error)
+                self.connectFailed(exchange, error: error)
+            }
+        }
+    }
+
+    private func connectFailed(_ exchange: Exchange, error: Error) {
+        guard case .connecting(let current) = state, current === exchange, let context else { return }
+        environment.logger.debug(
+            "upstream connect failed",
+            metadata: [
+                "request.id": "\(exchange.requestId)", "upstream.server": "\(exchange.server ?? "-")",
+                "error": "\(error)",
+            ]
+        )
+        if exchange.head.method.isIdempotent, exchange.tried.count < 2, exchange.group.servers.count > 1 {
+            lease(exchange, context: context)
+            return
+        }
+        fail(exchange, status: .badGateway, context: context)
+    }
+
+    private func leased(_ lease: LoopPool.Lease, for exchange: Exchange) {
+        guard case .connecting(let current) = state, current === exchange, let context else {
+            // The client went away or was answered while we connected.
+            lease.connection.close()
+            return
+        }
+        let upstream = lease.connection
+        state = .proxying(exchange, upstream)
+        upstream.begin(delegate: self, responseTimeout: exchange.group.settings.responseTimeout.timeAmount)
+        upstream.write(.head(exchange.upstreamHead))
+        let pending = exchange.pending
+        exchange.pending = []
+        for part in pending {
+            switch part {
+            case .body(let buffer): upstream.write(.body(.byteBuffer(buffer)))
+            case .end(let trailers): upstream.write(.end(trailers))
+            case .head: break
+            }
+        }
+        upstream.flush()
+        if exchange.requestEnded {
+            upstream.requestSent()
+        } else if exchange.expectContinue {
+            context.writeAndFlush(
+                wrapOutboundOut(.head(HTTPResponseHead(version: exchange.head.version, status: .continue))),
+                promise: nil)
+        }
+        if upstream.isWritable { resumeClientReads() }
+    }
+
+    private func fail(_ exchange: Exchange, status: HTTPResponseStatus, context: ChannelHandlerContext) {
+        replyLocally(
+            status, head: exchange.head, requestId: exchange.requestId, route: exchange.route,
+            closeAfter: !exchange.requestEnded || !exchange.keepAlive, context: context,
+            server: exchange.server
+        )
+    }
+
+    // MARK: Local answers
+
+    private func replyLocally(
+        _ status: HTTPResponseStatus,
+        head: HTTPRequestHead,
+        requestId: String,
+        route: RouteTable.Entry?,
+        closeAfter: Bool,
+        context: ChannelHandlerContext,
+        server: String? = nil
+    ) {
+        let requestEnded: Bool
+        switch state {
+        case .connecting(let exchange), .proxying(let exchange, _): requestEnded = exchange.requestEnded
+        default: requestEnded = false
+        }
+        state = requestEnded ? .idle : .discarding(closeAfter: closeAfter)
+        resumeClientReads()
+        let bytes = writeLocalResponse(
+            status, version: head.version, requestId: requestId, closeAfter: closeAfter, context: context)
+        if environment.accessLog {
+            environment.logger.info(
+                "request",
+                metadata: [
+                    "listener": "\(environment.listener)", "route": "\(route?.name ?? "-")",
+                    "method": "\(head.method.rawValue)", "status": "\(status.code)",
+                    "upstream": "\(server ?? "-")", "duration.ms": "0", "bytes.out": "\(bytes)",
+                    "request.id": "\(requestId)", "client": "\(clientAddress)",
+                ]
+            )
+        }
+        if closeAfter { state = .closed }
+    }
+
+    @discardableResult
+    private func writeLocalResponse(
+        _ status: HTTPResponseStatus,
+        version: HTTPVersion,
+        requestId: String,
+        closeAfter: Bool,
+        context: ChannelHandlerContext
+    ) -> Int {
+        var body = context.channel.allocator.buffer(capacity: 64)
+        body.writeString("\(status.code) \(status.reasonPhrase)\n")
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+        headers.add(name: "content-length", value: "\(body.readableBytes)")
+        headers.add(name: "x-request-id", value: requestId)
+        if closeAfter { headers.add(name: "connection", value: "close") }
+        let bytes = body.readableBytes
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let done = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
+        if closeAfter {
+            let channel = context.channel
+            done.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        }
+        return bytes
+    }
+
+    // MARK: Flow control and teardown
+
+    private func pauseClientReads() {
+        readsPaused = true
+    }
+
+    private func resumeClientReads() {
+        guard readsPaused else { return }
+        readsPaused = false
+        if readPending, let context {
+            readPending = false
+            context.read()
+        }
+    }
+
+    private func close(context: ChannelHandlerContext) {
+        state = .closed
+        context.close(promise: nil)
+    }
+
+    private func logAccess(_ exchange: Exchange, outcome: String? = nil) {
+        guard environment.accessLog else { return }
+        let elapsed = NIODeadline.now() - exchange.started
+        var metadata: Logger.Metadata = [
+            "listener": "\(environment.listener)", "route": "\(exchange.route.name)",
+            "method": "\(exchange.head.method.rawValue)", "status": "\(exchange.status?.code ?? 0)",
+            "upstream": "\(exchange.server ?? "-")",
+            "duration.ms": "\(Double(elapsed.nanoseconds) / 1_000_000)",
+            "bytes.in": "\(exchange.requestBytes)", "bytes.out": "\(exchange.responseBytes)",
+            "request.id": "\(exchange.requestId)", "client": "\(clientAddress)",
+        ]
+        if let outcome { metadata["outcome"] = "\(outcome)" }
+        environment.logger.info("request", metadata: metadata)
+    }
+}
+
+// MARK: - Responses from the upstream
+
+extension ProxyHandler: UpstreamDelegate {
+    func upstream(_ connection: UpstreamConnection, received part: HTTPClientResponsePart) {
+        guard case .proxying(let exchange, let upstream) = state, upstream === connection, let context else { return }
+        switch part {
+        case .head(let head):
+            exchange.status = head.status
+            if exchange.tunnel && head.status == .switchingProtocols {
+                startTunnel(exchange, upstream: upstream, response: head, context: context)
+                return
+            }
+            exchange.responseStarted = true
+            let response = HeaderRewriting.clientResponse(
+                head, version: exchange.head.version, requestId: exchange.requestId,
+                keepAlive: exchange.keepAlive, tunnel: false
+            )
+            context.write(wrapOutboundOut(.head(response)), promise: nil)
+        case .body(let buffer):
+            exchange.responseBytes += buffer.readableBytes
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            if !context.channel.isWritable {
+                context.flush()
+                upstream.pauseReads()
+            }
+        case .end(let trailers):
+            finishExchange(exchange, upstream: upstream, trailers: trailers, context: context)
+        }
+    }
+
+    func upstreamReadComplete(_ connection: UpstreamConnection) {
+        context?.flush()
+    }
+
+    func upstreamBecameWritable(_ connection: UpstreamConnection) {
+        if case .proxying(_, let upstream) = state, upstream === connection {
+            resumeClientReads()
+        }
+    }
+
+    func upstream(_ connection: UpstreamConnection, failed: UpstreamFailure) {
+        guard case .proxying(let exchange, let upstream) = state, upstream === connection, let context else { return }
+        switch failed {
+        case .timeout where !exchange.responseStarted:
+            fail(exchange, status: .gatewayTimeout, context: context)
+        case .closed(responseStarted: false)
+        where upstream.exchanges > 1 && exchange.hasNoBody && exchange.requestEnded
+            && exchange.head.method.isIdempotent && !exchange.retriedStaleConnection:
+            // A keep-alive connection the upstream closed just as we reused it: replay once
+            // on a fresh connection to the same server.
+            exchange.retriedStaleConnection = true
+            exchange.pending = [.end(nil)]
+            exchange.tried.removeLast()
+            state = .connecting(exchange)
+            lease(exchange, context: context)
+        case .closed(responseStarted: false):
+            fail(exchange, status: .badGateway, context: context)
+        case .timeout, .closed(responseStarted: true):
+            logAccess(exchange, outcome: "upstream failed mid-response")
+            close(context: context)
+        }
+    }
+
+    private func finishExchange(
+        _ exchange: Exchange,
+        upstream: UpstreamConnection,
+        trailers: HTTPHeaders?,
+        context: ChannelHandlerContext
+    ) {
+        let pool = environment.pools.pool(for: context.eventLoop)
+        let keepClient = exchange.keepAlive && exchange.requestEnded
+        if exchange.requestEnded {
+            pool.release(upstream, group: exchange.group)
+        } else {
+            upstream.close()
+        }
+        state = keepClient ? .idle : .closed
+        resumeClientReads()
+        logAccess(exchange)
+        if keepClient {
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+        } else {
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(trailers))).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// Passes the upstream's 101 to the client and splices the two connections.
+    private func startTunnel(
+        _ exchange: Exchange,
+        upstream: UpstreamConnection,
+        response: HTTPResponseHead,
+        context: ChannelHandlerContext
+    ) {
+        state = .tunnelled
+        let head = HeaderRewriting.clientResponse(
+            response, version: exchange.head.version, requestId: exchange.requestId, keepAlive: true, tunnel: true
+        )
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        logAccess(exchange, outcome: "tunnel")
+        do {
+            try WebSocketTunnel.splice(client: context, upstream: upstream)
+        } catch {
+            environment.logger.warning(
+                "tunnel setup failed", metadata: ["request.id": "\(exchange.requestId)", "error": "\(error)"])
+            upstream.close()
+            context.close(promise: nil)
+        }
+        resumeClientReads()
+    }
+}

@@ -1,0 +1,74 @@
+import NIOSSL
+import PortcullisConfig
+
+/// The TLS contexts of one listener, chosen per connection by the SNI name.
+///
+/// Contexts are built once per snapshot (parsing PEM files and keys is expensive) and are
+/// immutable afterwards. TLS 1.2 and 1.3 only; ALPN offers `http/1.1`.
+final class TLSContextSet: Sendable {
+    private let defaultContext: NIOSSLContext
+    private let exact: [String: NIOSSLContext]
+    /// `(".example.com", context)`, longest suffix first.
+    private let wildcards: [(suffix: String, context: NIOSSLContext)]
+
+    init(settings: TLSSettings) throws {
+        var contexts: [NIOSSLContext] = []
+        var exact: [String: NIOSSLContext] = [:]
+        var wildcards: [(suffix: String, context: NIOSSLContext)] = []
+        for certificate in settings.certificates {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate.certificatePath)
+            guard let leaf = chain.first else {
+                throw TLSSetupError(message: "\(certificate.certificatePath): no certificate in PEM file")
+            }
+            let key = try NIOSSLPrivateKey(file: certificate.privateKeyPath, format: .pem)
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) },
+                privateKey: .privateKey(key)
+            )
+            configuration.minimumTLSVersion = .tlsv12
+            configuration.maximumTLSVersion = .tlsv13
+            configuration.applicationProtocols = ["http/1.1"]
+            let context = try NIOSSLContext(configuration: configuration)
+            contexts.append(context)
+            let names = certificate.serverNames.isEmpty ? Self.dnsNames(of: leaf) : certificate.serverNames
+            for name in names.map({ $0.lowercased() }) {
+                if name.hasPrefix("*.") {
+                    wildcards.append((suffix: String(name.dropFirst()), context: context))
+                } else if exact[name] == nil {
+                    exact[name] = context
+                }
+            }
+        }
+        guard let first = contexts.first else {
+            throw TLSSetupError(message: "a TLS listener needs at least one certificate")
+        }
+        self.defaultContext = first
+        self.exact = exact
+        self.wildcards = wildcards.sorted { $0.suffix.count > $1.suffix.count }
+    }
+
+    /// The context for an SNI name; the first certificate when no name matches or none was sent.
+    func context(serverName: String?) -> NIOSSLContext {
+        guard let name = serverName?.lowercased() else { return defaultContext }
+        if let context = exact[name] { return context }
+        for wildcard in wildcards where name.hasSuffix(wildcard.suffix) {
+            // `*.example.com` covers one label only.
+            let label = name.dropLast(wildcard.suffix.count)
+            if !label.isEmpty && !label.contains(".") { return wildcard.context }
+        }
+        return defaultContext
+    }
+
+    private static func dnsNames(of certificate: NIOSSLCertificate) -> [String] {
+        certificate._subjectAlternativeNames().compactMap { name in
+            guard name.nameType == .dnsName else { return nil }
+            return name.contents.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+}
+
+/// A certificate or key that cannot be used.
+struct TLSSetupError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

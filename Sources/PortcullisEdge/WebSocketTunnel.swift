@@ -1,0 +1,44 @@
+import NIOCore
+import NIOHTTP1
+
+/// Turns an HTTP client connection and its upstream connection into a byte tunnel after
+/// the upstream accepted a WebSocket upgrade.
+///
+/// The client side drops its HTTP handlers first, so that bytes the upstream sent right
+/// behind its 101 (forwarded when the upstream's response decoder is removed) already
+/// meet a raw client pipeline.
+enum WebSocketTunnel {
+    static func splice(client: ChannelHandlerContext, upstream: UpstreamConnection) throws {
+        guard let upstreamChannel = upstream.channel else {
+            throw ChannelError.ioOnClosedChannel
+        }
+        let (clientGlue, upstreamGlue) = GlueHandler.matchedPair()
+        let clientPipeline = client.pipeline.syncOperations
+        try clientPipeline.addHandler(clientGlue)
+        try removeIfPresent(IdleStateHandler.self, from: clientPipeline)
+        try removeIfPresent(HTTPServerPipelineHandler.self, from: clientPipeline)
+        try removeIfPresent(NIOHTTPResponseHeadersValidator.self, from: clientPipeline)
+        try removeIfPresent(HTTPResponseEncoder.self, from: clientPipeline)
+        try removeIfPresent(ByteToMessageHandler<HTTPRequestDecoder>.self, from: clientPipeline)
+        clientPipeline.removeHandler(context: client, promise: nil)
+
+        let upstreamPipeline = upstreamChannel.pipeline.syncOperations
+        try upstreamPipeline.addHandler(upstreamGlue)
+        try removeIfPresent(UpstreamConnection.self, from: upstreamPipeline)
+        try removeIfPresent(NIOHTTPRequestHeadersValidator.self, from: upstreamPipeline)
+        try removeIfPresent(HTTPRequestEncoder.self, from: upstreamPipeline)
+        try removeIfPresent(ByteToMessageHandler<HTTPResponseDecoder>.self, from: upstreamPipeline)
+
+        // Either side may have held back a read while the exchange was in flight.
+        client.channel.read()
+        upstreamChannel.read()
+    }
+
+    private static func removeIfPresent<Handler: RemovableChannelHandler>(
+        _ type: Handler.Type,
+        from pipeline: ChannelPipeline.SynchronousOperations
+    ) throws {
+        guard let context = try? pipeline.context(handlerType: type) else { return }
+        pipeline.removeHandler(context: context, promise: nil)
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import PortcullisConfig
+
+/// The edge's command line: `serve`, `check`, `version`.
+@main
+struct Portcullis: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "portcullis",
+        abstract: "An edge for real-time products: TLS, reverse proxy, authentication, WebSockets.",
+        subcommands: [Serve.self, Check.self, Version.self]
+    )
+}
+
+/// Options every command that reads the conf file shares.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Path of the main conf file.")
+    var config: String = "/etc/portcullis/portcullis.yaml"
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the version.")
+
+    func run() {
+        print("portcullis \(PortcullisVersion.current)")
+    }
+}
