@@ -1,11 +1,11 @@
 import Foundation
 
 #if canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// File system helpers for loading conf files: resolving paths written in a conf file,
@@ -145,11 +145,11 @@ enum ConfFile {
 private enum Glob {
     static func run(_ pattern: String, _ result: inout glob_t) -> Int32 {
         #if canImport(Darwin)
-        return Darwin.glob(pattern, 0, nil, &result)
+            return Darwin.glob(pattern, 0, nil, &result)
         #elseif canImport(Glibc)
-        return Glibc.glob(pattern, 0, nil, &result)
+            return Glibc.glob(pattern, 0, nil, &result)
         #else
-        return Musl.glob(pattern, 0, nil, &result)
+            return Musl.glob(pattern, 0, nil, &result)
         #endif
     }
 }

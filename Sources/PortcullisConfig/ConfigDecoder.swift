@@ -13,6 +13,13 @@ struct DecodedConfiguration {
     /// Every upstream declaration in load order, duplicates included.
     var upstreams: [Upstream]
     var fileReferences: [FileReference]
+    /// False when some listener could not be decoded, so an unknown listener name in a
+    /// route may be a consequence of an error already reported.
+    var listenersComplete: Bool
+    /// False when an `upstreams:` section or a file that may declare upstreams could not
+    /// be read.
+    var upstreamsComplete: Bool
+    var incompleteRoutes: Set<SourceLocation>
 }
 
 /// The decode pass of one load: reads the main file and its includes, turns YAML into
@@ -29,6 +36,10 @@ final class ConfigDecoder {
     private(set) var files: [String] = []
     var upstreams: [Upstream] = []
     var fileReferences: [FileReference] = []
+    var listenersComplete = true
+    var upstreamsComplete = true
+    /// Routes (by location) that had decoding errors and may hold placeholder values.
+    var incompleteRoutes: Set<SourceLocation> = []
     /// Files being decoded, outermost first, to detect include cycles.
     private var includeStack: [(canonical: String, file: String)] = []
 
@@ -47,7 +58,8 @@ final class ConfigDecoder {
         case .success(let contents):
             text = contents
         case .failure(let problem):
-            report(ConfigError(.unreadableFile, location: fileLocation(file), message: "cannot read file: \(problem.reason)"))
+            let message = "cannot read file: \(problem.reason)"
+            report(ConfigError(.unreadableFile, location: fileLocation(file), message: message))
             return nil
         }
         guard let root = compose(text, file: file) else { return nil }
@@ -62,7 +74,14 @@ final class ConfigDecoder {
             configuration.upstreams[upstream.name] = upstream
         }
         configuration.files = files
-        return DecodedConfiguration(configuration: configuration, upstreams: upstreams, fileReferences: fileReferences)
+        return DecodedConfiguration(
+            configuration: configuration,
+            upstreams: upstreams,
+            fileReferences: fileReferences,
+            listenersComplete: listenersComplete,
+            upstreamsComplete: upstreamsComplete,
+            incompleteRoutes: incompleteRoutes
+        )
     }
 
     /// Decodes a `routes:` list, expanding `- include: PATTERN` items in place.
@@ -71,24 +90,32 @@ final class ConfigDecoder {
             if case .mapping = item.node, item.node["include"] != nil {
                 return include(item)
             }
-            return Route.decode(item).map { [$0] }
+            let errorCount = errors.count
+            guard let route = Route.decode(item) else { return nil }
+            if errors.count > errorCount {
+                incompleteRoutes.insert(route.location)
+            }
+            return [route]
         }
         return groups?.flatMap { $0 } ?? []
     }
 
     /// Decodes an `upstreams:` mapping into `upstreams`.
     func decodeUpstreams(_ reader: ConfigReader) {
-        reader.mapping { mapping in
-            mapping.forEach { name, value in
+        let decoded: Void? = reader.mapping { mapping in
+            mapping.forEachEntry { name, value in
                 upstreams.append(Upstream.decode(name: name, value))
             }
+        }
+        if decoded == nil {
+            upstreamsComplete = false
         }
     }
 
     // MARK: Includes
 
     private func include(_ item: ConfigReader) -> [Route]? {
-        item.mapping { mapping -> [Route] in
+        item.mapping(unknownKeyHint: "an include item has no other keys") { mapping -> [Route] in
             guard let reader = mapping.required("include"), let pattern = reader.string() else { return [] }
             guard !pattern.isEmpty else {
                 reader.fail("expected a file path or glob, got an empty string")
@@ -120,6 +147,7 @@ final class ConfigDecoder {
             text = contents
         case .failure(let problem):
             reader.fail("cannot read \(file): \(problem.reason)", code: .unreadableFile)
+            upstreamsComplete = false
             return []
         }
         guard let root = compose(text, file: file), let root else { return [] }
@@ -146,6 +174,7 @@ final class ConfigDecoder {
             return ConfigReader(node: node, file: file, line: node.mark?.line ?? 1, path: "", decoder: self)
         } catch {
             report(Self.yamlError(error, file: file, text: text))
+            upstreamsComplete = false
             return nil
         }
     }
@@ -165,9 +194,15 @@ final class ConfigDecoder {
         case .scanner(let context, let problem, let mark, _),
             .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
+            if context?.text == "expected a single document in the stream" {
+                return located(mark.line, "invalid YAML: a conf file holds one document, found a second one")
+            }
             var message = "invalid YAML: \(problem)"
             if let context {
                 message += " (\(context.text) at line \(context.mark.line))"
+            }
+            if startsWithTab(text, at: mark) {
+                message += "; indent with spaces, not tabs"
             }
             return located(mark.line, message)
         case .reader(let problem, let offset, _, _):
@@ -181,6 +216,12 @@ final class ConfigDecoder {
         default:
             return located(0, "invalid YAML: \(yamlError)")
         }
+    }
+
+    private static func startsWithTab(_ text: String, at mark: Mark) -> Bool {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard mark.line >= 1, mark.line <= lines.count else { return false }
+        return lines[mark.line - 1].dropFirst(mark.column - 1).first == "\t"
     }
 
     /// The line where `key` is written again at the same column as its first occurrence,

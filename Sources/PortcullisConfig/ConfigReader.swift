@@ -56,7 +56,9 @@ struct ConfigReader {
         case .success(let text):
             return text
         case .failure(.undefined(let name)):
-            fail("environment variable \(name) is not set (write ${\(name):-default} to give a default)", code: .undefinedVariable)
+            fail(
+                "environment variable \(name) is not set (write ${\(name):-default} to give a default)",
+                code: .undefinedVariable)
         case .failure(.unterminated):
             fail("unterminated ${ (write $${ for a literal ${)")
         case .failure(.invalidReference(let reference)):
@@ -167,15 +169,16 @@ struct ConfigReader {
         return sequence.enumerated().compactMap { index, item in body(element(item, index: index)) }
     }
 
-    /// Reads this node as a mapping; keys that `body` did not ask for are reported as unknown.
-    func mapping<T>(_ body: (MappingReader) -> T) -> T? {
+    /// Reads this node as a mapping; keys that `body` did not ask for are reported as
+    /// unknown, with `unknownKeyHint` in place of the did-you-mean when given.
+    func mapping<T>(unknownKeyHint: String? = nil, _ body: (MappingReader) -> T) -> T? {
         guard case .mapping(let mapping) = node else {
             fail("expected a mapping, got \(describeNode())")
             return nil
         }
         let reader = MappingReader(mapping, reader: self)
         let result = body(reader)
-        reader.reportUnknownKeys()
+        reader.reportUnknownKeys(hint: unknownKeyHint)
         return result
     }
 

@@ -12,6 +12,7 @@ struct ConfigValidator {
         errors += checkListeners()
         errors += checkUpstreamNames()
         errors += checkRoutes()
+        errors += checkShadowedRoutes()
         errors += checkFiles()
         return errors
     }
@@ -27,7 +28,8 @@ struct ConfigValidator {
                         ConfigError(
                             .duplicate,
                             location: listener.location,
-                            message: "duplicate listener name \"\(listener.name)\" (first at \(Self.place(first.location)))"
+                            message:
+                                "duplicate listener name \"\(listener.name)\" (first at \(Self.place(first.location)))"
                         )
                     )
                 } else {
@@ -73,7 +75,8 @@ struct ConfigValidator {
                     ConfigError(
                         .duplicate,
                         location: upstream.location,
-                        message: "duplicate upstream name \"\(upstream.name)\" (first at \(Self.place(earlier.location)))"
+                        message:
+                            "duplicate upstream name \"\(upstream.name)\" (first at \(Self.place(earlier.location)))"
                     )
                 )
             } else {
@@ -103,7 +106,8 @@ struct ConfigValidator {
                     names[route.name] = route
                 }
             }
-            for (index, listener) in route.listeners.enumerated() where !listenerNames.contains(listener) {
+            for (index, listener) in route.listeners.enumerated()
+            where decoded.listenersComplete && !listenerNames.contains(listener) {
                 errors.append(
                     ConfigError(
                         .unknownReference,
@@ -113,7 +117,7 @@ struct ConfigValidator {
                 )
             }
             let upstream = route.proxy.upstream
-            if !upstream.isEmpty, configuration.upstreams[upstream] == nil {
+            if decoded.upstreamsComplete, !upstream.isEmpty, configuration.upstreams[upstream] == nil {
                 errors.append(
                     ConfigError(
                         .unknownReference,
@@ -121,6 +125,40 @@ struct ConfigValidator {
                         message: "no upstream named \"\(upstream)\"" + Self.hint(upstream, among: upstreamNames)
                     )
                 )
+            }
+        }
+        return errors
+    }
+
+    /// Two routes with the same host, path, methods and listeners: whichever the route
+    /// table puts second can never match, which is always a mistake (often a copied route).
+    private func checkShadowedRoutes() -> [ConfigError] {
+        struct MatchKey: Hashable {
+            var host: String?
+            var path: String
+            var methods: Set<String>
+            var listeners: Set<String>
+        }
+        var errors: [ConfigError] = []
+        var seen: [MatchKey: Route] = [:]
+        for route in configuration.routes where !decoded.incompleteRoutes.contains(route.location) {
+            let key = MatchKey(
+                host: route.match.host,
+                path: route.match.path,
+                methods: Set(route.match.methods),
+                listeners: Set(route.listeners)
+            )
+            if let first = seen[key] {
+                errors.append(
+                    ConfigError(
+                        .duplicate,
+                        location: route.location(of: "match"),
+                        message: "same host, path, methods and listeners as route \"\(first.name)\" "
+                            + "(\(Self.place(first.location))); one of them could never match"
+                    )
+                )
+            } else {
+                seen[key] = route
             }
         }
         return errors
@@ -144,7 +182,8 @@ struct ConfigValidator {
                             ConfigError(
                                 .duplicate,
                                 location: certificate.location,
-                                message: "server name \"\(name)\" is already served by certificates[\(first)] of this listener"
+                                message:
+                                    "server name \"\(name)\" is already served by certificates[\(first)] of this listener"
                             )
                         )
                     } else {

@@ -23,16 +23,21 @@ extension Configuration {
         if let reader = mapping.optional("edge"), let edge = EdgeSettings.decode(reader) {
             configuration.edge = edge
         }
+        let decoder = mapping.reader.decoder
         if let reader = mapping.required("listeners"), let listeners = reader.list(Listener.decode) {
             configuration.listeners = listeners
-            if listeners.isEmpty, case .sequence(let items) = reader.node, items.isEmpty {
-                reader.fail("needs at least one listener")
+            if case .sequence(let items) = reader.node {
+                if items.isEmpty {
+                    reader.fail("needs at least one listener")
+                }
+                decoder.listenersComplete = listeners.count == items.count && listeners.allSatisfy { !$0.name.isEmpty }
             }
+        } else {
+            decoder.listenersComplete = false
         }
         if let reader = mapping.optional("admin"), let admin = Admin.decode(reader) {
             configuration.admin = admin
         }
-        let decoder = mapping.reader.decoder
         if let reader = mapping.optional("upstreams") {
             decoder.decodeUpstreams(reader)
         }

@@ -13,7 +13,9 @@ extension Listener {
             let name = mapping.required("name")?.name() ?? ""
             let address = mapping.required("address")?.hostPort() ?? HostPort(host: "", port: 0)
             var listener = Listener(name: name, address: address, location: reader.location)
-            if let size = mapping.optional("max_header_size")?.size(in: 1024...(1 << 20), rangeText: "between 1KiB and 1MiB") {
+            if let size = mapping.optional("max_header_size")?.size(
+                in: 1024...(1 << 20), rangeText: "between 1KiB and 1MiB")
+            {
                 listener.maxHeaderSize = size
             }
             if let timeout = mapping.optional("idle_timeout")?.duration() {
@@ -62,15 +64,8 @@ extension CertificateSettings {
     /// | `private_key`  | path to PEM key, must exist            | required      |
     /// | `server_names` | list of host or `*.domain`, lowercased | from the cert |
     static func decode(_ mapping: MappingReader) -> CertificateSettings {
-        let decoder = mapping.reader.decoder
-        let certificate = mapping.required("certificate")?.filePath() ?? ""
-        if !certificate.isEmpty {
-            decoder.fileReferences.append(FileReference(path: certificate, location: mapping.location(of: "certificate")))
-        }
-        let privateKey = mapping.required("private_key")?.filePath() ?? ""
-        if !privateKey.isEmpty {
-            decoder.fileReferences.append(FileReference(path: privateKey, location: mapping.location(of: "private_key")))
-        }
+        let certificate = requiredFile("certificate", in: mapping)
+        let privateKey = requiredFile("private_key", in: mapping)
         let names = mapping.optional("server_names")?.list { $0.hostPattern() } ?? []
         return CertificateSettings(
             certificatePath: certificate,
@@ -78,6 +73,14 @@ extension CertificateSettings {
             serverNames: names,
             location: mapping.location
         )
+    }
+
+    /// The path at `key`, recorded for the validate pass's check that the file exists.
+    private static func requiredFile(_ key: String, in mapping: MappingReader) -> String {
+        guard let path = mapping.required(key)?.filePath() else { return "" }
+        let location = mapping.location(of: key)
+        mapping.reader.decoder.fileReferences.append(FileReference(path: path, location: location))
+        return path
     }
 }
 

@@ -18,6 +18,14 @@ final class MappingReader {
 
     init(_ mapping: Node.Mapping, reader: ConfigReader) {
         self.reader = reader
+        self.entries = collectEntries(mapping)
+    }
+
+    /// The mapping's entries in file order, then those merged in with YAML merge keys
+    /// (`<<: *defaults`) that the mapping does not set itself.
+    private func collectEntries(_ mapping: Node.Mapping) -> [Entry] {
+        var own: [Entry] = []
+        var merged: [Entry] = []
         for (keyNode, value) in mapping {
             let line = keyNode.mark?.line ?? reader.line
             guard case .scalar(let scalar) = keyNode else {
@@ -25,13 +33,29 @@ final class MappingReader {
                     ConfigError(
                         .invalidValue,
                         location: SourceLocation(file: reader.file, line: line, keyPath: reader.path),
-                        message: "keys must be strings, got \(reader.child(keyNode, key: "", line: line).describeNode())"
+                        message:
+                            "keys must be strings, got \(reader.child(keyNode, key: "", line: line).describeNode())"
                     )
                 )
                 continue
             }
-            entries.append(Entry(key: scalar.string, line: line, value: value))
+            guard scalar.string == "<<", scalar.style == .plain else {
+                own.append(Entry(key: scalar.string, line: line, value: value))
+                continue
+            }
+            let sources = value.mapping.map { [$0] } ?? value.sequence?.compactMap(\.mapping)
+            guard let sources, sources.count == (value.sequence?.count ?? 1) else {
+                reader.child(value, key: "<<", line: line).fail("expected a mapping or a list of mappings to merge")
+                continue
+            }
+            for source in sources {
+                merged += collectEntries(source)
+            }
         }
+        for entry in merged where !own.contains(where: { $0.key == entry.key }) {
+            own.append(entry)
+        }
+        return own
     }
 
     var location: SourceLocation { reader.location }
@@ -78,7 +102,7 @@ final class MappingReader {
 
     /// Calls `body` for every key in file order, for mappings whose keys are names
     /// (`upstreams:`); no key is unknown.
-    func forEach(_ body: (String, ConfigReader) -> Void) {
+    func forEachEntry(_ body: (String, ConfigReader) -> Void) {
         for entry in entries {
             known.append(entry.key)
             body(entry.key, reader.child(entry.value, key: entry.key, line: entry.line))
@@ -114,10 +138,12 @@ final class MappingReader {
     }
 
     /// Reports keys present in the mapping that the schema never asked for.
-    func reportUnknownKeys() {
+    func reportUnknownKeys(hint: String? = nil) {
         for entry in entries where !known.contains(entry.key) {
             var message = "unknown key"
-            if let suggestion = Suggestion.closest(to: entry.key, among: known) {
+            if let hint {
+                message += " (\(hint))"
+            } else if let suggestion = Suggestion.closest(to: entry.key, among: known) {
                 message += " (did you mean \"\(suggestion)\"?)"
             }
             reader.decoder.report(

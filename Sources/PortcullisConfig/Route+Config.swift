@@ -72,7 +72,8 @@ extension RouteMatch {
             if !path.hasPrefix("/") {
                 reader.fail("must start with \"/\", got \(reader.quoted(path))")
             } else if path.contains(where: { $0 == "?" || $0 == "#" || $0.isWhitespace || !$0.isASCII }) {
-                reader.fail("must be a plain path without query, fragment, spaces or non-ASCII, got \(reader.quoted(path))")
+                reader.fail(
+                    "must be a plain path without query, fragment, spaces or non-ASCII, got \(reader.quoted(path))")
             } else {
                 match.path = path
             }

@@ -65,6 +65,7 @@ public final class EdgeServer: Service, Sendable {
             let admin = try await bindAdmin(configuration.admin, group: group)
             channels.append(admin)
         } catch {
+            quiesce.initiateShutdown(promise: nil)
             for channel in channels { try? await channel.close() }
             try? await group.shutdownGracefully()
             throw error
@@ -75,26 +76,27 @@ public final class EdgeServer: Service, Sendable {
 
         logger.info("draining", metadata: ["drain_timeout": "\(configuration.edge.drainTimeout)"])
         state.startDraining()
-        let drained = group.next().makePromise(of: Void.self)
+        let loop = group.next()
+        let drained = loop.makePromise(of: Void.self)
         quiesce.initiateShutdown(promise: drained)
-        let finished = await withTaskGroup(of: Bool.self) { tasks in
-            tasks.addTask {
-                (try? await drained.futureResult.get()) != nil
-            }
-            tasks.addTask {
-                try? await Task.sleep(for: configuration.edge.drainTimeout)
-                return false
-            }
-            let first = await tasks.next() ?? false
-            tasks.cancelAll()
-            return first
-        }
+        let finished = await Self.wait(for: drained.futureResult, orTimeout: configuration.edge.drainTimeout.timeAmount, on: loop)
         if !finished {
             logger.warning("drain timeout reached; closing remaining connections")
         }
         for channel in channels { try? await channel.close() }
         try? await group.shutdownGracefully()
         logger.info("stopped")
+    }
+
+    /// True when `future` completes within `timeout`, false when the timeout comes first.
+    private static func wait(for future: EventLoopFuture<Void>, orTimeout timeout: TimeAmount, on loop: EventLoop) async -> Bool {
+        let outcome = loop.makePromise(of: Bool.self)
+        let timer = loop.scheduleTask(in: timeout) { outcome.succeed(false) }
+        future.whenComplete { _ in
+            timer.cancel()
+            outcome.succeed(true)
+        }
+        return (try? await outcome.futureResult.get()) ?? false
     }
 
     private func bind(

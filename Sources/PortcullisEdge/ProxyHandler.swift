@@ -206,9 +206,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             upstream.write(.body(.byteBuffer(buffer)))
             upstreamNeedsFlush = true
             if !upstream.isWritable {
+                // Pause before flushing: the flush may make the upstream writable again at
+                // once, and that notification must find the pause in place.
+                pauseClientReads()
                 upstream.flush()
                 upstreamNeedsFlush = false
-                pauseClientReads()
             }
         case .idle, .discarding, .tunnelled, .closed:
             break
@@ -442,8 +444,8 @@ extension ProxyHandler: UpstreamDelegate {
             exchange.responseBytes += buffer.readableBytes
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             if !context.channel.isWritable {
-                context.flush()
                 upstream.pauseReads()
+                context.flush()
             }
         case .end(let trailers):
             finishExchange(exchange, upstream: upstream, trailers: trailers, context: context)
