@@ -56,6 +56,7 @@ extension EdgeSettings {
     /// | `id`            | `[A-Za-z0-9_-]{1,32}`         | `edge-1` |
     /// | `drain_timeout` | duration, may be `0s`         | `20s`    |
     /// | `event_loops`   | int >= 0, 0 = one per core    | `0`      |
+    /// | `access_log`    | bool                          | `true`   |
     static func decode(_ reader: ConfigReader) -> EdgeSettings? {
         reader.mapping { mapping in
             var edge = EdgeSettings()
@@ -67,6 +68,9 @@ extension EdgeSettings {
             }
             if let loops = mapping.optional("event_loops")?.int(min: 0, max: 4096) {
                 edge.eventLoops = loops
+            }
+            if let accessLog = mapping.optional("access_log")?.bool() {
+                edge.accessLog = accessLog
             }
             return edge
         }

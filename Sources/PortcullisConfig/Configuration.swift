@@ -70,6 +70,8 @@ public struct EdgeSettings: Sendable {
     public var drainTimeout: Duration = .seconds(20)
     /// Event loop threads; 0 means one per core.
     public var eventLoops: Int = 0
+    /// One info line per request on stderr (route, status, upstream, duration, bytes, id).
+    public var accessLog: Bool = true
 
     public init() {}
 }

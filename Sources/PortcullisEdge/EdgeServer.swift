@@ -2,7 +2,6 @@ import Atomics
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
@@ -55,17 +54,16 @@ public final class EdgeServer: Service, Sendable {
         let threads = configuration.edge.eventLoops > 0 ? configuration.edge.eventLoops : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let pools = PoolRegistry(group: group, logger: logger)
-        let quiesce = ServerQuiescingHelper(group: group)
+        let connections = ConnectionTracker()
         var channels: [Channel] = []
+        let admin: Channel
         do {
             for listener in configuration.listeners {
-                let channel = try await bind(listener, group: group, pools: pools, quiesce: quiesce)
+                let channel = try await bind(listener, group: group, pools: pools, connections: connections)
                 channels.append(channel)
             }
-            let admin = try await bindAdmin(configuration.admin, group: group)
-            channels.append(admin)
+            admin = try await bindAdmin(configuration.admin, group: group)
         } catch {
-            quiesce.initiateShutdown(promise: nil)
             for channel in channels { try? await channel.close() }
             try? await group.shutdownGracefully()
             throw error
@@ -76,14 +74,19 @@ public final class EdgeServer: Service, Sendable {
 
         logger.info("draining", metadata: ["drain_timeout": "\(configuration.edge.drainTimeout)"])
         state.startDraining()
+        // Stop accepting; the admin listener stays up to answer /healthz with 503.
+        for channel in channels { try? await channel.close() }
         let loop = group.next()
-        let drained = loop.makePromise(of: Void.self)
-        quiesce.initiateShutdown(promise: drained)
-        let finished = await Self.wait(for: drained.futureResult, orTimeout: configuration.edge.drainTimeout.timeAmount, on: loop)
+        let finished = await Self.wait(
+            for: connections.drain(on: loop),
+            orTimeout: configuration.edge.drainTimeout.timeAmount,
+            on: loop
+        )
         if !finished {
             logger.warning("drain timeout reached; closing remaining connections")
+            for closed in connections.closeAll() { try? await closed.get() }
         }
-        for channel in channels { try? await channel.close() }
+        try? await admin.close()
         try? await group.shutdownGracefully()
         logger.info("stopped")
     }
@@ -103,7 +106,7 @@ public final class EdgeServer: Service, Sendable {
         _ listener: Listener,
         group: MultiThreadedEventLoopGroup,
         pools: PoolRegistry,
-        quiesce: ServerQuiescingHelper
+        connections: ConnectionTracker
     ) async throws -> Channel {
         let environment = ProxyEnvironment(
             listener: listener.name,
@@ -111,7 +114,7 @@ public final class EdgeServer: Service, Sendable {
             snapshots: snapshots,
             pools: pools,
             logger: logger,
-            accessLog: true
+            accessLog: snapshots.current.configuration.edge.accessLog
         )
         let limits = {
             var limits = NIOHTTPDecoderLimitConfiguration()
@@ -128,7 +131,7 @@ public final class EdgeServer: Service, Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                    try channel.pipeline.syncOperations.addHandler(connections.makeServerHandler())
                 }
             }
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)

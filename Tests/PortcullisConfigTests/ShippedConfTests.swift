@@ -1,0 +1,68 @@
+import Foundation
+import PortcullisConfig
+import Testing
+
+/// The example and development conf files in the repository's `conf/` must always load.
+@Suite struct ShippedConfTests {
+    @Test func productionExampleLoadsWithCertificatesFromTLSDirectory() throws {
+        let tls = try ConfDirectory()
+        for domain in ["example.com", "example.net"] {
+            try tls.write("\(domain)/fullchain.pem", "dummy certificate\n")
+            try tls.write("\(domain)/privkey.pem", "dummy key\n")
+        }
+        let main = repositoryConfPath("portcullis.yaml")
+
+        let configuration = try ConfigLoader.load(file: main, environment: ["PORTCULLIS_TLS_DIR": tls.path])
+
+        #expect(configuration.files == [main, repositoryConfPath("routes.d/example.yaml")])
+        #expect(configuration.edge.id == "edge-1")
+        #expect(configuration.listeners.map(\.name) == ["public", "local"])
+        let certificates = configuration.listeners[0].tls?.certificates ?? []
+        #expect(
+            certificates.map(\.certificatePath) == [
+                "\(tls.path)/example.com/fullchain.pem", "\(tls.path)/example.net/fullchain.pem",
+            ])
+        #expect(certificates.first?.serverNames == ["example.com", "*.example.com"])
+        #expect(configuration.listeners[1].tls == nil)
+        #expect(configuration.admin.address == HostPort(host: "127.0.0.1", port: 9090))
+        #expect(configuration.upstreams.keys.sorted() == ["app", "chat", "static"])
+        #expect(configuration.routes.map(\.name) == ["api", "assets", "chat", "site"])
+    }
+
+    @Test func productionExampleWithoutCertificatesReportsOnlyTheMissingFiles() throws {
+        let empty = try ConfDirectory()
+        do {
+            _ = try ConfigLoader.load(
+                file: repositoryConfPath("portcullis.yaml"),
+                environment: ["PORTCULLIS_TLS_DIR": empty.path]
+            )
+            Issue.record("loaded without certificate files")
+        } catch let errors as ConfigErrors {
+            #expect(errors.errors.count == 4)
+            #expect(errors.errors.allSatisfy { $0.code == .missingFile })
+        }
+    }
+
+    @Test func developmentConfLoadsWithTheCertificateScriptsRunCreates() throws {
+        let repository = try ConfDirectory()
+        let dev = try String(contentsOfFile: repositoryConfPath("dev.yaml"), encoding: .utf8)
+        try repository.write("conf/dev.yaml", dev)
+        try repository.write(".dev/tls/cert.pem", "dummy certificate\n")
+        try repository.write(".dev/tls/key.pem", "dummy key\n")
+
+        let configuration = try repository.load("conf/dev.yaml")
+
+        #expect(configuration.edge.id == "dev-1")
+        #expect(configuration.listeners.map(\.address.description) == ["127.0.0.1:8080", "127.0.0.1:8443"])
+        #expect(
+            configuration.listeners[1].tls?.certificates.map(\.certificatePath) == [
+                repository.path(".dev/tls/cert.pem")
+            ])
+        #expect(
+            configuration.listeners[1].tls?.certificates.map(\.privateKeyPath) == [repository.path(".dev/tls/key.pem")])
+        #expect(configuration.admin.address.description == "127.0.0.1:9090")
+        #expect(configuration.upstreams["demo"]?.servers == [HostPort(host: "127.0.0.1", port: 9001)])
+        #expect(configuration.routes.map(\.name) == ["demo"])
+        #expect(configuration.routes.first?.match.path == "/")
+    }
+}
