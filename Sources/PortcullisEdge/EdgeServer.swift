@@ -92,7 +92,9 @@ public final class EdgeServer: Service, Sendable {
     }
 
     /// True when `future` completes within `timeout`, false when the timeout comes first.
-    private static func wait(for future: EventLoopFuture<Void>, orTimeout timeout: TimeAmount, on loop: EventLoop) async -> Bool {
+    private static func wait(for future: EventLoopFuture<Void>, orTimeout timeout: TimeAmount, on loop: EventLoop) async
+        -> Bool
+    {
         let outcome = loop.makePromise(of: Bool.self)
         let timer = loop.scheduleTask(in: timeout) { outcome.succeed(false) }
         future.whenComplete { _ in
@@ -151,9 +153,12 @@ public final class EdgeServer: Service, Sendable {
                         )
                     }
                     try sync.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                    // Outbound header validation is off: every header the proxy writes was
+                    // either parsed (and validated) by NIO's decoder or produced here.
                     try sync.configureHTTPServerPipeline(
                         withPipeliningAssistance: true,
                         withErrorHandling: false,
+                        withOutboundHeaderValidation: false,
                         withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
                         withDecoderLimitConfiguration: limits
                     )

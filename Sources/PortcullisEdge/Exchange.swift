@@ -53,13 +53,25 @@ final class Exchange {
     }
 }
 
-/// Request ids: 128 random bits in hex, unless the client sent a usable one.
-enum RequestId {
-    static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
-        return hex(high) + hex(low)
+/// Request ids: 128 bits in hex from a xoshiro256** generator seeded from the system
+/// random source once per connection, so ids cost no system call per request. They need
+/// to be unique, not secret.
+struct RequestId {
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+
+    init() {
+        var system = SystemRandomNumberGenerator()
+        state = (system.next(), system.next(), system.next(), system.next() | 1)
+    }
+
+    mutating func make() -> String {
+        let high = next()
+        let low = next()
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            Self.writeHex(high, into: buffer, at: 0)
+            Self.writeHex(low, into: buffer, at: 16)
+            return 32
+        }
     }
 
     /// Accepts a client-sent id of 1–200 visible ASCII characters; anything else is replaced.
@@ -68,8 +80,30 @@ enum RequestId {
         return value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) ? value : nil
     }
 
-    private static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+    private mutating func next() -> UInt64 {
+        let result = (state.1 &* 5).rotatedLeft(by: 7) &* 9
+        let t = state.1 << 17
+        state.2 ^= state.0
+        state.3 ^= state.1
+        state.1 ^= state.2
+        state.0 ^= state.3
+        state.2 ^= t
+        state.3 = state.3.rotatedLeft(by: 45)
+        return result
+    }
+
+    private static func writeHex(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        let digits: StaticString = "0123456789abcdef"
+        digits.withUTF8Buffer { table in
+            for index in 0..<16 {
+                buffer[offset + index] = table[Int((value >> UInt64(60 - 4 * index)) & 0xF)]
+            }
+        }
+    }
+}
+
+extension UInt64 {
+    fileprivate func rotatedLeft(by amount: UInt64) -> UInt64 {
+        (self << amount) | (self >> (64 - amount))
     }
 }

@@ -7,34 +7,33 @@ import NIOHTTP1
 /// every header named in `Connection` belong to one connection and never cross the
 /// proxy; the edge adds the `X-Forwarded-*` family and a request id.
 enum HeaderRewriting {
-    static let hopByHop: Set<String> = [
+    static let hopByHop = [
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "trailers",
         "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization",
     ]
 
-    /// Header names listed in `Connection` (lower-cased), besides `close`/`keep-alive`.
-    static func connectionNominated(_ headers: HTTPHeaders) -> Set<String> {
-        var names: Set<String> = []
+    /// Header names listed in `Connection` (lower-cased).
+    static func connectionNominated(_ headers: HTTPHeaders) -> [String] {
+        var names: [String] = []
         for value in headers["connection"] {
             for token in value.split(separator: ",") {
                 let name = token.trimmingSpaces().lowercased()
-                if !name.isEmpty { names.insert(name) }
+                if !name.isEmpty { names.append(name) }
             }
         }
         return names
     }
 
-    /// Removes hop-by-hop headers and those named in `Connection`.
+    /// Removes hop-by-hop headers and those named in `Connection`. Runs on every request
+    /// and response, so it only looks up names (case-insensitively, without allocating)
+    /// and removes what is present.
     static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        let nominated = connectionNominated(headers)
-        var kept = HTTPHeaders()
-        kept.reserveCapacity(headers.count + 4)
-        for (name, value) in headers {
-            let lower = name.lowercased()
-            if hopByHop.contains(lower) || nominated.contains(lower) { continue }
-            kept.add(name: name, value: value)
+        for name in connectionNominated(headers) where name != "close" && name != "keep-alive" {
+            headers.remove(name: name)
         }
-        headers = kept
+        for name in hopByHop where headers.contains(name: name) {
+            headers.remove(name: name)
+        }
     }
 
     /// Whether the request asks for a WebSocket upgrade (RFC 6455 §4.2.1).

@@ -19,6 +19,7 @@ final class LoopPool: @unchecked Sendable {
     private let logger: Logger
     private var idle: [String: [UpstreamConnection]] = [:]
     private var cursors: [String: Int] = [:]
+    private var sweeper: RepeatedTask?
 
     init(eventLoop: EventLoop, logger: Logger) {
         self.eventLoop = eventLoop
@@ -70,13 +71,12 @@ final class LoopPool: @unchecked Sendable {
             return
         }
         connection.park()
-        connection.onIdleClose = { [unowned self] closed in
+        connection.onIdleClose = { closed in
             self.idle[label]?.removeAll { $0 === closed }
         }
-        connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: group.settings.idleTimeout.timeAmount) {
-            [weak connection] in connection?.close()
-        }
+        connection.idleDeadline = .now() + group.settings.idleTimeout.timeAmount
         idle[label, default: []].append(connection)
+        startSweeping()
     }
 
     /// Records a failed connect and logs an ejection.
@@ -98,6 +98,27 @@ final class LoopPool: @unchecked Sendable {
         }
     }
 
+    /// Closes idle connections past their deadline once a second. One repeated task per
+    /// loop instead of a timer per parked connection keeps scheduling off the request path.
+    private func startSweeping() {
+        guard sweeper == nil else { return }
+        sweeper = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            self.sweep(now: .now())
+        }
+    }
+
+    private func sweep(now: NIODeadline) {
+        for (label, connections) in idle {
+            let (expired, kept) = connections.partitioned { $0.idleDeadline <= now }
+            guard !expired.isEmpty else { continue }
+            idle[label] = kept
+            for connection in expired {
+                connection.onIdleClose = nil
+                connection.close()
+            }
+        }
+    }
+
     private func connect(server: UpstreamServer, serverIndex: Int, timeout: TimeAmount)
         -> EventLoopFuture<Lease>.Isolated
     {
@@ -107,7 +128,9 @@ final class LoopPool: @unchecked Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
+                    // Request headers were validated by the client-side decoder; see EdgeServer.
+                    try sync.addHTTPClientHandlers(
+                        leftOverBytesStrategy: .forwardBytes, enableOutboundHeaderValidation: false)
                     try sync.addHandler(UpstreamConnection(server: server, serverIndex: serverIndex))
                 }
             }
@@ -138,5 +161,17 @@ final class PoolRegistry: Sendable {
             preconditionFailure("event loop outside the edge's group")
         }
         return pool
+    }
+}
+
+extension Array {
+    /// The elements matching `predicate` and the rest, each in their original order.
+    fileprivate func partitioned(by predicate: (Element) -> Bool) -> (matching: [Element], rest: [Element]) {
+        var matching: [Element] = []
+        var rest: [Element] = []
+        for element in self {
+            if predicate(element) { matching.append(element) } else { rest.append(element) }
+        }
+        return (matching, rest)
     }
 }

@@ -45,6 +45,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readsPaused = false
     private var readPending = false
     private var upstreamNeedsFlush = false
+    private var requestIds = RequestId()
 
     init(environment: ProxyEnvironment) {
         self.environment = environment
@@ -125,7 +126,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             metadata: ["listener": "\(environment.listener)", "client": "\(clientAddress)", "error": "\(error)"]
         )
         state = .closed
-        writeLocalResponse(status, version: .http1_1, requestId: RequestId.make(), closeAfter: true, context: context)
+        writeLocalResponse(status, version: .http1_1, requestId: requestIds.make(), closeAfter: true, context: context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -137,7 +138,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func startExchange(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let requestId = RequestId.accept(head.headers.first(name: "x-request-id")) ?? RequestId.make()
+        let requestId = RequestId.accept(head.headers.first(name: "x-request-id")) ?? requestIds.make()
         let snapshot = environment.snapshots.current
         guard
             let route = snapshot.routes.match(

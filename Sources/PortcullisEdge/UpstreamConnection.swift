@@ -38,10 +38,13 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     let server: UpstreamServer
     let serverIndex: Int
-    weak var delegate: UpstreamDelegate?
+    /// Strong on purpose (weak references move refcounts to a slow side table); cleared
+    /// when the exchange ends, the connection is parked, or it closes.
+    var delegate: UpstreamDelegate?
     /// Called once when the channel closes while it sits in the idle pool.
     var onIdleClose: ((UpstreamConnection) -> Void)?
-    var idleTimer: Scheduled<Void>?
+    /// When a parked connection is closed by the pool's sweeper.
+    var idleDeadline = NIODeadline.distantFuture
     /// Number of exchanges this connection has carried; more than zero means reused.
     private(set) var exchanges = 0
 
@@ -53,6 +56,9 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private var responseTimeout = TimeAmount.seconds(30)
     private var lastActivity = NIODeadline.now()
     private var timer: Scheduled<Void>?
+    private var deadline = NIODeadline.distantFuture
+    /// Between the end of the request and the end of the response.
+    private var waitingForResponse = false
 
     init(server: UpstreamServer, serverIndex: Int) {
         self.server = server
@@ -81,13 +87,12 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Driving an exchange
 
     func begin(delegate: UpstreamDelegate, responseTimeout: TimeAmount) {
-        idleTimer?.cancel()
-        idleTimer = nil
         self.delegate = delegate
         self.responseTimeout = responseTimeout
         self.exchanges += 1
         self.keepAlive = true
         self.phase = .exchanging(responseStarted: false)
+        self.waitingForResponse = false
         self.lastActivity = .now()
         resumeReads()
     }
@@ -104,7 +109,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// fails the exchange.
     func requestSent() {
         lastActivity = .now()
-        armTimer(in: responseTimeout)
+        waitingForResponse = true
+        armTimer()
     }
 
     func pauseReads() {
@@ -124,8 +130,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     func park() {
         delegate = nil
         phase = .idle
-        timer?.cancel()
-        timer = nil
+        waitingForResponse = false
         readsPaused = false
         if readPending, let context {
             readPending = false
@@ -160,8 +165,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         case .body:
             break
         case .end:
-            timer?.cancel()
-            timer = nil
+            waitingForResponse = false
             phase = .responseComplete
         }
         delegate?.upstream(self, received: part)
@@ -188,7 +192,6 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
             self.delegate = nil
             delegate?.upstream(self, failed: .closed(responseStarted: responseStarted))
         case .idle:
-            idleTimer?.cancel()
             onIdleClose?(self)
             onIdleClose = nil
         case .responseComplete, .broken:
@@ -202,19 +205,23 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
-    private func armTimer(in delay: TimeAmount) {
-        timer?.cancel()
-        guard let context else { return }
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self] in
-            self?.timerFired()
+    /// Arms the response deadline. One scheduled task per connection is reused across
+    /// exchanges: it fires, compares against the current deadline and re-arms, so a busy
+    /// keep-alive connection does not schedule and cancel a task per request.
+    private func armTimer() {
+        deadline = lastActivity + responseTimeout
+        guard timer == nil, let context else { return }
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.timerFired()
         }
     }
 
     private func timerFired() {
-        guard case .exchanging = phase else { return }
-        let idleFor = NIODeadline.now() - lastActivity
-        if idleFor < responseTimeout {
-            armTimer(in: responseTimeout - idleFor)
+        timer = nil
+        guard case .exchanging = phase, waitingForResponse else { return }
+        deadline = lastActivity + responseTimeout
+        if deadline > .now() {
+            armTimer()
             return
         }
         phase = .broken

@@ -86,7 +86,15 @@ import Testing
         #expect(RequestId.accept("abc-123") == "abc-123")
         #expect(RequestId.accept("has space") == nil)
         #expect(RequestId.accept(String(repeating: "a", count: 201)) == nil)
-        #expect(RequestId.make().count == 32)
-        #expect(RequestId.make() != RequestId.make())
+        var ids = RequestId()
+        let first = ids.make()
+        #expect(first.count == 32)
+        #expect(
+            first.utf8.allSatisfy {
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                    || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
+            })
+        #expect(Set((0..<1000).map { _ in ids.make() }).count == 1000)
+        #expect(RequestId().make() != RequestId().make())
     }
 }
