@@ -26,6 +26,8 @@ final class Exchange {
     var tried: [Int] = []
     var retriedStaleConnection = false
     var server: String?
+    /// The upstream's 101, held until its end so the splice happens outside the decoder.
+    var upgradeResponse: HTTPResponseHead?
 
     init(
         head: HTTPRequestHead,

@@ -104,6 +104,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             logAccess(exchange, outcome: "client closed")
         case .connecting(let exchange):
             logAccess(exchange, outcome: "client closed")
+        case .tunnelled:
+            state = .closed
         default:
             break
         }
@@ -432,7 +434,9 @@ extension ProxyHandler: UpstreamDelegate {
         case .head(let head):
             exchange.status = head.status
             if exchange.tunnel && head.status == .switchingProtocols {
-                startTunnel(exchange, upstream: upstream, response: head, context: context)
+                // Splice only after the decoder has delivered the 101's end and left its
+                // read callback; see the `.end` case.
+                exchange.upgradeResponse = head
                 return
             }
             exchange.responseStarted = true
@@ -449,6 +453,18 @@ extension ProxyHandler: UpstreamDelegate {
                 context.flush()
             }
         case .end(let trailers):
+            if let response = exchange.upgradeResponse {
+                state = .tunnelled
+                context.eventLoop.assumeIsolated().execute {
+                    guard case .tunnelled = self.state, upstream.isActive, context.channel.isActive else {
+                        upstream.close()
+                        context.close(promise: nil)
+                        return
+                    }
+                    self.startTunnel(exchange, upstream: upstream, response: response, context: context)
+                }
+                return
+            }
             finishExchange(exchange, upstream: upstream, trailers: trailers, context: context)
         }
     }
@@ -517,7 +533,6 @@ extension ProxyHandler: UpstreamDelegate {
         response: HTTPResponseHead,
         context: ChannelHandlerContext
     ) {
-        state = .tunnelled
         let head = HeaderRewriting.clientResponse(
             response, version: exchange.head.version, requestId: exchange.requestId, keepAlive: true, tunnel: true
         )
