@@ -72,6 +72,9 @@ public struct EdgeSettings: Sendable {
     public var eventLoops: Int = 0
     /// One info line per request on stderr (route, status, upstream, duration, bytes, id).
     public var accessLog: Bool = true
+    /// How often conf files, certificates and keys are checked for changes (a change
+    /// reloads); zero turns the check off.
+    public var watchInterval: Duration = .seconds(2)
 
     public init() {}
 }
@@ -134,8 +137,8 @@ public struct Upstream: Sendable {
     public var name: String
     public var servers: [HostPort]
     public var connectTimeout: Duration = .seconds(2)
-    /// Time from the end of the request head being sent to the response head arriving,
-    /// and the longest silence between response body reads.
+    /// Time from the whole request having been sent (so a slow upload does not count) to
+    /// the response head, and the longest silence between response body reads.
     public var responseTimeout: Duration = .seconds(30)
     /// Idle upstream keep-alive connections are closed after this long.
     public var idleTimeout: Duration = .seconds(60)

@@ -3,15 +3,19 @@ import NIOHTTP1
 
 /// The admin listener's endpoints. `/healthz` answers 200 while serving and 503 while
 /// draining, so a load balancer stops sending new traffic before the edge exits.
+/// `POST /reload` rebuilds the snapshot and answers 200 or, for a refused conf, 422 with
+/// the validation errors.
 final class AdminHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let state: EdgeState
+    private let reloader: ConfigReloader?
     private var head: HTTPRequestHead?
 
-    init(state: EdgeState) {
+    init(state: EdgeState, reloader: ConfigReloader?) {
         self.state = state
+        self.reloader = reloader
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -33,16 +37,36 @@ final class AdminHandler: ChannelInboundHandler {
         switch (head.method, path) {
         case (.GET, "/healthz"), (.HEAD, "/healthz"):
             (status, text) = state.isDraining ? (.serviceUnavailable, "draining\n") : (.ok, "ok\n")
+        case (.POST, "/reload"):
+            guard let reloader else {
+                (status, text) = (.notFound, "reload is not enabled\n")
+                break
+            }
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            Task {
+                let outcome = await reloader.reload(reason: "admin")
+                loopBound.eventLoop.execute {
+                    let (handler, context) = loopBound.value
+                    handler.write(
+                        outcome.applied ? .ok : .unprocessableEntity, outcome.message + "\n", version: head.version,
+                        context: context)
+                }
+            }
+            return
         default:
             (status, text) = (.notFound, "404 Not Found\n")
         }
+        write(status, text, version: head.version, context: context)
+    }
+
+    private func write(_ status: HTTPResponseStatus, _ text: String, version: HTTPVersion, context: ChannelHandlerContext) {
         var body = context.channel.allocator.buffer(capacity: text.utf8.count)
         body.writeString(text)
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "text/plain; charset=utf-8")
         headers.add(name: "content-length", value: "\(body.readableBytes)")
         context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
+            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))),
             promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

@@ -41,9 +41,14 @@ public final class EdgeServer: Service, Sendable {
     private let state = EdgeState()
     private let boundAddresses = BoundAddresses()
 
-    public init(snapshot: EdgeSnapshot, logger: Logger) {
+    /// Rebuilds the snapshot on SIGHUP, `POST /reload` and file changes; run it in the
+    /// same service group.
+    public let reloader: ConfigReloader
+
+    public init(snapshot: EdgeSnapshot, configPath: String, logger: Logger) {
         self.snapshots = SnapshotBox(snapshot)
         self.logger = logger
+        self.reloader = ConfigReloader(configPath: configPath, snapshots: snapshots, logger: logger)
     }
 
     /// Addresses actually bound, by listener name (`admin` for the admin listener).
@@ -210,13 +215,14 @@ public final class EdgeServer: Service, Sendable {
 
     private func bindAdmin(_ admin: Admin, group: MultiThreadedEventLoopGroup) async throws -> Channel {
         let state = self.state
+        let reloader = self.reloader
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                    try sync.addHandler(AdminHandler(state: state))
+                    try sync.addHandler(AdminHandler(state: state, reloader: reloader))
                 }
             }
         do {

@@ -29,10 +29,10 @@ struct Serve: AsyncParsableCommand {
             printError("\(options.config): \(error)")
             throw ExitCode(1)
         }
-        let edge = EdgeServer(snapshot: snapshot, logger: logger)
+        let edge = EdgeServer(snapshot: snapshot, configPath: options.config, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: edge)],
+                services: [.init(service: edge), .init(service: edge.reloader)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -1,0 +1,145 @@
+import Foundation
+import Logging
+import PortcullisConfig
+import ServiceLifecycle
+import UnixSignals
+
+/// What a reload did, for logs, `POST /reload` and `portcullis reload`.
+public struct ReloadOutcome: Sendable {
+    public let applied: Bool
+    /// Validation errors (one per line) when refused, notes when applied.
+    public let message: String
+}
+
+/// Builds a new snapshot from the conf files and swaps it in: on SIGHUP, on
+/// `POST /reload` at the admin listener, and when a watched file (conf files, includes,
+/// certificates, keys) changes.
+///
+/// Building reads and parses files, so it runs on a task, never on an event loop. A conf
+/// that fails validation or cannot be built is refused and the running snapshot stays.
+/// Listener addresses, the admin address and the event loop count are bound at start:
+/// changing them needs a restart, which the reload logs.
+public final class ConfigReloader: Service, Sendable {
+    private let configPath: String
+    private let snapshots: SnapshotBox
+    private let logger: Logger
+    private let serializer = ReloadSerializer()
+
+    public init(configPath: String, snapshots: SnapshotBox, logger: Logger) {
+        self.configPath = configPath
+        self.snapshots = snapshots
+        self.logger = logger
+    }
+
+    public func reload(reason: String) async -> ReloadOutcome {
+        await serializer.run { self.reloadNow(reason: reason) }
+    }
+
+    public func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                for await _ in hangups {
+                    _ = await self.reload(reason: "SIGHUP")
+                }
+            }
+            tasks.addTask {
+                await self.watchFiles()
+            }
+            try? await gracefulShutdown()
+            tasks.cancelAll()
+        }
+    }
+
+    private func reloadNow(reason: String) -> ReloadOutcome {
+        let current = snapshots.current
+        let configuration: Configuration
+        do {
+            configuration = try ConfigLoader.load(file: configPath)
+        } catch {
+            let message = (error as? ConfigErrors)?.description ?? "\(configPath): \(error)"
+            logger.error("reload refused: configuration invalid", metadata: ["reason": "\(reason)", "errors": "\(message)"])
+            return ReloadOutcome(applied: false, message: message)
+        }
+        let next: EdgeSnapshot
+        do {
+            next = try EdgeSnapshot(configuration: configuration, previous: current)
+        } catch {
+            logger.error("reload refused", metadata: ["reason": "\(reason)", "error": "\(error)"])
+            return ReloadOutcome(applied: false, message: "\(configPath): \(error)")
+        }
+        snapshots.replace(with: next)
+        var notes: [String] = []
+        if Self.bindings(of: current.configuration) != Self.bindings(of: configuration) {
+            notes.append("listener addresses, the admin address or event_loops changed: restart to apply them")
+            logger.warning("reload: listener changes need a restart", metadata: ["reason": "\(reason)"])
+        }
+        logger.info(
+            "configuration reloaded",
+            metadata: ["reason": "\(reason)", "routes": "\(configuration.routes.count)", "files": "\(configuration.files.count)"]
+        )
+        return ReloadOutcome(applied: true, message: (["reloaded"] + notes).joined(separator: "\n"))
+    }
+
+    /// Polls the fingerprints of every file the running snapshot came from.
+    private func watchFiles() async {
+        var known = FileFingerprint.of(Self.watchedFiles(snapshots.current.configuration))
+        while !Task.isCancelled {
+            let interval = snapshots.current.configuration.edge.watchInterval
+            try? await Task.sleep(for: interval > .zero ? interval : .seconds(2))
+            guard !Task.isCancelled, snapshots.current.configuration.edge.watchInterval > .zero else { continue }
+            let now = FileFingerprint.of(Self.watchedFiles(snapshots.current.configuration))
+            if now != known {
+                _ = await reload(reason: "file changed")
+                // Fingerprint what the (possibly refused) reload saw, so a broken file is
+                // reported once, not every interval.
+                known = FileFingerprint.of(Self.watchedFiles(snapshots.current.configuration))
+            }
+        }
+    }
+
+    static func watchedFiles(_ configuration: Configuration) -> [String] {
+        var files = configuration.files
+        for listener in configuration.listeners {
+            for certificate in listener.tls?.certificates ?? [] {
+                files.append(certificate.certificatePath)
+                files.append(certificate.privateKeyPath)
+            }
+        }
+        return files
+    }
+
+    private static func bindings(of configuration: Configuration) -> [String] {
+        configuration.listeners.map { "\($0.name)=\($0.address)" } + [
+            "admin=\(configuration.admin.address)", "loops=\(configuration.edge.eventLoops)",
+        ]
+    }
+}
+
+/// Runs reloads one at a time.
+private actor ReloadSerializer {
+    func run(_ body: @Sendable () -> ReloadOutcome) -> ReloadOutcome {
+        body()
+    }
+}
+
+/// Size, modification time and inode of a set of files; a rename-over (how editors and
+/// certificate tools replace files) changes the inode even when size and time match.
+struct FileFingerprint: Equatable {
+    private var entries: [String: [Int]]
+
+    static func of(_ paths: [String]) -> FileFingerprint {
+        var entries: [String: [Int]] = [:]
+        for path in paths {
+            var info = stat()
+            if stat(path, &info) == 0 {
+                entries[path] = [
+                    Int(info.st_size), Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec), Int(info.st_ino),
+                ]
+            } else {
+                entries[path] = []
+            }
+        }
+        return FileFingerprint(entries: entries)
+    }
+}

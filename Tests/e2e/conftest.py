@@ -1,0 +1,381 @@
+"""Fixtures for the end-to-end suite: the built `portcullis` binary behind real clients.
+
+PORTCULLIS_BIN names the binary (scripts/test sets it; default .build/debug/portcullis).
+
+- `portcullis(upstreams, routes, ...)` writes a YAML config into tmp_path, starts
+  `portcullis serve --config FILE` with stdout/stderr captured to files, waits until the
+  admin /healthz answers 200 and every listener accepts, and on teardown sends SIGTERM
+  (SIGKILL after 10 s). A process that died on its own during a test fails the test.
+- `upstream(app)`, `raw_upstream(handler)`, `ws_upstream()`: servers from upstreams.py,
+  stopped at teardown.
+- `http`: a requests.Session that ignores proxy environment variables.
+- `tls_certs`: a CA and two leaf certificates (a.test, b.test) made with openssl.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+from upstreams import HTTPUpstream, RawUpstream, WebSocketEchoUpstream, echo_app
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+READY_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+MiB = 1024 * 1024
+
+
+def portcullis_bin() -> str:
+    return os.environ.get("PORTCULLIS_BIN") or str(REPO_ROOT / ".build" / "debug" / "portcullis")
+
+
+def pytest_configure(config):
+    binary = portcullis_bin()
+    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+        raise pytest.UsageError(
+            f"portcullis binary not found at {binary!r}: run `swift build` and set "
+            "PORTCULLIS_BIN=$(swift build --show-bin-path)/portcullis (scripts/test does)")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def free_port() -> int:
+    """A loopback TCP port that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- config ---------------------------------------------------------------------------
+
+def to_yaml(value, indent: int = 0) -> str:
+    """Block-style YAML with every string double-quoted (JSON string syntax is valid YAML),
+    so no value is ever read as a number, bool or sexagesimal."""
+    pad = "  " * indent
+    if isinstance(value, dict):
+        if not value:
+            return pad + "{}\n"
+        out = []
+        for key, item in value.items():
+            if isinstance(item, (dict, list)) and item:
+                out.append(f"{pad}{key}:\n{to_yaml(item, indent + 1)}")
+            else:
+                out.append(f"{pad}{key}: {_scalar(item)}\n")
+        return "".join(out)
+    if isinstance(value, list):
+        if not value:
+            return pad + "[]\n"
+        out = []
+        for item in value:
+            if isinstance(item, (dict, list)) and item:
+                body = to_yaml(item, indent + 1)
+                out.append(f"{pad}- {body.lstrip()}")
+            else:
+                out.append(f"{pad}- {_scalar(item)}\n")
+        return "".join(out)
+    return pad + _scalar(value) + "\n"
+
+
+def _scalar(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return json.dumps(str(value))
+
+
+def pool(*servers: str, **options) -> dict:
+    """An upstream pool entry: `pool(up.addr, connect_timeout="1s")`."""
+    entry = {"servers": list(servers), "connect_timeout": "1s", "response_timeout": "10s"}
+    entry.update(options)
+    return entry
+
+
+def route(name: str, path: str, upstream: str, *, host: str | None = None,
+          methods: list[str] | None = None, strip_prefix: bool | None = None, **extra) -> dict:
+    """A route entry: `route("api", "/api", "app", host="api.test", strip_prefix=True)`."""
+    match: dict = {}
+    if host is not None:
+        match["host"] = host
+    match["path"] = path
+    if methods is not None:
+        match["methods"] = methods
+    proxy: dict = {"upstream": upstream}
+    if strip_prefix is not None:
+        proxy["strip_prefix"] = strip_prefix
+    entry = {"name": name, "match": match, "proxy": proxy}
+    entry.update(extra)
+    return entry
+
+
+# --- the process under test -------------------------------------------------------------
+
+@dataclass
+class Portcullis:
+    """A running `portcullis serve` and the ports it was told to use."""
+
+    proc: subprocess.Popen
+    config_path: Path
+    stderr_path: Path
+    stdout_path: Path
+    port: int
+    admin_port: int
+    tls_port: int | None = None
+    terminated: bool = field(default=False)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://127.0.0.1:{self.admin_port}"
+
+    def rss_bytes(self) -> int:
+        """VmRSS of the process, from /proc."""
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS in /proc status")
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def output(self) -> str:
+        return self.stdout_path.read_text(errors="replace") + self.stderr()
+
+    def wait_for_stderr(self, text: str, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.stderr():
+                return True
+            time.sleep(0.05)
+        return text in self.stderr()
+
+    def sigterm(self) -> None:
+        self.terminated = True
+        self.proc.send_signal(signal.SIGTERM)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.sigterm()
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+    def tail(self, lines: int = 60) -> str:
+        """The last output lines; for a crash, the lines around the fatal error and the
+        crashed thread's first frames instead of the end of the backtrace."""
+        out = self.output().splitlines()
+        markers = ("Fatal error", "Program crashed", "Precondition failed", "Assertion failed")
+        first = next((i for i, line in enumerate(out) if any(m in line for m in markers)), None)
+        if first is None:
+            return "\n".join(out[-lines:])
+        picked = out[max(0, first - 10):first + 4]
+        crashed = next((i for i, line in enumerate(out) if line.endswith("crashed:")), None)
+        if crashed is not None:
+            picked += ["..."] + out[crashed:crashed + 25]
+        return "\n".join(picked)
+
+
+def _wait_ready(pc: Portcullis) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    session = requests.Session()
+    session.trust_env = False
+    ports = [pc.port] + ([pc.tls_port] if pc.tls_port else [])
+    last_error = ""
+    while time.monotonic() < deadline:
+        if pc.proc.poll() is not None:
+            pytest.fail(f"portcullis exited with {pc.proc.returncode} during startup; "
+                        f"config {pc.config_path}\n--- output ---\n{pc.tail(80)}")
+        try:
+            r = session.get(pc.admin_url + "/healthz", timeout=1)
+            if r.status_code == 200:
+                for port in ports:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            last_error = f"/healthz answered {r.status_code}"
+        except (requests.RequestException, OSError) as exc:
+            last_error = repr(exc)
+        time.sleep(0.1)
+    pytest.fail(f"portcullis not ready after {READY_TIMEOUT:.0f}s ({last_error}); "
+                f"config {pc.config_path}\n--- output ---\n{pc.tail(80)}")
+
+
+@pytest.fixture
+def portcullis(tmp_path, request):
+    """Factory: `proxy = portcullis(upstreams={...}, routes=[...])`."""
+    started: list[Portcullis] = []
+
+    def start(upstreams: dict, routes: list, *, listener: dict | None = None,
+              tls: list[dict] | None = None, edge: dict | None = None,
+              tls_listener: dict | None = None) -> Portcullis:
+        n = len(started)
+        port, admin_port = free_port(), free_port()
+        tls_port = free_port() if tls else None
+        main = {"name": "main", "address": f"127.0.0.1:{port}"}
+        main.update(listener or {})
+        listeners = [main]
+        if tls:
+            tls_entry = {"name": "tls", "address": f"127.0.0.1:{tls_port}",
+                         "tls": {"certificates": tls}}
+            tls_entry.update(tls_listener or {})
+            listeners.append(tls_entry)
+        edge_settings = {"id": f"e2e-{n}", "drain_timeout": "5s", "event_loops": 2}
+        edge_settings.update(edge or {})
+        config = {
+            "version": 1,
+            "edge": edge_settings,
+            "listeners": listeners,
+            "admin": {"address": f"127.0.0.1:{admin_port}"},
+            "upstreams": upstreams,
+            "routes": routes,
+        }
+        config_path = tmp_path / f"portcullis-{n}.yaml"
+        config_path.write_text(to_yaml(config))
+        stderr_path = tmp_path / f"portcullis-{n}.stderr"
+        stdout_path = tmp_path / f"portcullis-{n}.stdout"
+        with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+            proc = subprocess.Popen([portcullis_bin(), "serve", "--config", str(config_path)],
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                    cwd=tmp_path)
+        pc = Portcullis(proc, config_path, stderr_path, stdout_path, port, admin_port, tls_port)
+        started.append(pc)
+        _wait_ready(pc)
+        return pc
+
+    yield start
+
+    problems = []
+    for pc in started:
+        crashed = pc.proc.poll() is not None and not pc.terminated
+        if crashed:
+            problems.append(f"portcullis (pid {pc.pid}) exited on its own with "
+                            f"{pc.proc.returncode} during the test\n{pc.tail()}")
+        pc.stop()
+        rep = getattr(request.node, "rep_call", None)
+        if rep is not None and rep.failed:
+            print(f"\n--- portcullis pid {pc.pid} config {pc.config_path} ---\n"
+                  f"{pc.config_path.read_text()}--- last output ---\n{pc.tail()}")
+    if problems:
+        pytest.fail("\n".join(problems))
+
+
+@pytest.fixture
+def upstream():
+    """Factory: `up = upstream(app=echo_app, name="app")` → a started HTTPUpstream."""
+    servers: list = []
+
+    def start(app=echo_app, name: str = "up", port: int = 0) -> HTTPUpstream:
+        server = HTTPUpstream(app, name, port)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def raw_upstream():
+    servers: list = []
+
+    def start(handler, name: str = "raw") -> RawUpstream:
+        server = RawUpstream(handler, name)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def ws_upstream():
+    server = WebSocketEchoUpstream()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def http():
+    session = requests.Session()
+    session.trust_env = False  # never send loopback traffic to an environment proxy
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def dead_addr() -> str:
+    """host:port on loopback where nothing listens (connects are refused)."""
+    return f"127.0.0.1:{free_port()}"
+
+
+# --- TLS material -------------------------------------------------------------------------
+
+@dataclass
+class TLSCerts:
+    dir: Path
+    ca: Path
+    a_cert: Path
+    a_key: Path
+    b_cert: Path
+    b_key: Path
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    result = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"openssl {' '.join(args)} failed:\n{result.stderr}")
+
+
+@pytest.fixture(scope="session")
+def tls_certs(tmp_path_factory) -> TLSCerts:
+    """A test CA and two EC P-256 leaves it signed: a.test and b.test."""
+    d = tmp_path_factory.mktemp("tls")
+    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", "ca.key", "-out", "ca.pem", "-days", "30",
+             "-subj", "/CN=Portcullis E2E Test CA",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
+    for name in ("a", "b"):
+        _openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                 "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}.test",
+                 cwd=d)
+        (d / f"{name}.ext").write_text(
+            f"subjectAltName=DNS:{name}.test\nbasicConstraints=CA:FALSE\n"
+            "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n")
+        _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                 "-CAcreateserial", "-out", f"{name}.pem", "-days", "30",
+                 "-extfile", f"{name}.ext", cwd=d)
+    return TLSCerts(d, d / "ca.pem", d / "a.pem", d / "a.key", d / "b.pem", d / "b.key")
