@@ -27,7 +27,9 @@ public enum AdminClient {
         headers.add(name: "host", value: address.description)
         headers.add(name: "content-length", value: "0")
         headers.add(name: "connection", value: "close")
-        channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: headers)), promise: nil)
+        channel.write(
+            HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: headers)),
+            promise: nil)
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         let timeout = channel.eventLoop.scheduleTask(in: .seconds(60)) {
             promise.fail(ChannelError.connectTimeout(.seconds(60)))

@@ -59,7 +59,9 @@ final class AdminHandler: ChannelInboundHandler {
         write(status, text, version: head.version, context: context)
     }
 
-    private func write(_ status: HTTPResponseStatus, _ text: String, version: HTTPVersion, context: ChannelHandlerContext) {
+    private func write(
+        _ status: HTTPResponseStatus, _ text: String, version: HTTPVersion, context: ChannelHandlerContext
+    ) {
         var body = context.channel.allocator.buffer(capacity: text.utf8.count)
         body.writeString(text)
         var headers = HTTPHeaders()

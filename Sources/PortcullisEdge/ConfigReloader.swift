@@ -58,7 +58,8 @@ public final class ConfigReloader: Service, Sendable {
             configuration = try ConfigLoader.load(file: configPath)
         } catch {
             let message = (error as? ConfigErrors)?.description ?? "\(configPath): \(error)"
-            logger.error("reload refused: configuration invalid", metadata: ["reason": "\(reason)", "errors": "\(message)"])
+            logger.error(
+                "reload refused: configuration invalid", metadata: ["reason": "\(reason)", "errors": "\(message)"])
             return ReloadOutcome(applied: false, message: message)
         }
         let next: EdgeSnapshot
@@ -76,7 +77,10 @@ public final class ConfigReloader: Service, Sendable {
         }
         logger.info(
             "configuration reloaded",
-            metadata: ["reason": "\(reason)", "routes": "\(configuration.routes.count)", "files": "\(configuration.files.count)"]
+            metadata: [
+                "reason": "\(reason)", "routes": "\(configuration.routes.count)",
+                "files": "\(configuration.files.count)",
+            ]
         )
         return ReloadOutcome(applied: true, message: (["reloaded"] + notes).joined(separator: "\n"))
     }

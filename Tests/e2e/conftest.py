@@ -142,6 +142,14 @@ class Portcullis:
     admin_port: int
     tls_port: int | None = None
     terminated: bool = field(default=False)
+    config: dict = field(default_factory=dict)
+
+    def rewrite_config(self, config: dict) -> None:
+        """Replaces the conf file (atomically, as operators' tools do) with `config`."""
+        staging = self.config_path.with_suffix(".new")
+        staging.write_text(to_yaml(config))
+        os.replace(staging, self.config_path)
+        self.config = config
 
     @property
     def pid(self) -> int:
@@ -269,7 +277,8 @@ def portcullis(tmp_path, request):
             proc = subprocess.Popen([portcullis_bin(), "serve", "--config", str(config_path)],
                                     stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                     cwd=tmp_path)
-        pc = Portcullis(proc, config_path, stderr_path, stdout_path, port, admin_port, tls_port)
+        pc = Portcullis(proc, config_path, stderr_path, stdout_path, port, admin_port, tls_port,
+                        config=config)
         started.append(pc)
         _wait_ready(pc)
         return pc
