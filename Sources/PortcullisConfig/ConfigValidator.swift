@@ -14,6 +14,59 @@ struct ConfigValidator {
         errors += checkRoutes()
         errors += checkShadowedRoutes()
         errors += checkFiles()
+        errors += checkAuth()
+        return errors
+    }
+
+    /// Route auth policies must name material that exists: a key set for JWT, cookie
+    /// secrets and Redis for sessions, an Origin allow-list for browser routes.
+    private func checkAuth() -> [ConfigError] {
+        var errors: [ConfigError] = []
+        let keySets = configuration.auth.keySets.keys.sorted()
+        for (name, sources) in configuration.auth.keySets where sources.isEmpty {
+            errors.append(
+                ConfigError(
+                    .invalidValue, location: configuration.auth.location ?? SourceLocation(file: "", line: 0, keyPath: "auth"),
+                    message: "key set \"\(name)\" has no key sources")
+            )
+        }
+        for route in configuration.routes {
+            guard let auth = route.auth else { continue }
+            if auth.methods.contains(.jwt) {
+                if let keySet = auth.keySet {
+                    if configuration.auth.keySets[keySet] == nil {
+                        errors.append(
+                            ConfigError(
+                                .unknownReference, location: auth.location(of: "key_set"),
+                                message: "no key set named \"\(keySet)\" under auth.key_sets" + Self.hint(keySet, among: keySets))
+                        )
+                    }
+                } else {
+                    errors.append(
+                        ConfigError(.missingKey, location: auth.location, message: "jwt needs key_set (a name under auth.key_sets)"))
+                }
+            }
+            if auth.methods.contains(.session) {
+                if configuration.auth.cookieSecretsFile == nil {
+                    errors.append(
+                        ConfigError(
+                            .missingKey, location: auth.location(of: "methods"),
+                            message: "session needs auth.cookie_secrets_file"))
+                }
+                if configuration.redis == nil {
+                    errors.append(
+                        ConfigError(
+                            .missingKey, location: auth.location(of: "methods"),
+                            message: "session needs redis.url (sessions are looked up in Redis)"))
+                }
+            }
+            if auth.clients == .browser && auth.origins.isEmpty && auth.keyLocations["origins"] == nil {
+                errors.append(
+                    ConfigError(
+                        .missingKey, location: auth.location(of: "clients"),
+                        message: "browser routes need origins (an allow-list of https://… origins)"))
+            }
+        }
         return errors
     }
 

@@ -9,6 +9,8 @@ extension Configuration {
     /// | `admin`     | mapping (`Admin`)         | `127.0.0.1:9090`   |
     /// | `upstreams` | mapping name -> `Upstream`| none               |
     /// | `routes`    | list of `Route` or `include: GLOB` | none      |
+    /// | `auth`      | mapping (`AuthSettings`)  | defaults           |
+    /// | `redis`     | mapping (`RedisSettings`) | none               |
     ///
     /// Upstreams are collected in the decoder (included files add to them) and put into
     /// `upstreams` by the caller.
@@ -40,6 +42,12 @@ extension Configuration {
         }
         if let reader = mapping.optional("upstreams") {
             decoder.decodeUpstreams(reader)
+        }
+        if let reader = mapping.optional("auth"), let auth = AuthSettings.decode(reader) {
+            configuration.auth = auth
+        }
+        if let reader = mapping.optional("redis") {
+            configuration.redis = RedisSettings.decode(reader)
         }
         if let reader = mapping.optional("routes") {
             configuration.routes = decoder.routes(reader)

@@ -14,6 +14,10 @@ public struct Configuration: Sendable {
     public var routes: [Route]
     /// Every file that contributed to this configuration, main file first.
     public var files: [String]
+    /// Key sets, cookie secrets and Redis key layouts for route auth policies.
+    public var auth: AuthSettings = AuthSettings()
+    /// Redis for sessions and revocation (and the bus); nil when not configured.
+    public var redis: RedisSettings?
 
     public init(
         version: Int = 1,
@@ -165,6 +169,8 @@ public struct Route: Sendable {
     public var proxy: ProxyAction
     /// Request bodies larger than this get 413.
     public var maxBodySize: Int = 16 * 1024 * 1024
+    /// Who may use the route; nil means public.
+    public var auth: RouteAuth?
     /// Where the route was declared; `keyPaths` maps a key path relative to the route
     /// (`proxy.upstream`) to where that key was written.
     public var location: SourceLocation

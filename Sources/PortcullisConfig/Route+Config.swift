@@ -8,6 +8,7 @@ extension Route {
     /// | `match`         | mapping (`RouteMatch`)               | required         |
     /// | `proxy`         | mapping (`ProxyAction`)              | required         |
     /// | `max_body_size` | size                                 | `16MiB`          |
+    /// | `auth`          | mapping (`RouteAuth`)                | public route     |
     ///
     /// `keyLocations` gets every key written in the route, relative to it (`name`,
     /// `listeners`, `listeners[0]`, `match.host`, `proxy.upstream`, ...).
@@ -19,7 +20,7 @@ extension Route {
                     locations[prefix + key] = mapping.location(of: key)
                 }
             }
-            for key in ["name", "listeners", "match", "proxy", "max_body_size"] {
+            for key in ["name", "listeners", "match", "proxy", "max_body_size", "auth"] {
                 note(key, in: mapping)
             }
             let name = mapping.required("name")?.name(extra: "_-.") ?? ""
@@ -50,6 +51,9 @@ extension Route {
             }
             if let size = mapping.optional("max_body_size")?.size() {
                 route.maxBodySize = size
+            }
+            if let auth = mapping.optional("auth") {
+                route.auth = RouteAuth.decode(auth)
             }
             route.keyLocations = locations
             return route

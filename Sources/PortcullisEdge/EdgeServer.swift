@@ -201,7 +201,7 @@ public final class EdgeServer: Service, Sendable {
         }
         guard let contexts = snapshots.current.tls[listener] else {
             return channel.eventLoop.makeFailedFuture(
-                TLSSetupError(message: "listener \(listener) has no TLS contexts"))
+                SnapshotError(message: "listener \(listener) has no TLS contexts"))
         }
         return channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations

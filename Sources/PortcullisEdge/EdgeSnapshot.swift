@@ -16,6 +16,12 @@ public final class EdgeSnapshot: Sendable {
 
     /// - Parameter previous: health records of servers that are still configured carry over.
     public init(configuration: Configuration, previous: EdgeSnapshot? = nil) throws {
+        // Fail closed: a policy this build cannot enforce must never serve the route openly.
+        if let route = configuration.routes.first(where: { $0.auth != nil }) {
+            throw SnapshotError(
+                message: "\(route.location(of: "name")): route \"\(route.name)\" has an auth policy, "
+                    + "and this build does not enforce auth policies yet; refusing to serve it unprotected")
+        }
         self.configuration = configuration
         self.routes = RouteTable(routes: configuration.routes)
         var healthByServer: [String: ServerHealth] = [:]

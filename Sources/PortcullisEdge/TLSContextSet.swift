@@ -18,7 +18,7 @@ final class TLSContextSet: Sendable {
         for certificate in settings.certificates {
             let chain = try NIOSSLCertificate.fromPEMFile(certificate.certificatePath)
             guard let leaf = chain.first else {
-                throw TLSSetupError(message: "\(certificate.certificatePath): no certificate in PEM file")
+                throw SnapshotError(message: "\(certificate.certificatePath): no certificate in PEM file")
             }
             let key = try NIOSSLPrivateKey(file: certificate.privateKeyPath, format: .pem)
             var configuration = TLSConfiguration.makeServerConfiguration(
@@ -40,7 +40,7 @@ final class TLSContextSet: Sendable {
             }
         }
         guard let first = contexts.first else {
-            throw TLSSetupError(message: "a TLS listener needs at least one certificate")
+            throw SnapshotError(message: "a TLS listener needs at least one certificate")
         }
         self.defaultContext = first
         self.exact = exact
@@ -67,8 +67,9 @@ final class TLSContextSet: Sendable {
     }
 }
 
-/// A certificate or key that cannot be used.
-struct TLSSetupError: Error, CustomStringConvertible {
+/// A configuration that validated but cannot be served: an unusable certificate or key, or a
+/// feature this build cannot enforce.
+struct SnapshotError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
 }

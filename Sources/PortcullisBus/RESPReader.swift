@@ -1,0 +1,84 @@
+import CHiredis
+import NIOCore
+
+/// Owns one hiredis `redisReader`: bytes go in with ``feed(_:)``, complete replies come out
+/// of ``nextReply()`` as ``RESPValue``s.
+///
+/// Each C reply is copied into Swift values and freed before `nextReply()` returns, so no
+/// hiredis memory outlives the call. After a protocol error the reader is unusable (hiredis
+/// keeps the error); the connection that owns it closes. Not thread-safe: one reader per
+/// channel, used on its event loop.
+final class RESPReader {
+    private let handle: UnsafeMutablePointer<redisReader>
+
+    init() {
+        // hiredis only returns NULL when malloc fails; like Swift's own allocations, treat
+        // that as fatal rather than threading an impossible error through every channel.
+        guard let handle = portcullis_redisReaderCreate() else {
+            fatalError("hiredis could not allocate a reply reader")
+        }
+        self.handle = handle
+    }
+
+    deinit {
+        portcullis_redisReaderFree(self.handle)
+    }
+
+    /// Appends received bytes to the reader's buffer.
+    func feed(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        try self.check(redisReaderFeed(self.handle, base.assumingMemoryBound(to: CChar.self), bytes.count))
+    }
+
+    /// The next complete reply, or nil when the buffered bytes do not hold one yet.
+    func nextReply() throws -> RESPValue? {
+        var reply: UnsafeMutableRawPointer?
+        try self.check(redisReaderGetReply(self.handle, &reply))
+        guard let reply else { return nil }
+        defer { freeReplyObject(reply) }
+        return RESPValue(copying: reply.assumingMemoryBound(to: redisReply.self))
+    }
+
+    /// Turns a hiredis return code into a thrown ``RedisError``.
+    private func check(_ code: Int32) throws {
+        guard code == REDIS_OK else {
+            let detail = String(cString: portcullis_redisReaderError(self.handle))
+            throw RedisError(code: .protocolViolation, message: "invalid RESP from server: \(detail)")
+        }
+    }
+}
+
+extension RESPValue {
+    /// Deep-copies a hiredis reply tree. The caller still owns (and frees) `reply`.
+    fileprivate init(copying reply: UnsafePointer<redisReply>) {
+        let node = reply.pointee
+        switch node.type {
+        case REDIS_REPLY_STRING:
+            self = .bulkString(ByteBuffer(bytes: UnsafeRawBufferPointer(start: node.str, count: node.len)))
+        case REDIS_REPLY_STATUS:
+            self = .simpleString(Self.text(node))
+        case REDIS_REPLY_ERROR:
+            self = .error(Self.text(node))
+        case REDIS_REPLY_INTEGER:
+            self = .integer(Int(node.integer))
+        case REDIS_REPLY_ARRAY:
+            var values: [RESPValue] = []
+            values.reserveCapacity(node.elements)
+            for index in 0..<node.elements {
+                guard let element = node.element[index] else {
+                    values.append(.nullBulkString)
+                    continue
+                }
+                values.append(RESPValue(copying: element))
+            }
+            self = .array(values)
+        default:  // REDIS_REPLY_NIL; RESP2 readers produce no other type.
+            self = portcullis_replyIsNullArray(reply) != 0 ? .nullArray : .nullBulkString
+        }
+    }
+
+    private static func text(_ node: redisReply) -> String {
+        let bytes = UnsafeRawBufferPointer(start: node.str, count: node.len)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

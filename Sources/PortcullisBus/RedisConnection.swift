@@ -1,0 +1,156 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// One open connection to Redis, pipelined: any number of commands may be in flight and
+/// replies complete them in order.
+///
+/// ``connect(to:on:logger:)`` opens the socket and runs `AUTH` and `SELECT` from the
+/// configuration before it hands the connection out. An error reply fails only its own
+/// command; when the connection is lost every command in flight fails with
+/// ``RedisError/Code/connectionClosed`` and later commands fail at once — a connection never
+/// reconnects (``RedisClient`` does). A blocking command (`XREAD BLOCK`, `XREADGROUP BLOCK`)
+/// holds back every command sent after it until it returns, so give blocking readers their
+/// own connection. Pub/sub is not supported. Safe to use from any thread.
+public final class RedisConnection: RedisCommandSender {
+    private let channel: any Channel
+    /// Where this connection goes (for logs and errors).
+    public let endpoint: RedisConfiguration.Endpoint
+
+    public var eventLoop: any EventLoop { self.channel.eventLoop }
+
+    /// Succeeds once the connection has closed, for whatever reason.
+    public var closeFuture: EventLoopFuture<Void> { self.channel.closeFuture }
+
+    public var isActive: Bool { self.channel.isActive }
+
+    private init(channel: any Channel, endpoint: RedisConfiguration.Endpoint) {
+        self.channel = channel
+        self.endpoint = endpoint
+    }
+
+    /// Opens a connection on `eventLoop` and runs the configured handshake.
+    ///
+    /// Fails with ``RedisError/Code/connectFailed`` when the socket cannot be opened, or when
+    /// `AUTH` or `SELECT` is refused (the server's reply is in `serverCode` and `message`) or
+    /// takes longer than `connectTimeout`.
+    public static func connect(
+        to configuration: RedisConfiguration,
+        on eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
+        logger: Logger
+    ) -> EventLoopFuture<RedisConnection> {
+        let endpoint = configuration.endpoint
+        let timeout = TimeAmount(configuration.connectTimeout)
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureRedisPipeline(logger: logger)
+                }
+            }
+        let channelFuture: EventLoopFuture<any Channel>
+        if let path = endpoint.socketPath {
+            channelFuture = bootstrap.connect(unixDomainSocketPath: path)
+        } else {
+            channelFuture = bootstrap.connect(host: endpoint.host ?? "localhost", port: endpoint.port ?? 6379)
+        }
+        return channelFuture.flatMapError { error in
+            eventLoop.makeFailedFuture(
+                RedisError(
+                    code: .connectFailed,
+                    message: "could not connect to Redis at \(endpoint)",
+                    isRetrySafe: true,
+                    underlying: error
+                )
+            )
+        }.flatMap { channel in
+            let connection = RedisConnection(channel: channel, endpoint: endpoint)
+            // A server that accepts the socket but never answers must not hang the caller.
+            let deadline = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+            return connection.handshake(configuration).always { _ in
+                deadline.cancel()
+            }.flatMapError { error in
+                channel.close(promise: nil)
+                return channel.eventLoop.makeFailedFuture(Self.handshakeError(error, endpoint: endpoint))
+            }.map {
+                logger.debug("Connected to Redis", metadata: ["redis.endpoint": "\(endpoint)"])
+                return connection
+            }
+        }
+    }
+
+    /// Async variant of ``connect(to:on:logger:)``.
+    public static func connect(
+        to configuration: RedisConfiguration,
+        on eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
+        logger: Logger
+    ) async throws -> RedisConnection {
+        try await Self.connect(to: configuration, on: eventLoop, logger: logger).get()
+    }
+
+    public func send(_ command: [RedisArgument]) -> EventLoopFuture<RESPValue> {
+        let promise = self.channel.eventLoop.makePromise(of: RESPValue.self)
+        self.write(command, promise: promise)
+        return promise.futureResult
+    }
+
+    /// Sends `command`; its reply (or failure) completes `promise`.
+    func write(_ command: [RedisArgument], promise: EventLoopPromise<RESPValue>) {
+        guard !command.isEmpty else {
+            promise.fail(RedisError(code: .invalidArgument, message: "empty Redis command", isRetrySafe: true))
+            return
+        }
+        // When the channel is already gone the request never reaches the command handler:
+        // the failed write is then the only sign, and it fails the command.
+        let writePromise = self.channel.eventLoop.makePromise(of: Void.self)
+        writePromise.futureResult.whenFailure { error in
+            promise.fail((error as? RedisError) ?? RedisError.connectionClosed(underlying: error))
+        }
+        self.channel.writeAndFlush(RedisRequest(command: command, promise: promise), promise: writePromise)
+    }
+
+    /// Closes the connection; commands in flight fail with ``RedisError/Code/connectionClosed``.
+    /// Succeeds once closed, also when it already was.
+    @discardableResult
+    public func close() -> EventLoopFuture<Void> {
+        self.channel.close(promise: nil)
+        return self.channel.closeFuture
+    }
+
+    /// Async variant of ``close()``.
+    public func close() async {
+        _ = try? await self.close().get()
+    }
+
+    private func handshake(_ configuration: RedisConfiguration) -> EventLoopFuture<Void> {
+        var steps: [EventLoopFuture<RESPValue>] = []
+        if let password = configuration.password {
+            if let username = configuration.username {
+                steps.append(self.send(["AUTH", RedisArgument(username), RedisArgument(password)]))
+            } else {
+                steps.append(self.send(["AUTH", RedisArgument(password)]))
+            }
+        }
+        if configuration.database != 0 {
+            steps.append(self.send(["SELECT", RedisArgument(configuration.database)]))
+        }
+        // Both are pipelined; the first failure (AUTH's, when it fails) is reported.
+        return EventLoopFuture.whenAllComplete(steps, on: self.channel.eventLoop).flatMapThrowing { results in
+            for result in results {
+                _ = try result.get()
+            }
+        }
+    }
+
+    private static func handshakeError(_ error: any Error, endpoint: RedisConfiguration.Endpoint) -> RedisError {
+        let redisError = error as? RedisError
+        return RedisError(
+            code: .connectFailed,
+            message: "Redis at \(endpoint) refused the handshake: \(redisError?.message ?? "\(error)")",
+            serverCode: redisError?.serverCode,
+            isRetrySafe: true,
+            underlying: error
+        )
+    }
+}
