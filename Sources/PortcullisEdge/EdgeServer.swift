@@ -121,7 +121,8 @@ public final class EdgeServer: Service, Sendable {
             snapshots: snapshots,
             pools: pools,
             logger: logger,
-            accessLog: snapshots.current.configuration.edge.accessLog
+            accessLog: snapshots.current.configuration.edge.accessLog,
+            idleTimeout: listener.idleTimeout.timeAmount
         )
         let limits = {
             var limits = NIOHTTPDecoderLimitConfiguration()
@@ -129,7 +130,6 @@ public final class EdgeServer: Service, Sendable {
             limits.maxHeaderFieldSize = listener.maxHeaderSize
             return limits
         }()
-        let idleTimeout = listener.idleTimeout.timeAmount
         let tls = listener.tls != nil
         let snapshots = self.snapshots
         let listenerName = listener.name
@@ -157,11 +157,10 @@ public final class EdgeServer: Service, Sendable {
                             name: "sni"
                         )
                     }
-                    try sync.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                     // Outbound header validation is off: every header the proxy writes was
                     // either parsed (and validated) by NIO's decoder or produced here.
                     try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true,
+                        withPipeliningAssistance: false,
                         withErrorHandling: false,
                         withOutboundHeaderValidation: false,
                         withEncoderConfiguration: HTTPResponseEncoder.Configuration(),

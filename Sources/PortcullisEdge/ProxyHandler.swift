@@ -10,12 +10,15 @@ struct ProxyEnvironment: Sendable {
     let pools: PoolRegistry
     let logger: Logger
     let accessLog: Bool
+    /// Keep-alive connections with no request in flight are closed after this long.
+    let idleTimeout: TimeAmount
 }
 
 /// Reverse-proxies the requests of one client connection to upstream pools.
 ///
-/// Sits last in the server pipeline, after `HTTPServerPipelineHandler`, so it sees one
-/// request at a time. Bodies stream in both directions: reads from the client are held
+/// Sits last in the server pipeline and serves one request at a time: a pipelined request
+/// that arrives while one is in flight is queued (and reading stops) until the response
+/// before it has ended, so responses go out in request order. Bodies stream in both directions: reads from the client are held
 /// while the upstream cannot take more bytes, and upstream reads are held while the client
 /// cannot (see `read(context:)` and `UpstreamConnection.pauseReads`). The upstream
 /// connection lives on this connection's event loop, so every call between the two is a
@@ -46,6 +49,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readPending = false
     private var upstreamNeedsFlush = false
     private var requestIds = RequestId()
+    /// Parts of pipelined requests waiting for the exchange in flight to end.
+    private var queued = CircularBuffer<HTTPServerRequestPart>()
+    /// Set by a drain: finish the exchange in flight, then close.
+    private var quiescing = false
+    private var lastActivity = NIODeadline.now()
+    private var idleTimer: Scheduled<Void>?
 
     init(environment: ProxyEnvironment) {
         self.environment = environment
@@ -54,16 +63,30 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         clientAddress = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        armIdleTimer(at: lastActivity + environment.idleTimeout)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        idleTimer = nil
         self.context = nil
     }
 
     // MARK: Client side
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        lastActivity = .now()
+        let part = unwrapInboundIn(data)
+        if !queued.isEmpty || (isHead(part) && isBusy) {
+            queued.append(part)
+            pauseClientReads()
+            return
+        }
+        handle(part, context: context)
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             guard case .idle = state else { return }
             startExchange(head, context: context)
@@ -132,11 +155,60 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            if case .idle = state { context.close(promise: nil) }
+        if event is ChannelShouldQuiesceEvent {
+            quiescing = true
+            if case .idle = state, queued.isEmpty { close(context: context) }
             return
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    private var isBusy: Bool {
+        switch state {
+        case .connecting, .proxying, .tunnelled: return true
+        case .idle, .discarding, .closed: return false
+        }
+    }
+
+    private func isHead(_ part: HTTPServerRequestPart) -> Bool {
+        if case .head = part { return true }
+        return false
+    }
+
+    /// The exchange in flight has ended and the connection stays open: serve what was
+    /// pipelined behind it, then read again.
+    private func becameIdle(context: ChannelHandlerContext) {
+        state = .idle
+        if quiescing && queued.isEmpty {
+            close(context: context)
+            return
+        }
+        while let part = queued.first {
+            if isHead(part) && isBusy { return }
+            queued.removeFirst()
+            handle(part, context: context)
+            if case .closed = state { return }
+        }
+        resumeClientReads()
+    }
+
+    /// One timer per connection, re-armed from the last read rather than per request.
+    private func armIdleTimer(at deadline: NIODeadline) {
+        guard let context else { return }
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.idleTimerFired()
+        }
+    }
+
+    private func idleTimerFired() {
+        idleTimer = nil
+        guard let context else { return }
+        let deadline = lastActivity + environment.idleTimeout
+        if case .idle = state, queued.isEmpty, deadline <= .now() {
+            close(context: context)
+        } else {
+            armIdleTimer(at: max(deadline, .now() + .seconds(1)))
+        }
     }
 
     private func startExchange(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -223,8 +295,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func receivedEnd(_ trailers: HTTPHeaders?, context: ChannelHandlerContext) {
         switch state {
         case .discarding(let closeAfter):
-            state = .idle
-            if closeAfter { close(context: context) }
+            if closeAfter {
+                close(context: context)
+            } else {
+                becameIdle(context: context)
+            }
         case .connecting(let exchange):
             exchange.requestEnded = true
             exchange.pending.append(.end(trailers))
@@ -343,8 +418,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .connecting(let exchange), .proxying(let exchange, _): requestEnded = exchange.requestEnded
         default: requestEnded = false
         }
+        let closeAfter = closeAfter || quiescing
         state = requestEnded ? .idle : .discarding(closeAfter: closeAfter)
-        resumeClientReads()
         let bytes = writeLocalResponse(
             status, version: head.version, requestId: requestId, closeAfter: closeAfter, context: context)
         if environment.accessLog {
@@ -358,7 +433,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 ]
             )
         }
-        if closeAfter { state = .closed }
+        if closeAfter {
+            state = .closed
+        } else if requestEnded {
+            becameIdle(context: context)
+        } else {
+            resumeClientReads()
+        }
     }
 
     @discardableResult
@@ -440,6 +521,9 @@ extension ProxyHandler: UpstreamDelegate {
                 return
             }
             exchange.responseStarted = true
+            // Decided once, with the response head: a response that starts before the
+            // request body has ended, or during a drain, closes the connection.
+            exchange.keepAlive = exchange.keepAlive && exchange.requestEnded && !quiescing
             let response = HeaderRewriting.clientResponse(
                 head, version: exchange.head.version, requestId: exchange.requestId,
                 keepAlive: exchange.keepAlive, tunnel: false
@@ -509,18 +593,18 @@ extension ProxyHandler: UpstreamDelegate {
         context: ChannelHandlerContext
     ) {
         let pool = environment.pools.pool(for: context.eventLoop)
-        let keepClient = exchange.keepAlive && exchange.requestEnded
+        let keepClient = exchange.keepAlive && exchange.requestEnded && !quiescing
         if exchange.requestEnded {
             pool.release(upstream, group: exchange.group)
         } else {
             upstream.close()
         }
-        state = keepClient ? .idle : .closed
-        resumeClientReads()
         logAccess(exchange)
         if keepClient {
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            becameIdle(context: context)
         } else {
+            state = .closed
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(.end(trailers))).whenComplete { _ in channel.close(promise: nil) }
         }
