@@ -143,3 +143,27 @@ def test_chunked_response_is_relayed_intact_and_as_it_arrives(portcullis, upstre
     assert got == pieces[0]
     assert got + rest == b"".join(pieces)
     assert first_after < 4, f"first chunk reached the client only after {first_after:.1f}s"
+
+
+def test_idle_keep_alive_connections_close_after_idle_timeout_but_slow_responses_do_not(
+        portcullis, upstream):
+    def app(req):
+        req.read_body()
+        if req.path == "/slow":
+            time.sleep(2.5)
+        req.send_bytes(200, b"ok", content_type="text/plain")
+
+    up = upstream(app, name="app")
+    proxy = portcullis(upstreams={"app": pool(up.addr)}, routes=[route("root", "/", "app")],
+                       listener={"idle_timeout": "1s"})
+    conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+    conn.request("GET", "/slow")  # longer than the idle timeout, still answered
+    assert conn.getresponse().read() == b"ok"
+    conn.request("GET", "/quick")
+    assert conn.getresponse().read() == b"ok"
+    sock = conn.sock
+    sock.settimeout(5)
+    started = time.monotonic()
+    assert sock.recv(1) == b"", "idle connection was not closed"
+    assert 0.5 <= time.monotonic() - started <= 3.5
+    conn.close()
