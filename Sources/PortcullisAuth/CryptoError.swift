@@ -23,7 +23,7 @@ struct CryptoError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The one place OpenSSL's "1 is success" return codes become thrown errors.
-    static func check(_ result: Int32, _ operation: @autoclosure () -> String) throws(CryptoError) {
+    static func check(_ result: Int32, _ operation: @autoclosure () -> String) throws {
         guard result == 1 else { throw openSSL(operation()) }
     }
 }

@@ -17,7 +17,7 @@ enum FileIO {
         var description: String
     }
 
-    static func read(_ path: String) throws(Failure) -> [UInt8] {
+    static func contents(of path: String) throws(Failure) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Failure(description: lastError()) }
         defer { close(descriptor) }

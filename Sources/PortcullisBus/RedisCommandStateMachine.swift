@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The request/reply bookkeeping of one Redis connection, with no IO.
 ///
 /// Redis answers commands in the order it receives them, so the promises of commands in
@@ -7,10 +9,10 @@
 /// type so tests can drive it without an event loop.
 struct RedisCommandStateMachine<Promise> {
     private enum State {
-        case active(CircularBuffer<Promise>)
+        case active
         /// An error was seen and the channel is closing; replies still in the pipeline are
         /// ignored and the waiting promises fail when the channel goes inactive.
-        case closing(CircularBuffer<Promise>, RedisError)
+        case closing(RedisError)
         case closed(RedisError)
     }
 
@@ -25,73 +27,59 @@ struct RedisCommandStateMachine<Promise> {
         case close(RedisError)
     }
 
-    private var state: State = .active(CircularBuffer(initialCapacity: 16))
+    private var state: State = .active
+    /// Promises of commands written and not yet answered, oldest first. Kept outside `State`
+    /// so appending never copies it.
+    private var inFlight = CircularBuffer<Promise>(initialCapacity: 16)
 
     init() {}
 
     /// The number of commands written and not yet answered.
-    var inFlightCount: Int {
-        switch self.state {
-        case .active(let queue), .closing(let queue, _): queue.count
-        case .closed: 0
-        }
-    }
+    var inFlightCount: Int { self.inFlight.count }
 
     mutating func sendCommand(_ command: [RedisArgument], promise: Promise) -> Action {
         switch self.state {
-        case .active(var queue):
-            queue.append(promise)
-            self.state = .active(queue)
+        case .active:
+            self.inFlight.append(promise)
             return .write(command)
-        case .closing(_, let error), .closed(let error):
+        case .closing(let error), .closed(let error):
             return .fail(promise, error)
         }
     }
 
     mutating func replyReceived(_ value: RESPValue) -> Action {
-        switch self.state {
-        case .active(var queue):
-            guard let promise = queue.popFirst() else {
-                let error = RedisError(
-                    code: .protocolViolation,
-                    message: "Redis sent a reply with no command waiting (pub/sub is not supported)"
-                )
-                self.state = .closing(queue, error)
-                return .close(error)
-            }
-            self.state = .active(queue)
-            if case .error(let message) = value {
-                return .fail(promise, RedisError(serverReply: message))
-            }
-            return .succeed(promise, value)
-        case .closing, .closed:
-            return .none
+        guard case .active = self.state else { return .none }
+        guard let promise = self.inFlight.popFirst() else {
+            let error = RedisError(
+                code: .protocolViolation,
+                message: "Redis sent a reply with no command waiting (pub/sub is not supported)"
+            )
+            self.state = .closing(error)
+            return .close(error)
         }
+        if case .error(let message) = value {
+            return .fail(promise, RedisError(serverReply: message))
+        }
+        return .succeed(promise, value)
     }
 
     mutating func errorCaught(_ error: any Error) -> Action {
-        switch self.state {
-        case .active(let queue):
-            let redisError =
-                (error as? RedisError) ?? RedisError.connectionClosed(underlying: error)
-            self.state = .closing(queue, redisError)
-            return .close(redisError)
-        case .closing, .closed:
-            return .none
-        }
+        guard case .active = self.state else { return .none }
+        let redisError = (error as? RedisError) ?? RedisError.connectionClosed(underlying: error)
+        self.state = .closing(redisError)
+        return .close(redisError)
     }
 
     mutating func connectionClosed() -> Action {
+        let error: RedisError
         switch self.state {
-        case .active(let queue):
-            let error = RedisError.connectionClosed()
-            self.state = .closed(error)
-            return queue.isEmpty ? .none : .failAll(Array(queue), error)
-        case .closing(let queue, let error):
-            self.state = .closed(error)
-            return queue.isEmpty ? .none : .failAll(Array(queue), error)
-        case .closed:
-            return .none
+        case .active: error = RedisError.connectionClosed()
+        case .closing(let reason): error = reason
+        case .closed: return .none
         }
+        self.state = .closed(error)
+        let waiting = Array(self.inFlight)
+        self.inFlight.removeAll()
+        return waiting.isEmpty ? .none : .failAll(waiting, error)
     }
 }
