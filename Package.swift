@@ -39,9 +39,14 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
         .target(
+            name: "PortcullisAuth",
+            dependencies: ["PortcullisConfig", "CJWT", "COpenSSL"]
+        ),
+        .target(
             name: "PortcullisEdge",
             dependencies: [
                 "PortcullisConfig",
+                "PortcullisAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

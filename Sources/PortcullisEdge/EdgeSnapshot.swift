@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import PortcullisAuth
 import PortcullisConfig
 
 /// Everything a request needs from the configuration, built once and then immutable:
@@ -13,15 +14,14 @@ public final class EdgeSnapshot: Sendable {
     public let routes: RouteTable
     let upstreams: [String: UpstreamGroup]
     let tls: [String: TLSContextSet]
+    /// Auth policies by route index; nil for public routes.
+    let guards: [RouteGuard?]
+    /// Headers the edge owns (`x-auth-subject`, `x-auth-scopes`, every configured claim
+    /// header), lower-cased: client-sent copies are removed on every route.
+    let identityHeaders: [String]
 
     /// - Parameter previous: health records of servers that are still configured carry over.
     public init(configuration: Configuration, previous: EdgeSnapshot? = nil) throws {
-        // Fail closed: a policy this build cannot enforce must never serve the route openly.
-        if let route = configuration.routes.first(where: { $0.auth != nil }) {
-            throw SnapshotError(
-                message: "\(route.location(of: "name")): route \"\(route.name)\" has an auth policy, "
-                    + "and this build does not enforce auth policies yet; refusing to serve it unprotected")
-        }
         self.configuration = configuration
         self.routes = RouteTable(routes: configuration.routes)
         var healthByServer: [String: ServerHealth] = [:]
@@ -42,6 +42,39 @@ public final class EdgeSnapshot: Sendable {
             }
         }
         self.tls = tls
+        var keySets: [String: KeySet] = [:]
+        for (name, sources) in configuration.auth.keySets {
+            do {
+                keySets[name] = try KeySet.load(sources.map(Self.keySource))
+            } catch {
+                let place = sources.first.map { "\($0.location.file):\($0.location.line)" } ?? "auth.key_sets"
+                throw SnapshotError(message: "\(place): key set \"\(name)\": \(error)")
+            }
+        }
+        let cache =
+            configuration.auth.tokenCacheSize > 0 ? TokenCache(capacity: configuration.auth.tokenCacheSize) : nil
+        self.guards = try configuration.routes.map { route in
+            try route.auth.map { try RouteGuard(policy: $0, keySets: keySets, cache: cache) }
+        }
+        var identityHeaders = ["x-auth-subject", "x-auth-scopes"]
+        for route in configuration.routes {
+            for claim in route.auth?.claimHeaders ?? [] where !identityHeaders.contains(claim.header.lowercased()) {
+                identityHeaders.append(claim.header.lowercased())
+            }
+        }
+        self.identityHeaders = identityHeaders
+    }
+
+    private static func keySource(_ settings: KeySourceSettings) -> KeySource {
+        let kind: KeySource.Kind =
+            switch settings.kind {
+            case .jwks: .jwks
+            case .pem: .pem
+            case .secret: .secret
+            }
+        return KeySource(
+            kind: kind, path: settings.path, algorithm: settings.alg.flatMap(JWTAlgorithm.init(name:)),
+            keyID: settings.kid, isDefault: settings.isDefault)
     }
 }
 

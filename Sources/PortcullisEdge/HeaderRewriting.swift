@@ -1,4 +1,6 @@
 import NIOHTTP1
+import PortcullisAuth
+import PortcullisConfig
 
 /// Header rules of a reverse proxy, as pure functions over heads so they are tested
 /// without channels.
@@ -79,6 +81,32 @@ enum HeaderRewriting {
             headers.add(name: "content-length", value: "0")
         }
         return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: headers)
+    }
+
+    /// Removes client-sent copies of the headers the edge owns (on every route, public or
+    /// not), then states the verified identity: `X-Auth-Subject`, `X-Auth-Scopes` and the
+    /// route's claim headers. On routes with a policy, `Authorization` and `Cookie` go
+    /// upstream only when the policy says so.
+    static func applyIdentity(
+        _ identity: Identity?,
+        policy: RouteAuth?,
+        ownedHeaders: [String],
+        to headers: inout HTTPHeaders
+    ) {
+        for name in ownedHeaders where headers.contains(name: name) {
+            headers.remove(name: name)
+        }
+        guard let policy else { return }
+        if !policy.forwardAuthorization { headers.remove(name: "authorization") }
+        if !policy.forwardCookie { headers.remove(name: "cookie") }
+        guard let identity else { return }
+        headers.add(name: "x-auth-subject", value: identity.subject)
+        headers.add(name: "x-auth-scopes", value: identity.scopes.joined(separator: " "))
+        for claim in policy.claimHeaders {
+            if let value = identity.claims[claim.claim] {
+                headers.add(name: claim.header, value: value)
+            }
+        }
     }
 
     /// The response head to send to the client.

@@ -1,4 +1,6 @@
+import Foundation
 import Logging
+import PortcullisAuth
 import NIOCore
 import NIOHTTP1
 
@@ -228,6 +230,21 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             )
             return
         }
+        var identity: Identity?
+        if let routeGuard = snapshot.guards[route.index] {
+            switch routeGuard.check(head, now: Date().timeIntervalSince1970) {
+            case .success(let verified):
+                identity = verified
+            case .failure(let failure):
+                var headers: [(String, String)] = []
+                if let challenge = failure.wwwAuthenticate { headers.append(("www-authenticate", challenge)) }
+                replyLocally(
+                    HTTPResponseStatus(statusCode: failure.httpStatus), head: head, requestId: requestId, route: route,
+                    closeAfter: !head.isKeepAlive, context: context, extraHeaders: headers,
+                    outcome: "auth refused: \(failure.code)")
+                return
+            }
+        }
         if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > route.route.maxBodySize {
             replyLocally(
                 .payloadTooLarge, head: head, requestId: requestId, route: route, closeAfter: true, context: context)
@@ -240,19 +257,22 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let target =
             route.route.proxy.stripPrefix
             ? RouteTable.strip(prefix: route.route.match.path, from: head.uri) : head.uri
+        var upstreamHead = HeaderRewriting.upstreamRequest(
+            head,
+            target: target,
+            clientAddress: clientAddress,
+            scheme: environment.scheme,
+            requestId: requestId,
+            tunnel: tunnel
+        )
+        HeaderRewriting.applyIdentity(
+            identity, policy: route.route.auth, ownedHeaders: snapshot.identityHeaders, to: &upstreamHead.headers)
         let exchange = Exchange(
             head: head,
             requestId: requestId,
             route: route,
             group: group,
-            upstreamHead: HeaderRewriting.upstreamRequest(
-                head,
-                target: target,
-                clientAddress: clientAddress,
-                scheme: environment.scheme,
-                requestId: requestId,
-                tunnel: tunnel
-            ),
+            upstreamHead: upstreamHead,
             // The HTTP parser stops after an upgrade request, so one that is not tunnelled
             // ends the connection.
             keepAlive: head.isKeepAlive && (!upgradeRequested || tunnel),
@@ -411,7 +431,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         route: RouteTable.Entry?,
         closeAfter: Bool,
         context: ChannelHandlerContext,
-        server: String? = nil
+        server: String? = nil,
+        extraHeaders: [(String, String)] = [],
+        outcome: String? = nil
     ) {
         let requestEnded: Bool
         switch state {
@@ -421,7 +443,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let closeAfter = closeAfter || quiescing
         state = requestEnded ? .idle : .discarding(closeAfter: closeAfter)
         let bytes = writeLocalResponse(
-            status, version: head.version, requestId: requestId, closeAfter: closeAfter, context: context)
+            status, version: head.version, requestId: requestId, closeAfter: closeAfter, context: context,
+            extraHeaders: extraHeaders)
         if environment.accessLog {
             environment.logger.info(
                 "request",
@@ -429,7 +452,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     "listener": "\(environment.listener)", "route": "\(route?.name ?? "-")",
                     "method": "\(head.method.rawValue)", "status": "\(status.code)",
                     "upstream": "\(server ?? "-")", "duration.ms": "0", "bytes.out": "\(bytes)",
-                    "request.id": "\(requestId)", "client": "\(clientAddress)",
+                    "request.id": "\(requestId)", "client": "\(clientAddress)", "outcome": "\(outcome ?? "-")",
                 ]
             )
         }
@@ -448,7 +471,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         version: HTTPVersion,
         requestId: String,
         closeAfter: Bool,
-        context: ChannelHandlerContext
+        context: ChannelHandlerContext,
+        extraHeaders: [(String, String)] = []
     ) -> Int {
         var body = context.channel.allocator.buffer(capacity: 64)
         body.writeString("\(status.code) \(status.reasonPhrase)\n")
@@ -457,6 +481,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         headers.add(name: "content-length", value: "\(body.readableBytes)")
         headers.add(name: "x-request-id", value: requestId)
         if closeAfter { headers.add(name: "connection", value: "close") }
+        headers.add(contentsOf: extraHeaders)
         let bytes = body.readableBytes
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)

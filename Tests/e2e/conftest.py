@@ -247,7 +247,7 @@ def portcullis(tmp_path, request):
 
     def start(upstreams: dict, routes: list, *, listener: dict | None = None,
               tls: list[dict] | None = None, edge: dict | None = None,
-              tls_listener: dict | None = None) -> Portcullis:
+              tls_listener: dict | None = None, extra: dict | None = None) -> Portcullis:
         n = len(started)
         port, admin_port = free_port(), free_port()
         tls_port = free_port() if tls else None
@@ -269,6 +269,7 @@ def portcullis(tmp_path, request):
             "upstreams": upstreams,
             "routes": routes,
         }
+        config.update(extra or {})
         config_path = tmp_path / f"portcullis-{n}.yaml"
         config_path.write_text(to_yaml(config))
         stderr_path = tmp_path / f"portcullis-{n}.stderr"
