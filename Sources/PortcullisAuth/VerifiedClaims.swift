@@ -69,11 +69,13 @@ struct VerifiedClaims: Sendable {
         }
     }
 
-    /// Scopes from the first of `scope`, `scp`, `scopes` that is present: a string is
-    /// split on spaces (empties ignored), an array must hold only strings; any other
-    /// shape means no scopes. Duplicates are dropped, order kept.
+    /// Scopes from the first of `scope`, `scp`, `scopes` that is present and not null
+    /// (issuers written in Python often send `"scope": null`): a string is split on
+    /// spaces (empties ignored), an array must hold only strings; any other shape means
+    /// no scopes. Duplicates are dropped, order kept.
     static func scopes(in payload: JSONObject) -> [String] {
-        guard let value = payload["scope"] ?? payload["scp"] ?? payload["scopes"] else { return [] }
+        let candidates = ["scope", "scp", "scopes"].lazy.compactMap { payload[$0] }.filter { $0 != .null }
+        guard let value = candidates.first else { return [] }
         var found: [String]
         switch value {
         case .string(let text):

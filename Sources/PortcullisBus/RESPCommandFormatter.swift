@@ -12,7 +12,8 @@ enum RESPCommandFormatter {
     /// reads them in place; the staged bytes are then replaced by hiredis's output.
     static func format(_ command: [RedisArgument], into buffer: inout ByteBuffer) throws {
         guard !command.isEmpty else {
-            throw RedisError(code: .invalidArgument, message: "a Redis command needs at least one word", isRetrySafe: true)
+            throw RedisError(
+                code: .invalidArgument, message: "a Redis command needs at least one word", isRetrySafe: true)
         }
         let stagingStart = buffer.writerIndex
         var lengths: [Int] = []

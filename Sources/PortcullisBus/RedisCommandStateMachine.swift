@@ -42,7 +42,8 @@ struct RedisCommandStateMachine<Promise> {
         case .active:
             self.inFlight.append(promise)
             return .write(command)
-        case .closing(let error), .closed(let error):
+        case .closing(var error), .closed(var error):
+            error.isRetrySafe = true  // never written
             return .fail(promise, error)
         }
     }

@@ -5,13 +5,19 @@ import NIOPosix
 /// One open connection to Redis, pipelined: any number of commands may be in flight and
 /// replies complete them in order.
 ///
-/// ``connect(to:on:logger:)`` opens the socket and runs `AUTH` and `SELECT` from the
-/// configuration before it hands the connection out. An error reply fails only its own
-/// command; when the connection is lost every command in flight fails with
-/// ``RedisError/Code/connectionClosed`` and later commands fail at once — a connection never
-/// reconnects (``RedisClient`` does). A blocking command (`XREAD BLOCK`, `XREADGROUP BLOCK`)
-/// holds back every command sent after it until it returns, so give blocking readers their
-/// own connection. Pub/sub is not supported. Safe to use from any thread.
+/// ``connect(to:on:logger:)`` (or the future-based ``makeConnection(to:on:logger:)``) opens
+/// the socket and runs `AUTH` and `SELECT` from the configuration before it hands the
+/// connection out. An error reply fails only its own command; when the connection is lost
+/// every command in flight fails with ``RedisError/Code/connectionClosed`` and later commands
+/// fail at once — a connection never reconnects (``RedisClient`` does). A blocking command
+/// (`XREAD BLOCK`, `XREADGROUP BLOCK`) holds back every command sent after it until it
+/// returns, so give blocking readers their own connection. Pub/sub is not supported. Safe to
+/// use from any thread.
+///
+/// `send` exists as a future-returning and an async method; in an async function
+/// `try await connection.send(…)` picks the async one. In top-level code (`main.swift`) Swift
+/// prefers the synchronous overload when the result is discarded: annotate the type
+/// (`let _: RESPValue = try await …`) there.
 public final class RedisConnection: RedisCommandSender {
     private let channel: any Channel
     /// Where this connection goes (for logs and errors).
@@ -29,12 +35,13 @@ public final class RedisConnection: RedisCommandSender {
         self.endpoint = endpoint
     }
 
-    /// Opens a connection on `eventLoop` and runs the configured handshake.
+    /// Opens a connection on `eventLoop` and runs the configured handshake; the future-based
+    /// form of ``connect(to:on:logger:)``.
     ///
     /// Fails with ``RedisError/Code/connectFailed`` when the socket cannot be opened, or when
     /// `AUTH` or `SELECT` is refused (the server's reply is in `serverCode` and `message`) or
     /// takes longer than `connectTimeout`.
-    public static func connect(
+    public static func makeConnection(
         to configuration: RedisConfiguration,
         on eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
         logger: Logger
@@ -80,13 +87,17 @@ public final class RedisConnection: RedisCommandSender {
         }
     }
 
-    /// Async variant of ``connect(to:on:logger:)``.
+    /// Opens a connection on `eventLoop` and runs the configured handshake (AUTH, SELECT).
+    ///
+    /// Throws ``RedisError`` with code ``RedisError/Code/connectFailed`` when the socket
+    /// cannot be opened, or when AUTH or SELECT is refused (the server's reply is in
+    /// `serverCode` and `message`) or takes longer than `connectTimeout`.
     public static func connect(
         to configuration: RedisConfiguration,
         on eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
         logger: Logger
     ) async throws -> RedisConnection {
-        try await Self.connect(to: configuration, on: eventLoop, logger: logger).get()
+        try await Self.makeConnection(to: configuration, on: eventLoop, logger: logger).get()
     }
 
     public func send(_ command: [RedisArgument]) -> EventLoopFuture<RESPValue> {
@@ -101,13 +112,24 @@ public final class RedisConnection: RedisCommandSender {
             promise.fail(RedisError(code: .invalidArgument, message: "empty Redis command", isRetrySafe: true))
             return
         }
-        // When the channel is already gone the request never reaches the command handler:
-        // the failed write is then the only sign, and it fails the command.
-        let writePromise = self.channel.eventLoop.makePromise(of: Void.self)
-        writePromise.futureResult.whenFailure { error in
-            promise.fail((error as? RedisError) ?? RedisError.connectionClosed(underlying: error))
+        if self.channel.eventLoop.inEventLoop {
+            self.writeOnLoop(command, promise: promise)
+        } else {
+            self.channel.eventLoop.execute { self.writeOnLoop(command, promise: promise) }
         }
-        self.channel.writeAndFlush(RedisRequest(command: command, promise: promise), promise: writePromise)
+    }
+
+    private func writeOnLoop(_ command: [RedisArgument], promise: EventLoopPromise<RESPValue>) {
+        // Once the channel is inactive its handlers may be gone and the request would never
+        // reach the command handler; while it is active (checked on the loop) the handler
+        // is there and owns the promise from then on.
+        guard self.channel.isActive else {
+            var error = RedisError.connectionClosed()
+            error.isRetrySafe = true  // never written
+            promise.fail(error)
+            return
+        }
+        self.channel.writeAndFlush(RedisRequest(command: command, promise: promise), promise: nil)
     }
 
     /// Closes the connection; commands in flight fail with ``RedisError/Code/connectionClosed``.
