@@ -24,9 +24,10 @@ let package = Package(
             pkgConfig: "libjwt",
             providers: [.apt(["libjwt-dev"])]
         ),
+        // No pkgConfig: hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM refuses with a
+        // warning; the headers live under the default include path and the module map links it.
         .systemLibrary(
             name: "CHiredis",
-            pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
         .systemLibrary(
@@ -43,10 +44,20 @@ let package = Package(
             dependencies: ["PortcullisConfig", "CJWT", "COpenSSL"]
         ),
         .target(
+            name: "PortcullisBus",
+            dependencies: [
+                "CHiredis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "PortcullisEdge",
             dependencies: [
                 "PortcullisConfig",
                 "PortcullisAuth",
+                "PortcullisBus",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -80,6 +91,16 @@ let package = Package(
         .testTarget(
             name: "PortcullisConfigTests",
             dependencies: ["PortcullisConfig"]
+        ),
+        .testTarget(
+            name: "PortcullisBusTests",
+            dependencies: [
+                "PortcullisBus",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "PortcullisEdgeTests",

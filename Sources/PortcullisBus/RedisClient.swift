@@ -1,0 +1,222 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// A Redis client that keeps one pipelined connection up: it connects at creation, and when
+/// the connection is lost it reconnects with exponential backoff and jitter
+/// (``RedisConfiguration/reconnectBackoff``), re-running AUTH and SELECT each time.
+///
+/// Commands issued while disconnected wait in a buffer bounded by
+/// ``RedisConfiguration/bufferLimits`` and are sent, in order, as soon as a connection is up;
+/// past the bound they fail at once with ``RedisError/Code/bufferFull``, which callers should
+/// turn into backpressure. Commands already written when the connection dropped fail with
+/// ``RedisError/Code/connectionClosed`` and are not retried: Redis may have run them, and
+/// only the caller knows whether a second run is harmless (XACK is; XADD with `*` is not).
+///
+/// Blocking reads (`XREAD BLOCK`, `XREADGROUP BLOCK`) hold the pipeline until they return,
+/// so run them on a client of their own: clients are cheap (one connection each), and
+/// ``makeDedicatedClient(logger:)`` makes one with the same configuration.
+///
+/// Call ``close()`` when done; until then the client keeps reconnecting. Safe to use from
+/// any thread; all state lives on `eventLoop`.
+public final class RedisClient: RedisCommandSender {
+    public let eventLoop: any EventLoop
+    public let configuration: RedisConfiguration
+    private let logger: Logger
+    private let core: NIOLoopBoundBox<Core>
+
+    /// Creates the client and starts connecting on `eventLoop`.
+    public convenience init(
+        configuration: RedisConfiguration,
+        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
+        logger: Logger
+    ) {
+        self.init(configuration: configuration, eventLoop: eventLoop, logger: logger) {
+            Double.random(in: 0..<1)
+        }
+    }
+
+    /// Parses `url` (see ``RedisConfiguration/init(url:)``) and creates the client.
+    public convenience init(
+        url: String,
+        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
+        logger: Logger
+    ) throws {
+        self.init(configuration: try RedisConfiguration(url: url), eventLoop: eventLoop, logger: logger)
+    }
+
+    /// `random` supplies the backoff jitter (uniform in `0..<1`); tests pass a fixed one.
+    init(
+        configuration: RedisConfiguration,
+        eventLoop: any EventLoop,
+        logger: Logger,
+        random: @escaping @Sendable () -> Double
+    ) {
+        var logger = logger
+        logger[metadataKey: "redis.endpoint"] = "\(configuration.endpoint)"
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.logger = logger
+        self.core = NIOLoopBoundBox.makeBoxSendingValue(
+            Core(configuration: configuration, eventLoop: eventLoop, logger: logger, random: random),
+            eventLoop: eventLoop
+        )
+        self.onLoop { $0.start() }
+    }
+
+    /// A new client with this client's configuration and its own connection, for blocking reads.
+    public func makeDedicatedClient(logger: Logger? = nil) -> RedisClient {
+        RedisClient(configuration: self.configuration, eventLoop: self.eventLoop, logger: logger ?? self.logger)
+    }
+
+    public func send(_ command: [RedisArgument]) -> EventLoopFuture<RESPValue> {
+        let promise = self.eventLoop.makePromise(of: RESPValue.self)
+        guard !command.isEmpty else {
+            promise.fail(RedisError(code: .invalidArgument, message: "empty Redis command", isRetrySafe: true))
+            return promise.futureResult
+        }
+        self.onLoop { $0.send(command, promise: promise) }
+        return promise.futureResult
+    }
+
+    /// Stops reconnecting, closes the connection (commands in flight fail with
+    /// ``RedisError/Code/connectionClosed``) and fails buffered commands with
+    /// ``RedisError/Code/clientClosed``. Later commands fail at once.
+    @discardableResult
+    public func close() -> EventLoopFuture<Void> {
+        let promise = self.eventLoop.makePromise(of: Void.self)
+        self.onLoop { $0.close(promise: promise) }
+        return promise.futureResult
+    }
+
+    /// Async variant of ``close()``.
+    public func close() async {
+        let future: EventLoopFuture<Void> = self.close()
+        _ = try? await future.get()
+    }
+
+    /// Whether a connection is up right now (for health reports; it may drop at any moment).
+    public var isConnected: EventLoopFuture<Bool> {
+        self.eventLoop.submit { self.core.value.stateMachine.isConnected }
+    }
+
+    private func onLoop(_ body: @escaping @Sendable (Core) -> Void) {
+        if self.eventLoop.inEventLoop {
+            body(self.core.value)
+        } else {
+            self.eventLoop.execute { body(self.core.value) }
+        }
+    }
+}
+
+extension RedisClient {
+    /// The client's mutable part; only touched on the client's event loop.
+    private final class Core {
+        var stateMachine: RedisClientStateMachine<RedisConnection, EventLoopPromise<RESPValue>>
+        private let configuration: RedisConfiguration
+        private let eventLoop: any EventLoop
+        private let logger: Logger
+        private var reconnectTask: Scheduled<Void>?
+
+        init(
+            configuration: RedisConfiguration,
+            eventLoop: any EventLoop,
+            logger: Logger,
+            random: @escaping @Sendable () -> Double
+        ) {
+            self.stateMachine = RedisClientStateMachine(
+                limits: configuration.bufferLimits,
+                backoff: configuration.reconnectBackoff,
+                random: random
+            )
+            self.configuration = configuration
+            self.eventLoop = eventLoop
+            self.logger = logger
+        }
+
+        func start() {
+            self.run(.connect)
+        }
+
+        func send(_ command: [RedisArgument], promise: EventLoopPromise<RESPValue>) {
+            self.run(self.stateMachine.sendCommand(command, promise: promise))
+        }
+
+        func close(promise: EventLoopPromise<Void>) {
+            let action = self.stateMachine.close()
+            if case .shutDown(.some(let connection), _, _, _) = action {
+                connection.closeFuture.cascade(to: promise)
+            } else {
+                promise.succeed()
+            }
+            self.run(action)
+        }
+
+        private func run(_ action: RedisClientStateMachine<RedisConnection, EventLoopPromise<RESPValue>>.Action) {
+            switch action {
+            case .none:
+                break
+            case .connect:
+                self.connect()
+            case .send(let connection, let command, let promise):
+                connection.write(command, promise: promise)
+            case .sendBuffered(let connection, let buffered):
+                self.logger.info("Connected to Redis", metadata: ["redis.buffered": "\(buffered.count)"])
+                for command in buffered {
+                    connection.write(command.command, promise: command.promise)
+                }
+            case .fail(let promise, let error):
+                promise.fail(error)
+            case .scheduleReconnect(let delay, let failures, let lastError):
+                var metadata: Logger.Metadata = [
+                    "redis.reconnect.delay": "\(delay)",
+                    "redis.reconnect.failures": "\(failures)",
+                ]
+                if let lastError {
+                    // The first failure of a streak is worth an operator's attention; the
+                    // retries that follow are not.
+                    metadata["redis.error"] = "\(lastError)"
+                    let level: Logger.Level = failures == 1 ? .info : .debug
+                    self.logger.log(level: level, "Redis connect attempt failed", metadata: metadata)
+                } else {
+                    self.logger.info("Redis connection lost; reconnecting", metadata: metadata)
+                }
+                self.reconnectTask = self.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) {
+                    self.reconnectTask = nil
+                    self.run(self.stateMachine.reconnectTimerFired())
+                }
+            case .closeConnection(let connection):
+                connection.close()
+            case .shutDown(let connection, let cancelTimer, let promises, let error):
+                self.logger.debug("Closing Redis client")
+                if cancelTimer {
+                    self.reconnectTask?.cancel()
+                    self.reconnectTask = nil
+                }
+                connection?.close()
+                for promise in promises {
+                    promise.fail(error)
+                }
+            }
+        }
+
+        private func connect() {
+            self.logger.debug("Connecting to Redis")
+            RedisConnection.makeConnection(to: self.configuration, on: self.eventLoop, logger: self.logger)
+                .assumeIsolated()
+                .whenComplete { result in
+                    switch result {
+                    case .success(let connection):
+                        self.run(self.stateMachine.connectSucceeded(connection))
+                        // Registered after the state machine knows the connection, so a
+                        // connection that is already closed is noticed at once.
+                        connection.closeFuture.assumeIsolated().whenComplete { _ in
+                            self.run(self.stateMachine.connectionClosed(connection))
+                        }
+                    case .failure(let error):
+                        self.run(self.stateMachine.connectFailed(error))
+                    }
+                }
+        }
+    }
+}
