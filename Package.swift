@@ -76,6 +76,8 @@ let package = Package(
             dependencies: [
                 "PortcullisConfig",
                 "PortcullisEdge",
+                "PortcullisAuth",
+                "PortcullisBus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -6,6 +6,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import PortcullisBus
 import PortcullisConfig
 import ServiceLifecycle
 
@@ -58,7 +59,14 @@ public final class EdgeServer: Service, Sendable {
         let configuration = snapshots.current.configuration
         let threads = configuration.edge.eventLoops > 0 ? configuration.edge.eventLoops : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let pools = PoolRegistry(group: group, logger: logger)
+        let redis: RedisConfiguration?
+        do {
+            redis = try configuration.redis.map { try RedisConfiguration(url: $0.url) }
+        } catch {
+            try? await group.shutdownGracefully()
+            throw ListenerError(listener: "redis", address: "redis.url", underlying: error)
+        }
+        let pools = PoolRegistry(group: group, redis: redis, logger: logger)
         let connections = ConnectionTracker()
         var channels: [Channel] = []
         let admin: Channel
@@ -92,6 +100,7 @@ public final class EdgeServer: Service, Sendable {
             for closed in connections.closeAll() { try? await closed.get() }
         }
         try? await admin.close()
+        await pools.closeRedis()
         try? await group.shutdownGracefully()
         logger.info("stopped")
     }

@@ -53,8 +53,22 @@ public final class EdgeSnapshot: Sendable {
         }
         let cache =
             configuration.auth.tokenCacheSize > 0 ? TokenCache(capacity: configuration.auth.tokenCacheSize) : nil
+        var cookieSecrets: [String] = []
+        if let file = configuration.auth.cookieSecretsFile {
+            do {
+                cookieSecrets = try SessionCookie.loadSecrets(file: file)
+            } catch {
+                throw SnapshotError(message: "\(file): \(error)")
+            }
+        }
+        let material = RouteGuard.Material(
+            cookieSecrets: cookieSecrets,
+            sessionPrefix: configuration.auth.sessionPrefix,
+            sessionUserField: configuration.auth.sessionUserField,
+            revocationPrefix: configuration.auth.revocationPrefix
+        )
         self.guards = try configuration.routes.map { route in
-            try route.auth.map { try RouteGuard(policy: $0, keySets: keySets, cache: cache) }
+            try route.auth.map { try RouteGuard(policy: $0, keySets: keySets, cache: cache, material: material) }
         }
         var identityHeaders = ["x-auth-subject", "x-auth-scopes"]
         for route in configuration.routes {

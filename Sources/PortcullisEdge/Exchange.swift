@@ -9,7 +9,7 @@ final class Exchange {
     let group: UpstreamGroup
     let started = NIODeadline.now()
     /// Upstream-bound request head (prefix stripped, headers rewritten).
-    let upstreamHead: HTTPRequestHead
+    var upstreamHead: HTTPRequestHead
     /// Body parts and the end that arrived while the upstream connection was being set up.
     var pending: [HTTPServerRequestPart] = []
     var requestEnded = false

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import PortcullisBus
 
 /// Upstream keep-alive connections of one event loop.
 ///
@@ -16,13 +17,16 @@ final class LoopPool: @unchecked Sendable {
     }
 
     let eventLoop: EventLoop
+    /// This loop's Redis connection for session lookups and revocation checks.
+    let redis: RedisClient?
     private let logger: Logger
     private var idle: [String: [UpstreamConnection]] = [:]
     private var cursors: [String: Int] = [:]
     private var sweeper: RepeatedTask?
 
-    init(eventLoop: EventLoop, logger: Logger) {
+    init(eventLoop: EventLoop, redis: RedisClient?, logger: Logger) {
         self.eventLoop = eventLoop
+        self.redis = redis
         self.logger = logger
     }
 
@@ -148,12 +152,20 @@ final class LoopPool: @unchecked Sendable {
 final class PoolRegistry: Sendable {
     private let pools: [ObjectIdentifier: LoopPool]
 
-    init(group: MultiThreadedEventLoopGroup, logger: Logger) {
+    /// - Parameter redis: when set, each loop gets its own Redis client for auth lookups.
+    init(group: MultiThreadedEventLoopGroup, redis: RedisConfiguration?, logger: Logger) {
         var pools: [ObjectIdentifier: LoopPool] = [:]
         for loop in group.makeIterator() {
-            pools[ObjectIdentifier(loop)] = LoopPool(eventLoop: loop, logger: logger)
+            let client = redis.map { RedisClient(configuration: $0, eventLoop: loop, logger: logger) }
+            pools[ObjectIdentifier(loop)] = LoopPool(eventLoop: loop, redis: client, logger: logger)
         }
         self.pools = pools
+    }
+
+    func closeRedis() async {
+        for pool in pools.values {
+            await pool.redis?.close()
+        }
     }
 
     func pool(for eventLoop: EventLoop) -> LoopPool {

@@ -230,21 +230,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             )
             return
         }
-        var identity: Identity?
-        if let routeGuard = snapshot.guards[route.index] {
-            switch routeGuard.check(head, now: Date().timeIntervalSince1970) {
-            case .success(let verified):
-                identity = verified
-            case .failure(let failure):
-                var headers: [(String, String)] = []
-                if let challenge = failure.wwwAuthenticate { headers.append(("www-authenticate", challenge)) }
-                replyLocally(
-                    HTTPResponseStatus(statusCode: failure.httpStatus), head: head, requestId: requestId, route: route,
-                    closeAfter: !head.isKeepAlive, context: context, extraHeaders: headers,
-                    outcome: "auth refused: \(failure.code)")
-                return
-            }
-        }
         if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > route.route.maxBodySize {
             replyLocally(
                 .payloadTooLarge, head: head, requestId: requestId, route: route, closeAfter: true, context: context)
@@ -266,7 +251,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             tunnel: tunnel
         )
         HeaderRewriting.applyIdentity(
-            identity, policy: route.route.auth, ownedHeaders: snapshot.identityHeaders, to: &upstreamHead.headers)
+            nil, policy: route.route.auth, ownedHeaders: snapshot.identityHeaders, to: &upstreamHead.headers)
         let exchange = Exchange(
             head: head,
             requestId: requestId,
@@ -280,7 +265,33 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         )
         state = .connecting(exchange)
         pauseClientReads()
-        lease(exchange, context: context)
+        guard let routeGuard = snapshot.guards[route.index] else {
+            lease(exchange, context: context)
+            return
+        }
+        let pool = environment.pools.pool(for: context.eventLoop)
+        routeGuard.authenticate(head, now: Date().timeIntervalSince1970, redis: pool.redis, on: context.eventLoop)
+            .assumeIsolated()
+            .whenSuccess { result in
+                self.authenticated(exchange, result: result)
+            }
+    }
+
+    private func authenticated(_ exchange: Exchange, result: Result<Identity, AuthFailure>) {
+        guard case .connecting(let current) = state, current === exchange, let context else { return }
+        switch result {
+        case .success(let identity):
+            HeaderRewriting.applyIdentity(
+                identity, policy: exchange.route.route.auth, ownedHeaders: [], to: &exchange.upstreamHead.headers)
+            lease(exchange, context: context)
+        case .failure(let failure):
+            var headers: [(String, String)] = []
+            if let challenge = failure.wwwAuthenticate { headers.append(("www-authenticate", challenge)) }
+            replyLocally(
+                HTTPResponseStatus(statusCode: failure.httpStatus), head: exchange.head, requestId: exchange.requestId,
+                route: exchange.route, closeAfter: !exchange.requestEnded || !exchange.keepAlive, context: context,
+                extraHeaders: headers, outcome: "auth refused: \(failure.code)")
+        }
     }
 
     private func receivedBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {

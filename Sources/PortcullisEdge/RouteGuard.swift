@@ -1,5 +1,7 @@
 import Foundation
+import NIOCore
 import NIOHTTP1
+import PortcullisBus
 import PortcullisAuth
 import PortcullisConfig
 
@@ -11,17 +13,30 @@ import PortcullisConfig
 /// signature and claims. Every failure carries the status and `WWW-Authenticate` value
 /// the client gets and a reason code for logs.
 struct RouteGuard: Sendable {
+    /// What the edge knows besides the route's own policy: cookie secrets and the Redis
+    /// key layouts for sessions and revocation.
+    struct Material: Sendable {
+        var cookieSecrets: [String]
+        var sessionPrefix: String
+        var sessionUserField: String
+        var revocationPrefix: String
+    }
+
+    /// The synchronous part of a check; sessions need a Redis lookup to finish.
+    enum Decision {
+        case allow(Identity)
+        case deny(AuthFailure)
+        case lookUpSession(id: String)
+    }
+
     let policy: RouteAuth
+    private let material: Material
     private let verifier: JWTVerifier?
     private let origins: OriginPolicy?
 
-    init(policy: RouteAuth, keySets: [String: KeySet], cache: TokenCache?) throws {
+    init(policy: RouteAuth, keySets: [String: KeySet], cache: TokenCache?, material: Material) throws {
         self.policy = policy
-        if policy.methods.contains(.session) {
-            throw SnapshotError(
-                message: "\(policy.location(of: "methods")): session authentication is not enforced by this build yet; "
-                    + "refusing to serve the route unprotected")
-        }
+        self.material = material
         if policy.methods.contains(.jwt), let name = policy.keySet {
             guard let keys = keySets[name] else {
                 throw SnapshotError(message: "\(policy.location(of: "key_set")): no key set named \"\(name)\"")
@@ -49,18 +64,88 @@ struct RouteGuard: Sendable {
         }
     }
 
-    /// Checks a request head at `now` (seconds since the epoch).
-    func check(_ head: HTTPRequestHead, now: Double) -> Result<Identity, AuthFailure> {
+    /// Checks a request head at `now` (seconds since the epoch) as far as it can without
+    /// Redis: Origin, then a token from the configured sources (a present but bad token is
+    /// refused, never passed on to the session check), then the session cookie.
+    func decide(_ head: HTTPRequestHead, now: Double) -> Decision {
         if let origins, let failure = origins.check(head.headers.first(name: "origin")) {
-            return .failure(failure)
+            return .deny(failure)
         }
-        guard let verifier else {
-            return .failure(AuthFailure(.missingToken, "no credential method is available on this route"))
+        if let verifier, let token = token(in: head) {
+            switch verifier.verify(token, now: now) {
+            case .success(let identity): return .allow(identity)
+            case .failure(let failure): return .deny(failure)
+            }
         }
-        guard let token = token(in: head) else {
-            return .failure(AuthFailure(.missingToken, "no token in \(sourceNames)"))
+        guard policy.methods.contains(.session) else {
+            return .deny(AuthFailure(.missingToken, "no token in \(sourceNames)"))
         }
-        return verifier.verify(token, now: now)
+        guard let cookie = CookieHeader.value(named: policy.sessionCookie, in: head.headers["cookie"]) else {
+            return .deny(AuthFailure(.noSession, "no \(policy.sessionCookie) cookie"))
+        }
+        guard let sessionId = SessionCookie.unsign(value: cookie, secrets: material.cookieSecrets) else {
+            return .deny(
+                AuthFailure(.badCookie, "the \(policy.sessionCookie) cookie is not signed by a current secret"))
+        }
+        return .lookUpSession(id: sessionId)
+    }
+
+    /// The whole check: `decide`, then the session lookup and the revocation check in
+    /// Redis when there is one. Without Redis, session routes are refused and revocation is
+    /// not checked. When Redis is configured but unreachable, sessions fail closed and the
+    /// revocation check is skipped with a warning (the token itself was verified).
+    func authenticate(
+        _ head: HTTPRequestHead,
+        now: Double,
+        redis: RedisClient?,
+        on eventLoop: EventLoop
+    ) -> EventLoopFuture<Result<Identity, AuthFailure>> {
+        switch decide(head, now: now) {
+        case .deny(let failure):
+            return eventLoop.makeSucceededFuture(.failure(failure))
+        case .allow(let identity):
+            guard let redis else { return eventLoop.makeSucceededFuture(.success(identity)) }
+            return checkRevocation(identity, redis: redis, on: eventLoop)
+        case .lookUpSession(let sessionId):
+            guard let redis else {
+                return eventLoop.makeSucceededFuture(.failure(AuthFailure(.noSession, "no session store configured")))
+            }
+            let material = self.material
+            return redis.send(["GET", RedisArgument(material.sessionPrefix + sessionId)])
+                .map { reply -> Result<Identity, AuthFailure> in
+                    guard let json = reply.string else {
+                        return .failure(AuthFailure(.noSession, "no such session"))
+                    }
+                    return SessionRecord.parse(json: json, userField: material.sessionUserField, now: now)
+                        .map { $0.identity(sessionId: sessionId) }
+                }
+                .recover { _ in .failure(AuthFailure(.noSession, "the session store is unavailable")) }
+        }
+    }
+
+    private func checkRevocation(
+        _ identity: Identity,
+        redis: RedisClient,
+        on eventLoop: EventLoop
+    ) -> EventLoopFuture<Result<Identity, AuthFailure>> {
+        let prefix = material.revocationPrefix
+        let byToken: EventLoopFuture<Bool> =
+            identity.tokenId.map { jti in
+                redis.send(["EXISTS", RedisArgument(prefix + "jti:" + jti)]).map { ($0.integer ?? 0) > 0 }
+            } ?? eventLoop.makeSucceededFuture(false)
+        let bySubject = redis.send(["GET", RedisArgument(prefix + "sub:" + identity.subject)]).map { reply -> Bool in
+            guard let text = reply.string, let cutoff = Double(text) else { return false }
+            return Double(identity.issuedAt ?? 0) < cutoff
+        }
+        return byToken.and(bySubject)
+            .map { revokedToken, revokedSubject -> Result<Identity, AuthFailure> in
+                if revokedToken { return .failure(AuthFailure(.revoked, "token revoked")) }
+                if revokedSubject {
+                    return .failure(AuthFailure(.revoked, "tokens of this subject issued before a revocation"))
+                }
+                return .success(identity)
+            }
+            .recover { _ in .success(identity) }
     }
 
     private func token(in head: HTTPRequestHead) -> String? {

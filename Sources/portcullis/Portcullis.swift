@@ -7,7 +7,7 @@ struct Portcullis: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "portcullis",
         abstract: "An edge for real-time products: TLS, reverse proxy, authentication, WebSockets.",
-        subcommands: [Serve.self, Check.self, Reload.self, Version.self]
+        subcommands: [Serve.self, Check.self, Reload.self, Revoke.self, Version.self]
     )
 }
 

@@ -389,3 +389,30 @@ def tls_certs(tmp_path_factory) -> TLSCerts:
                  "-CAcreateserial", "-out", f"{name}.pem", "-days", "30",
                  "-extfile", f"{name}.ext", cwd=d)
     return TLSCerts(d, d / "ca.pem", d / "a.pem", d / "a.key", d / "b.pem", d / "b.key")
+
+
+# --- Redis --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """The Redis that scripts/test started (PORTCULLIS_TEST_REDIS_URL), or a redis-server of
+    our own on a free loopback port for runs outside scripts/test."""
+    url = os.environ.get("PORTCULLIS_TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    port = free_port()
+    data = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(data)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
