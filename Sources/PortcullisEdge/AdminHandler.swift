@@ -1,9 +1,10 @@
 import NIOCore
 import NIOHTTP1
+import Prometheus
 
 /// The admin listener's endpoints. `/healthz` answers 200 while serving and 503 while
 /// draining, so a load balancer stops sending new traffic before the edge exits.
-/// `POST /reload` rebuilds the snapshot and answers 200 or, for a refused conf, 422 with
+/// `GET /metrics` is the Prometheus text format. `POST /reload` rebuilds the snapshot and answers 200 or, for a refused conf, 422 with
 /// the validation errors.
 final class AdminHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -11,11 +12,13 @@ final class AdminHandler: ChannelInboundHandler {
 
     private let state: EdgeState
     private let reloader: ConfigReloader?
+    private let metrics: PrometheusCollectorRegistry?
     private var head: HTTPRequestHead?
 
-    init(state: EdgeState, reloader: ConfigReloader?) {
+    init(state: EdgeState, reloader: ConfigReloader?, metrics: PrometheusCollectorRegistry?) {
         self.state = state
         self.reloader = reloader
+        self.metrics = metrics
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -37,6 +40,12 @@ final class AdminHandler: ChannelInboundHandler {
         switch (head.method, path) {
         case (.GET, "/healthz"), (.HEAD, "/healthz"):
             (status, text) = state.isDraining ? (.serviceUnavailable, "draining\n") : (.ok, "ok\n")
+        case (.GET, "/metrics"):
+            guard let metrics else {
+                (status, text) = (.notFound, "metrics are not enabled\n")
+                break
+            }
+            (status, text) = (.ok, metrics.emitToString())
         case (.POST, "/reload"):
             guard let reloader else {
                 (status, text) = (.notFound, "reload is not enabled\n")

@@ -32,7 +32,9 @@ public final class ConfigReloader: Service, Sendable {
     }
 
     public func reload(reason: String) async -> ReloadOutcome {
-        await serializer.run { self.reloadNow(reason: reason) }
+        let outcome = await serializer.run { self.reloadNow(reason: reason) }
+        EdgeMetrics.shared.reload(applied: outcome.applied)
+        return outcome
     }
 
     public func run() async throws {

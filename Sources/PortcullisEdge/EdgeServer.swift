@@ -8,6 +8,7 @@ import NIOSSL
 import NIOTLS
 import PortcullisBus
 import PortcullisConfig
+import Prometheus
 import ServiceLifecycle
 
 /// Process-wide flags handlers read without locks.
@@ -46,9 +47,16 @@ public final class EdgeServer: Service, Sendable {
     /// same service group.
     public let reloader: ConfigReloader
 
-    public init(snapshot: EdgeSnapshot, configPath: String, logger: Logger) {
+    private let metrics: PrometheusCollectorRegistry?
+
+    /// - Parameter metrics: the registry the process's `MetricsSystem` writes to, served at
+    ///   `GET /metrics` on the admin listener.
+    public init(
+        snapshot: EdgeSnapshot, configPath: String, logger: Logger, metrics: PrometheusCollectorRegistry? = nil
+    ) {
         self.snapshots = SnapshotBox(snapshot)
         self.logger = logger
+        self.metrics = metrics
         self.reloader = ConfigReloader(configPath: configPath, snapshots: snapshots, logger: logger)
     }
 
@@ -224,13 +232,14 @@ public final class EdgeServer: Service, Sendable {
     private func bindAdmin(_ admin: Admin, group: MultiThreadedEventLoopGroup) async throws -> Channel {
         let state = self.state
         let reloader = self.reloader
+        let metrics = self.metrics
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                    try sync.addHandler(AdminHandler(state: state, reloader: reloader))
+                    try sync.addHandler(AdminHandler(state: state, reloader: reloader, metrics: metrics))
                 }
             }
         do {

@@ -92,6 +92,7 @@ final class LoopPool: @unchecked Sendable {
             failTimeout: group.settings.failTimeout.timeAmount
         )
         if ejected {
+            EdgeMetrics.shared.upstreamEjected(upstream: group.name)
             logger.warning(
                 "upstream server ejected",
                 metadata: [

@@ -285,6 +285,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 identity, policy: exchange.route.route.auth, ownedHeaders: [], to: &exchange.upstreamHead.headers)
             lease(exchange, context: context)
         case .failure(let failure):
+            EdgeMetrics.shared.authFailure(route: exchange.route.name, reason: "\(failure.code)")
             var headers: [(String, String)] = []
             if let challenge = failure.wwwAuthenticate { headers.append(("www-authenticate", challenge)) }
             replyLocally(
@@ -456,6 +457,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let bytes = writeLocalResponse(
             status, version: head.version, requestId: requestId, closeAfter: closeAfter, context: context,
             extraHeaders: extraHeaders)
+        EdgeMetrics.shared.request(route: route?.name ?? "-", status: status.code)
         if environment.accessLog {
             environment.logger.info(
                 "request",
@@ -527,6 +529,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func logAccess(_ exchange: Exchange, outcome: String? = nil) {
+        EdgeMetrics.shared.request(route: exchange.route.name, status: exchange.status?.code ?? 0)
         guard environment.accessLog else { return }
         let elapsed = NIODeadline.now() - exchange.started
         var metadata: Logger.Metadata = [

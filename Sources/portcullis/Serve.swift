@@ -1,7 +1,9 @@
 import ArgumentParser
 import Logging
+import Metrics
 import PortcullisConfig
 import PortcullisEdge
+import Prometheus
 import ServiceLifecycle
 
 /// `portcullis serve`: runs the edge until SIGTERM or SIGINT, then drains.
@@ -21,6 +23,8 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "portcullis")
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let configuration = try loadConfiguration(options.config)
         let snapshot: EdgeSnapshot
         do {
@@ -29,7 +33,7 @@ struct Serve: AsyncParsableCommand {
             printError("\(options.config): \(error)")
             throw ExitCode(1)
         }
-        let edge = EdgeServer(snapshot: snapshot, configPath: options.config, logger: logger)
+        let edge = EdgeServer(snapshot: snapshot, configPath: options.config, logger: logger, metrics: registry)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: edge), .init(service: edge.reloader)],

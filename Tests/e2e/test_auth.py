@@ -194,3 +194,16 @@ def _hmac_token(body: dict, key: bytes, kid: str) -> str:
         enc(json.dumps(body).encode())
     signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
     return signing_input + "." + enc(signature)
+
+
+def test_refusals_are_counted_per_reason_in_the_admin_metrics(auth_proxy, keys):
+    proxy, _ = auth_proxy
+    expired = jwt.encode(claims(exp=NOW() - 3600), keys["hs1"], algorithm="HS256")
+    assert get(proxy, "/api/x", {"Authorization": f"Bearer {expired}"})[0] == 401
+    assert get(proxy, "/open")[0] == 200
+    conn = http.client.HTTPConnection("127.0.0.1", proxy.admin_port, timeout=10)
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    conn.close()
+    assert 'portcullis_auth_failures_total{route="api",reason="expired"} 1' in text, text
+    assert 'portcullis_requests_total{route="public",status="200"}' in text, text

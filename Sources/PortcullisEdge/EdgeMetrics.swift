@@ -1,0 +1,41 @@
+import CoreMetrics
+import NIOConcurrencyHelpers
+
+/// The edge's counters, created once per label set and kept (labels are bounded: route
+/// names, status codes, failure reasons, upstream names — never paths or users).
+final class EdgeMetrics: Sendable {
+    static let shared = EdgeMetrics()
+
+    private let counters = NIOLockedValueBox<[String: Counter]>([:])
+
+    /// One per answered request, by route and status.
+    func request(route: String, status: UInt) {
+        counter("portcullis_requests_total", [("route", route), ("status", String(status))]).increment()
+    }
+
+    /// One per refused authentication, by route and reason (`expired`, `bad_signature`, …).
+    func authFailure(route: String, reason: String) {
+        counter("portcullis_auth_failures_total", [("route", route), ("reason", reason)]).increment()
+    }
+
+    func upstreamEjected(upstream: String) {
+        counter("portcullis_upstream_ejections_total", [("upstream", upstream)]).increment()
+    }
+
+    func reload(applied: Bool) {
+        counter("portcullis_reloads_total", [("result", applied ? "applied" : "refused")]).increment()
+    }
+
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
+        var key = label
+        for (name, value) in dimensions {
+            key += "|" + name + "=" + value
+        }
+        return counters.withLockedValue { counters in
+            if let existing = counters[key] { return existing }
+            let made = Counter(label: label, dimensions: dimensions)
+            counters[key] = made
+            return made
+        }
+    }
+}
