@@ -101,6 +101,10 @@ let package = Package(
             dependencies: ["PortcullisConfig"]
         ),
         .testTarget(
+            name: "PortcullisAuthTests",
+            dependencies: ["PortcullisAuth"]
+        ),
+        .testTarget(
             name: "PortcullisBusTests",
             dependencies: [
                 "PortcullisBus",

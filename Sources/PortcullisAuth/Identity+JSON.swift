@@ -7,7 +7,8 @@ extension Identity {
         var object = JSONObject()
         object["subject"] = .string(subject)
         object["scopes"] = .array(scopes.map(JSONValue.string))
-        object["claims"] = .object(JSONObject(claims.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: .string($0.value)) }))
+        object["claims"] = .object(
+            JSONObject(claims.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: .string($0.value)) }))
         object["expires_at"] = expiresAt.map { .number(String($0)) } ?? .null
         object["issued_at"] = issuedAt.map { .number(String($0)) } ?? .null
         object["jti"] = tokenId.map(JSONValue.string) ?? .null

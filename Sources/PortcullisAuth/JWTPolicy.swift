@@ -10,8 +10,9 @@ public struct JWTPolicy: Sendable, Hashable {
     public var audiences: [String]
     /// Scopes the token must all have (all-of); else `insufficient_scope` (403).
     public var requiredScopes: [String]
-    /// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds, 0...60 (RFC 8725 BCP
-    /// leaves it to us; larger values are clamped to 60).
+    /// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds, 0...300 (RFC 7519 allows
+    /// "a few minutes"; configuration caps `leeway` at 5m and values beyond are clamped).
+    /// Keep it small: 30 s by default.
     public var leeway: Int64 {
         didSet { leeway = Self.clampLeeway(leeway) }
     }
@@ -33,7 +34,7 @@ public struct JWTPolicy: Sendable, Hashable {
         self.copiedClaims = copiedClaims
     }
 
-    public static let maximumLeeway: Int64 = 60
+    public static let maximumLeeway: Int64 = 300
 
     private static func clampLeeway(_ value: Int64) -> Int64 {
         min(max(value, 0), maximumLeeway)

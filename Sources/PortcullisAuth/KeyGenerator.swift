@@ -42,9 +42,12 @@ public enum KeyGenerator {
         }
     }
 
-    /// 12 random bytes as base64url (16 characters): unique, opaque, and safe in logs.
+    /// 8 random bytes as lowercase hex (16 characters): unique, opaque, safe in logs,
+    /// file names and shells (base64url could start with `-` and read as an option).
     public static func randomKeyID() -> String {
-        Base64.urlEncoded(SecureRandom.bytes(12))
+        let digits = Array("0123456789abcdef".utf8)
+        let bytes = SecureRandom.bytes(8).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// A cookie secret: 32 random bytes as base64url (43 characters).

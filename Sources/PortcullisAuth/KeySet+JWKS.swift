@@ -22,7 +22,9 @@ extension KeySet {
                 throw KeySetError(.invalidKey, file: file, keyIndex: index, message: "kid is not a string")
             }
             let skip = { (reason: String) in
-                warnings.append(KeySetError(.invalidKey, file: file, keyIndex: index, keyID: keyID, message: "skipped: \(reason)").description)
+                warnings.append(
+                    KeySetError(.invalidKey, file: file, keyIndex: index, keyID: keyID, message: "skipped: \(reason)")
+                        .description)
             }
             if let use = jwk["use"]?.stringValue, use != "sig" {
                 skip("use is \(AuthFailure.quoted(use))")
@@ -37,12 +39,14 @@ extension KeySet {
             case (nil, nil):
                 throw KeySetError(
                     .missingAlgorithm, file: file, keyIndex: index, keyID: keyID,
-                    message: "the key has no alg and the key source pins none; add \"alg\" to the key or alg to the source")
+                    message:
+                        "the key has no alg and the key source pins none; add \"alg\" to the key or alg to the source")
             case (nil, let pinned?):
                 algorithm = pinned
             case (let value?, let pinned):
                 guard let name = value.stringValue else {
-                    throw KeySetError(.invalidKey, file: file, keyIndex: index, keyID: keyID, message: "alg is not a string")
+                    throw KeySetError(
+                        .invalidKey, file: file, keyIndex: index, keyID: keyID, message: "alg is not a string")
                 }
                 guard let named = JWTAlgorithm(name: name) else {
                     skip("alg \(AuthFailure.quoted(name)) is not verified by this edge")
@@ -58,7 +62,8 @@ extension KeySet {
             let isDefault = source.isDefault && (source.keyID == nil || source.keyID == keyID)
             let material = try jwkMaterial(jwk, algorithm, file: file, keyIndex: index, keyID: keyID)
             keys.append(
-                VerificationKey(keyID: keyID, algorithm: algorithm, material: material, isDefault: isDefault, file: file))
+                VerificationKey(
+                    keyID: keyID, algorithm: algorithm, material: material, isDefault: isDefault, file: file))
         }
         if let wanted = source.keyID, source.isDefault, !keys.contains(where: { $0.keyID == wanted }) {
             throw KeySetError(
@@ -91,7 +96,8 @@ extension KeySet {
         case .ecdsa: expected = "EC"
         }
         guard keyType == expected else {
-            throw fail(.invalidKey, "alg \(algorithm) needs kty \(expected), got \(keyType.map(AuthFailure.quoted) ?? "none")")
+            throw fail(
+                .invalidKey, "alg \(algorithm) needs kty \(expected), got \(keyType.map(AuthFailure.quoted) ?? "none")")
         }
         switch algorithm.family {
         case .hmac:

@@ -24,7 +24,8 @@ public struct KeySource: Sendable, Hashable, CustomStringConvertible {
     /// Used for tokens that carry no `kid`, per algorithm.
     public var isDefault: Bool
 
-    public init(kind: Kind, path: String, algorithm: JWTAlgorithm? = nil, keyID: String? = nil, isDefault: Bool = false) {
+    public init(kind: Kind, path: String, algorithm: JWTAlgorithm? = nil, keyID: String? = nil, isDefault: Bool = false)
+    {
         self.kind = kind
         self.path = path
         self.algorithm = algorithm

@@ -6,14 +6,13 @@ import COpenSSL
 final class SecretBytes: @unchecked Sendable {
     // Unchecked: the buffer is written once in init and only read afterwards.
     private let buffer: UnsafeMutableRawBufferPointer
+    let count: Int
 
     init<Bytes: Collection<UInt8>>(_ bytes: Bytes) {
         buffer = .allocate(byteCount: max(bytes.count, 1), alignment: 1)
         buffer.copyBytes(from: bytes)
         count = bytes.count
     }
-
-    let count: Int
 
     deinit {
         OPENSSL_cleanse(buffer.baseAddress, buffer.count)

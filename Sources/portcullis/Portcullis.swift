@@ -7,7 +7,10 @@ struct Portcullis: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "portcullis",
         abstract: "An edge for real-time products: TLS, reverse proxy, authentication, WebSockets.",
-        subcommands: [Serve.self, Check.self, Reload.self, Revoke.self, Version.self]
+        subcommands: [
+            Serve.self, Check.self, Reload.self, Revoke.self, TokenCommand.self, KeysCommand.self, SecretCommand.self,
+            Version.self,
+        ]
     )
 }
 
