@@ -13,7 +13,7 @@ public struct ReloadOutcome: Sendable {
 
 /// Builds a new snapshot from the conf files and swaps it in: on SIGHUP, on
 /// `POST /reload` at the admin listener, and when a watched file (conf files, includes,
-/// certificates, keys) changes.
+/// TLS certificates and keys, JWT key files, cookie secrets) changes.
 ///
 /// Building reads and parses files, so it runs on a task, never on an event loop. A conf
 /// that fails validation or cannot be built is refused and the running snapshot stays.
@@ -111,6 +111,12 @@ public final class ConfigReloader: Service, Sendable {
                 files.append(certificate.certificatePath)
                 files.append(certificate.privateKeyPath)
             }
+        }
+        for sources in configuration.auth.keySets.values {
+            files += sources.map(\.path)
+        }
+        if let secrets = configuration.auth.cookieSecretsFile {
+            files.append(secrets)
         }
         return files
     }

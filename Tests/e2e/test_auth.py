@@ -207,3 +207,24 @@ def test_refusals_are_counted_per_reason_in_the_admin_metrics(auth_proxy, keys):
     conn.close()
     assert 'portcullis_auth_failures_total{route="api",reason="expired"} 1' in text, text
     assert 'portcullis_requests_total{route="public",status="200"}' in text, text
+
+
+def test_a_key_file_replaced_on_disk_is_picked_up_by_the_file_watch(portcullis, upstream, tmp_path):
+    old_secret, new_secret = secrets.token_bytes(32), secrets.token_bytes(32)
+    key_file = tmp_path / "rotating.key"
+    key_file.write_bytes(old_secret)
+    up = upstream(name="app")
+    proxy = portcullis(
+        upstreams={"app": pool(up.addr)},
+        routes=[route("api", "/api", "app", auth={"key_set": "main"})],
+        extra={"auth": {"key_sets": {"main": [
+            {"secret_file": str(key_file), "alg": "HS256", "kid": "k", "default": True}]}}},
+        edge={"watch_interval": "1s"})
+    old = jwt.encode(claims(), old_secret, algorithm="HS256")
+    new = jwt.encode(claims(), new_secret, algorithm="HS256")
+    assert get(proxy, "/api/x", {"Authorization": f"Bearer {old}"})[0] == 200
+    staging = tmp_path / "rotating.key.tmp"
+    staging.write_bytes(new_secret)
+    staging.replace(key_file)
+    assert _eventually(lambda: get(proxy, "/api/x", {"Authorization": f"Bearer {new}"})[0] == 200)
+    assert get(proxy, "/api/x", {"Authorization": f"Bearer {old}"})[0] == 401
