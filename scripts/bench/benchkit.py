@@ -298,10 +298,11 @@ def free_ports(count):
             s.close()
 
 
-def http_get(port, path="/", timeout=1.0):
+def http_get(port, path="/", timeout=1.0, headers=None):
+    """(status, body) of one GET to 127.0.0.1:port; headers: optional extra request headers."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers or {})
         resp = conn.getresponse()
         return resp.status, resp.read()
     finally:
