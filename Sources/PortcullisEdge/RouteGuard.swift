@@ -111,13 +111,22 @@ struct RouteGuard: Sendable {
                 return eventLoop.makeSucceededFuture(.failure(AuthFailure(.noSession, "no session store configured")))
             }
             let material = self.material
-            return redis.send(["GET", RedisArgument(material.sessionPrefix + sessionId)])
-                .map { reply -> Result<Identity, AuthFailure> in
+            let key = RedisArgument(material.sessionPrefix + sessionId)
+            // GET and PTTL are pipelined: a browser-session cookie (`expires: null`) takes
+            // its expiry from the key's TTL, as connect-redis sets it.
+            return redis.send(["GET", key]).and(redis.send(["PTTL", key]))
+                .map { reply, ttl -> Result<Identity, AuthFailure> in
                     guard let json = reply.string else {
                         return .failure(AuthFailure(.noSession, "no such session"))
                     }
                     return SessionRecord.parse(json: json, userField: material.sessionUserField, now: now)
-                        .map { $0.identity(sessionId: sessionId) }
+                        .map { record in
+                            var record = record
+                            if record.expiresAt == nil, let milliseconds = ttl.integer, milliseconds > 0 {
+                                record.expiresAt = Int64(now) + Int64(milliseconds / 1000)
+                            }
+                            return record.identity(sessionId: sessionId)
+                        }
                 }
                 .recover { _ in .failure(AuthFailure(.noSession, "the session store is unavailable")) }
         }
