@@ -41,7 +41,6 @@ public final class EdgeServer: Service, Sendable {
     public let snapshots: SnapshotBox
     private let logger: Logger
     private let state = EdgeState()
-    private let boundAddresses = BoundAddresses()
 
     /// Rebuilds the snapshot on SIGHUP, `POST /reload` and file changes; run it in the
     /// same service group.
@@ -60,8 +59,6 @@ public final class EdgeServer: Service, Sendable {
         self.reloader = ConfigReloader(configPath: configPath, snapshots: snapshots, logger: logger)
     }
 
-    /// Addresses actually bound, by listener name (`admin` for the admin listener).
-    public var listening: [String: SocketAddress] { boundAddresses.value }
 
     public func run() async throws {
         let configuration = snapshots.current.configuration
@@ -188,7 +185,6 @@ public final class EdgeServer: Service, Sendable {
             }
         do {
             let channel = try await bootstrap.bind(host: listener.address.host, port: listener.address.port).get()
-            if let address = channel.localAddress { boundAddresses.set(listener.name, address) }
             logger.info(
                 "listening",
                 metadata: [
@@ -244,7 +240,6 @@ public final class EdgeServer: Service, Sendable {
             }
         do {
             let channel = try await bootstrap.bind(host: admin.address.host, port: admin.address.port).get()
-            if let address = channel.localAddress { boundAddresses.set("admin", address) }
             logger.info(
                 "listening",
                 metadata: ["listener": "admin", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
@@ -252,16 +247,5 @@ public final class EdgeServer: Service, Sendable {
         } catch {
             throw ListenerError(listener: "admin", address: admin.address.description, underlying: error)
         }
-    }
-}
-
-/// Bound addresses, written while binding and read by callers that need the real ports.
-final class BoundAddresses: Sendable {
-    private let box = NIOLockedValueBox<[String: SocketAddress]>([:])
-
-    var value: [String: SocketAddress] { box.withLockedValue { $0 } }
-
-    func set(_ name: String, _ address: SocketAddress) {
-        box.withLockedValue { $0[name] = address }
     }
 }
