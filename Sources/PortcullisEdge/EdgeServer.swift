@@ -59,7 +59,6 @@ public final class EdgeServer: Service, Sendable {
         self.reloader = ConfigReloader(configPath: configPath, snapshots: snapshots, logger: logger)
     }
 
-
     public func run() async throws {
         let configuration = snapshots.current.configuration
         let threads = configuration.edge.eventLoops > 0 ? configuration.edge.eventLoops : System.coreCount
