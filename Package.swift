@@ -45,6 +45,8 @@ let package = Package(
             name: "PortcullisAuth",
             dependencies: ["PortcullisConfig", "CJWT", "COpenSSL"]
         ),
+        // Pure protocol state machines (WebSocket message layer, raw protocol); no IO.
+        .target(name: "PortcullisWire"),
         .target(
             name: "PortcullisBus",
             dependencies: [
@@ -93,7 +95,7 @@ let package = Package(
             name: "portcullis-rooms",
             dependencies: [
                 "PortcullisConfig",
-                .product(name: "ArgumentParser", package: "swift-argument-parser")
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
@@ -103,6 +105,10 @@ let package = Package(
         .testTarget(
             name: "PortcullisAuthTests",
             dependencies: ["PortcullisAuth"]
+        ),
+        .testTarget(
+            name: "PortcullisWireTests",
+            dependencies: ["PortcullisWire"]
         ),
         .testTarget(
             name: "PortcullisBusTests",
