@@ -15,6 +15,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import http.client
 from pathlib import Path
 
@@ -380,3 +381,34 @@ def fmt_spread(s, fmt, divisor=1):
         return "-"
     med, lo, hi = (fmt(v / divisor) for v in (s["median"], s["min"], s["max"]))
     return med if lo == hi else f"{med} ({lo}–{hi})"
+
+
+def run_main(argv, parse_args, run_bench, *, tmp_prefix: str, failure_hint: str, kept_what: str) -> int:
+    """The harness every bench script shares: parse arguments, run the bench in a temp dir
+    with signal handling, stop every process it started, keep the temp dir only on failure
+    (or --keep-tmp). Exit codes: 0 ok, 1 error, 2 a target failed, 130 interrupted."""
+    args = parse_args(argv)
+    install_signal_handlers()
+    procs = Processes(pin=not args.no_pin)
+    tmp = Path(tempfile.mkdtemp(prefix=tmp_prefix))
+    keep = False
+    code = 1
+    try:
+        code = run_bench(args, tmp, procs)
+        keep = args.keep_tmp
+    except KeyboardInterrupt:
+        print("\ninterrupted; stopping every process started", file=sys.stderr)
+        code = 130
+    except BenchError as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        if isinstance(exc, TargetFailed):
+            print(f"hint: {failure_hint}", file=sys.stderr)
+        code, keep = (2 if isinstance(exc, TargetFailed) else 1), True
+    finally:
+        ignore_signals()  # finish cleaning up even on a second Ctrl-C
+        procs.stop_all()
+        if keep:
+            print(f"{kept_what} kept in {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return code

@@ -23,15 +23,14 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from benchkit import (
-    CLK_TCK, IRQ_TIME_IN_TASKS, BenchError, Processes, TargetFailed, command_output, cpu_jiffies, cpu_sample,
+    CLK_TCK, IRQ_TIME_IN_TASKS, BenchError, TargetFailed, command_output, cpu_jiffies, cpu_sample,
     cpu_seconds_between, cpu_share, own_cpu_seconds, ensure_tools, first_line, fmt_spread, format_table, free_ports,
-    git_commit, http_get, ignore_signals, install_signal_handlers, log, machine_info,
-    memory_kib, slab_kib, spread, tail)
+    git_commit, http_get, log, machine_info,
+    memory_kib, slab_kib, spread, tail, run_main)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -602,32 +601,9 @@ def run_bench(args, tmp, procs):
 
 
 def main(argv):
-    args = parse_args(argv)
-    install_signal_handlers()
-    procs = Processes(pin=not args.no_pin)
-    tmp = Path(tempfile.mkdtemp(prefix="portcullis-bench-"))
-    keep = False
-    code = 1
-    try:
-        code = run_bench(args, tmp, procs)
-        keep = args.keep_tmp
-    except KeyboardInterrupt:
-        print("\ninterrupted; stopping every process started", file=sys.stderr)
-        code = 130
-    except BenchError as exc:
-        print(f"\nerror: {exc}", file=sys.stderr)
-        if isinstance(exc, TargetFailed):
-            print("hint: --keep-going measures the other targets; "
-                  "--only direct,nginx,haproxy leaves Portcullis out", file=sys.stderr)
-        code, keep = (2 if isinstance(exc, TargetFailed) else 1), True
-    finally:
-        ignore_signals()  # finish cleaning up even on a second Ctrl-C
-        procs.stop_all()
-        if keep:
-            print(f"configs and logs kept in {tmp}", file=sys.stderr)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return code
+    return run_main(argv, parse_args, run_bench, tmp_prefix='portcullis-bench-',
+                    failure_hint='--keep-going measures the other targets; --only direct,nginx,haproxy leaves Portcullis out',
+                    kept_what='configs and logs')
 
 
 if __name__ == "__main__":
