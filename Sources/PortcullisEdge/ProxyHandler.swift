@@ -290,7 +290,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if let challenge = failure.wwwAuthenticate { headers.append(("www-authenticate", challenge)) }
             replyLocally(
                 HTTPResponseStatus(statusCode: failure.httpStatus), head: exchange.head, requestId: exchange.requestId,
-                route: exchange.route, closeAfter: !exchange.requestEnded || !exchange.keepAlive, context: context,
+                route: exchange.route,
+                // A refused request without a body keeps its connection; one with a body
+                // not yet read closes it rather than reading the body for nothing.
+                closeAfter: !exchange.keepAlive || (!exchange.requestEnded && !exchange.hasNoBody), context: context,
                 extraHeaders: headers, outcome: "auth refused: \(failure.code)")
         }
     }

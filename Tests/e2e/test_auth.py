@@ -228,3 +228,20 @@ def test_a_key_file_replaced_on_disk_is_picked_up_by_the_file_watch(portcullis, 
     staging.replace(key_file)
     assert _eventually(lambda: get(proxy, "/api/x", {"Authorization": f"Bearer {new}"})[0] == 200)
     assert get(proxy, "/api/x", {"Authorization": f"Bearer {old}"})[0] == 401
+
+
+def test_a_refused_request_without_a_body_keeps_the_connection_for_the_next_one(auth_proxy, keys):
+    proxy, _ = auth_proxy
+    conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+    conn.request("GET", "/api/x")
+    first = conn.getresponse()
+    first.read()
+    assert first.status == 401
+    sock = conn.sock
+    token = jwt.encode(claims(), keys["hs1"], algorithm="HS256")
+    conn.request("GET", "/api/x", headers={"Authorization": f"Bearer {token}"})
+    second = conn.getresponse()
+    second.read()
+    assert second.status == 200
+    assert conn.sock is sock, "the connection was not kept alive"
+    conn.close()
