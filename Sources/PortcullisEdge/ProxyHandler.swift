@@ -30,7 +30,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private enum State {
+    enum State {
         /// Waiting for a request head.
         case idle
         /// Answered locally; dropping the rest of the request body.
@@ -43,9 +43,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case closed
     }
 
-    private let environment: ProxyEnvironment
-    private var state = State.idle
-    private var context: ChannelHandlerContext?
+    let environment: ProxyEnvironment
+    var state = State.idle
+    var context: ChannelHandlerContext?
     private var clientAddress = "unknown"
     private var readsPaused = false
     private var readPending = false
@@ -54,7 +54,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Parts of pipelined requests waiting for the exchange in flight to end.
     private var queued = CircularBuffer<HTTPServerRequestPart>()
     /// Set by a drain: finish the exchange in flight, then close.
-    private var quiescing = false
+    var quiescing = false
     private var lastActivity = NIODeadline.now()
     private var idleTimer: Scheduled<Void>?
 
@@ -179,7 +179,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The exchange in flight has ended and the connection stays open: serve what was
     /// pipelined behind it, then read again.
-    private func becameIdle(context: ChannelHandlerContext) {
+    func becameIdle(context: ChannelHandlerContext) {
         state = .idle
         if quiescing && queued.isEmpty {
             close(context: context)
@@ -364,7 +364,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Upstream connection
 
-    private func lease(_ exchange: Exchange, context: ChannelHandlerContext) {
+    func lease(_ exchange: Exchange, context: ChannelHandlerContext) {
         let pool = environment.pools.pool(for: context.eventLoop)
         guard let serverIndex = pool.pickServer(of: exchange.group, excluding: exchange.tried) else {
             fail(exchange, status: .badGateway, context: context)
@@ -429,7 +429,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if upstream.isWritable { resumeClientReads() }
     }
 
-    private func fail(_ exchange: Exchange, status: HTTPResponseStatus, context: ChannelHandlerContext) {
+    func fail(_ exchange: Exchange, status: HTTPResponseStatus, context: ChannelHandlerContext) {
         replyLocally(
             status, head: exchange.head, requestId: exchange.requestId, route: exchange.route,
             closeAfter: !exchange.requestEnded || !exchange.keepAlive, context: context,
@@ -517,7 +517,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         readsPaused = true
     }
 
-    private func resumeClientReads() {
+    func resumeClientReads() {
         guard readsPaused else { return }
         readsPaused = false
         if readPending, let context {
@@ -526,12 +526,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func close(context: ChannelHandlerContext) {
+    func close(context: ChannelHandlerContext) {
         state = .closed
         context.close(promise: nil)
     }
 
-    private func logAccess(_ exchange: Exchange, outcome: String? = nil) {
+    func logAccess(_ exchange: Exchange, outcome: String? = nil) {
         EdgeMetrics.shared.request(route: exchange.route.name, status: exchange.status?.code ?? 0)
         guard environment.accessLog else { return }
         let elapsed = NIODeadline.now() - exchange.started
@@ -545,134 +545,5 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         ]
         if let outcome { metadata["outcome"] = "\(outcome)" }
         environment.logger.info("request", metadata: metadata)
-    }
-}
-
-// MARK: - Responses from the upstream
-
-extension ProxyHandler: UpstreamDelegate {
-    func upstream(_ connection: UpstreamConnection, received part: HTTPClientResponsePart) {
-        guard case .proxying(let exchange, let upstream) = state, upstream === connection, let context else { return }
-        switch part {
-        case .head(let head):
-            exchange.status = head.status
-            if exchange.tunnel && head.status == .switchingProtocols {
-                // Splice only after the decoder has delivered the 101's end and left its
-                // read callback; see the `.end` case.
-                exchange.upgradeResponse = head
-                return
-            }
-            exchange.responseStarted = true
-            // Decided once, with the response head: a response that starts before the
-            // request body has ended, or during a drain, closes the connection.
-            exchange.keepAlive = exchange.keepAlive && exchange.requestEnded && !quiescing
-            let response = HeaderRewriting.clientResponse(
-                head, version: exchange.head.version, requestId: exchange.requestId,
-                keepAlive: exchange.keepAlive, tunnel: false
-            )
-            context.write(wrapOutboundOut(.head(response)), promise: nil)
-        case .body(let buffer):
-            exchange.responseBytes += buffer.readableBytes
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-            if !context.channel.isWritable {
-                upstream.pauseReads()
-                context.flush()
-            }
-        case .end(let trailers):
-            if let response = exchange.upgradeResponse {
-                state = .tunnelled
-                context.eventLoop.assumeIsolated().execute {
-                    guard case .tunnelled = self.state, upstream.isActive, context.channel.isActive else {
-                        upstream.close()
-                        context.close(promise: nil)
-                        return
-                    }
-                    self.startTunnel(exchange, upstream: upstream, response: response, context: context)
-                }
-                return
-            }
-            finishExchange(exchange, upstream: upstream, trailers: trailers, context: context)
-        }
-    }
-
-    func upstreamReadComplete(_ connection: UpstreamConnection) {
-        context?.flush()
-    }
-
-    func upstreamBecameWritable(_ connection: UpstreamConnection) {
-        if case .proxying(_, let upstream) = state, upstream === connection {
-            resumeClientReads()
-        }
-    }
-
-    func upstream(_ connection: UpstreamConnection, failed: UpstreamFailure) {
-        guard case .proxying(let exchange, let upstream) = state, upstream === connection, let context else { return }
-        switch failed {
-        case .timeout where !exchange.responseStarted:
-            fail(exchange, status: .gatewayTimeout, context: context)
-        case .closed(responseStarted: false)
-        where upstream.exchanges > 1 && exchange.hasNoBody && exchange.requestEnded
-            && exchange.head.method.isIdempotent && !exchange.retriedStaleConnection:
-            // A keep-alive connection the upstream closed just as we reused it: replay once
-            // on a fresh connection to the same server.
-            exchange.retriedStaleConnection = true
-            exchange.pending = [.end(nil)]
-            exchange.tried.removeLast()
-            state = .connecting(exchange)
-            lease(exchange, context: context)
-        case .closed(responseStarted: false):
-            fail(exchange, status: .badGateway, context: context)
-        case .timeout, .closed(responseStarted: true):
-            logAccess(exchange, outcome: "upstream failed mid-response")
-            close(context: context)
-        }
-    }
-
-    private func finishExchange(
-        _ exchange: Exchange,
-        upstream: UpstreamConnection,
-        trailers: HTTPHeaders?,
-        context: ChannelHandlerContext
-    ) {
-        let pool = environment.pools.pool(for: context.eventLoop)
-        let keepClient = exchange.keepAlive && exchange.requestEnded && !quiescing
-        if exchange.requestEnded {
-            pool.release(upstream, group: exchange.group)
-        } else {
-            upstream.close()
-        }
-        logAccess(exchange)
-        if keepClient {
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
-            becameIdle(context: context)
-        } else {
-            state = .closed
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.end(trailers))).whenComplete { _ in channel.close(promise: nil) }
-        }
-    }
-
-    /// Passes the upstream's 101 to the client and splices the two connections.
-    private func startTunnel(
-        _ exchange: Exchange,
-        upstream: UpstreamConnection,
-        response: HTTPResponseHead,
-        context: ChannelHandlerContext
-    ) {
-        let head = HeaderRewriting.clientResponse(
-            response, version: exchange.head.version, requestId: exchange.requestId, keepAlive: true, tunnel: true
-        )
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        logAccess(exchange, outcome: "tunnel")
-        do {
-            try WebSocketTunnel.splice(client: context, upstream: upstream)
-        } catch {
-            environment.logger.warning(
-                "tunnel setup failed", metadata: ["request.id": "\(exchange.requestId)", "error": "\(error)"])
-            upstream.close()
-            context.close(promise: nil)
-        }
-        resumeClientReads()
     }
 }
