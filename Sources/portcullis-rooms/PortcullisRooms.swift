@@ -1,16 +1,64 @@
 import ArgumentParser
+import Foundation
+import Logging
+import PortcullisBus
 import PortcullisConfig
+import PortcullisRooms
+import ServiceLifecycle
 
-/// The rooms worker. Only `--version` exists until the bus and the handlers land.
+/// The rooms worker: runs the configured apps' handlers on the bus (see docs/bus.md).
 @main
-struct PortcullisRoomsCommand: ParsableCommand {
+struct PortcullisRoomsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "portcullis-rooms",
-        abstract: "Room handlers for Portcullis (not yet implemented: prints its version).",
-        version: "portcullis-rooms \(PortcullisVersion.current)"
+        abstract: "Room handlers for Portcullis: consume the bus's inbound streams and answer.",
+        version: "portcullis-rooms \(PortcullisVersion.current)",
+        subcommands: [Serve.self]
     )
+}
 
-    func run() {
-        print("portcullis-rooms \(PortcullisVersion.current)")
+/// `portcullis-rooms serve --config FILE`: runs until SIGTERM/SIGINT, then drains.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the worker.")
+
+    @Option(name: .long, help: "The rooms configuration file.")
+    var config: String = "conf/rooms.yaml"
+
+    @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error, critical).")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let settings: RoomsSettings
+        do {
+            settings = try RoomsSettings.load(file: self.config, knownApps: Set(RoomsApps.builtIn.keys))
+        } catch {
+            // `file:line: key: message`, without the usage text a ValidationError adds.
+            FileHandle.standardError.write(Data("portcullis-rooms: \(error.description)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = self.logLevel
+            return handler
+        }
+        var logger = Logger(label: "portcullis.rooms")
+        logger[metadataKey: "rooms.worker"] = "\(settings.workerID)"
+        let redis = try RedisClient(url: settings.redisURL, logger: logger)
+        let apps = settings.apps.compactMap { RoomsApps.builtIn[$0] }
+        let worker = try RoomsWorker(settings: settings, apps: apps, redis: redis, logger: logger)
+        let group = ServiceGroup(
+            services: [worker],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        do {
+            try await group.run()
+        } catch {
+            await redis.close()
+            throw error
+        }
+        await redis.close()
     }
 }
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,132 @@
+import Foundation
+import PortcullisBus
+
+/// What a handler can do while handling one inbound envelope: queue outbound envelopes
+/// (emit, ack, join, leave, disconnect) and use Redis for app state.
+///
+/// Outputs are only buffered here; the worker writes them (XADD) after the handler returns,
+/// so a handler that throws writes nothing. An output for one connection goes to
+/// `<prefix>:out:edge:<edge of the connection>`, anything else to `<prefix>:out:bcast`.
+/// Outbound envelopes inherit `app` and `ns` from the inbound one unless given.
+public final class RoomsContext: @unchecked Sendable {
+    /// The envelope being handled.
+    public let envelope: Envelope
+    /// Shared client for app state (not for blocking commands).
+    public let redis: RedisClient
+    /// Key names under the configured prefix.
+    public let names: StreamNames
+    /// Clock for `ts` of outputs, in ms since the Unix epoch.
+    private let now: @Sendable () -> Int64
+
+    private let lock = NSLock()
+    private var queued: [(stream: StreamName, envelope: Envelope)] = []
+
+    init(envelope: Envelope, redis: RedisClient, names: StreamNames, now: @escaping @Sendable () -> Int64) {
+        self.envelope = envelope
+        self.redis = redis
+        self.names = names
+        self.now = now
+    }
+
+    /// The outputs queued so far, in order.
+    public var outputs: [(stream: StreamName, envelope: Envelope)] {
+        self.lock.withLock { self.queued }
+    }
+
+    /// The connection the inbound envelope came from, when it names one.
+    public var connection: String? { self.envelope.connection }
+
+    /// Sends `event` with `data` to `target`, leaving out `except`. `ack` only makes sense
+    /// for one connection: the client's answer comes back as an inbound `ack`.
+    public func emit(
+        to target: Envelope.Target,
+        except: String? = nil,
+        event: String,
+        data: Envelope.Payload? = nil,
+        ack: Int? = nil,
+        namespace: String? = nil
+    ) {
+        var out = self.outbound(.emit, target: target, namespace: namespace)
+        out.except = except
+        out.event = event
+        out.data = data
+        out.ack = ack
+        self.enqueue(out)
+    }
+
+    /// Answers the inbound message's `ack` id (kind `ack` to the sending connection); does
+    /// nothing when the message did not ask for an answer.
+    public func reply(data: Envelope.Payload?) {
+        guard let ack = self.envelope.ack, let connection = self.envelope.connection else { return }
+        var out = self.outbound(.ack, target: .connection(connection), namespace: nil)
+        out.ack = ack
+        out.data = data
+        self.enqueue(out)
+    }
+
+    /// Adds the target's connections to `room`.
+    public func join(_ target: Envelope.Target, room: String, except: String? = nil, namespace: String? = nil) {
+        var out = self.outbound(.join, target: target, namespace: namespace)
+        out.room = room
+        out.except = except
+        self.enqueue(out)
+    }
+
+    /// Adds one connection to `room`.
+    public func join(connection: String, room: String) {
+        self.join(.connection(connection), room: room)
+    }
+
+    /// Removes the target's connections from `room`.
+    public func leave(_ target: Envelope.Target, room: String, except: String? = nil, namespace: String? = nil) {
+        var out = self.outbound(.leave, target: target, namespace: namespace)
+        out.room = room
+        out.except = except
+        self.enqueue(out)
+    }
+
+    /// Removes one connection from `room`.
+    public func leave(connection: String, room: String) {
+        self.leave(.connection(connection), room: room)
+    }
+
+    /// Closes the target's connections (a connection or every connection of a user) with
+    /// `reason`.
+    public func disconnect(_ target: Envelope.Target, reason: String, except: String? = nil) {
+        var out = self.outbound(.disconnect, target: target, namespace: nil)
+        out.namespace = nil
+        out.reason = reason
+        out.except = except
+        self.enqueue(out)
+    }
+
+    /// Queues a ready-made outbound envelope (routed by its target).
+    public func send(_ envelope: Envelope) {
+        self.enqueue(envelope)
+    }
+
+    private func outbound(_ kind: Envelope.Kind, target: Envelope.Target, namespace: String?) -> Envelope {
+        Envelope(
+            id: Envelope.randomID(),
+            kind: kind,
+            app: self.envelope.app,
+            namespace: namespace ?? self.envelope.namespace,
+            target: target,
+            timestamp: self.now()
+        )
+    }
+
+    private func enqueue(_ envelope: Envelope) {
+        let stream = self.stream(for: envelope.target)
+        self.lock.withLock { self.queued.append((stream, envelope)) }
+    }
+
+    /// One connection → its edge's stream; anything else (or a connection id without an
+    /// edge part, which every edge can still look up) → the broadcast stream.
+    func stream(for target: Envelope.Target?) -> StreamName {
+        if case .connection(let id) = target, let stream = try? self.names.edgeOutbound(connection: id) {
+            return stream
+        }
+        return self.names.broadcast
+    }
+}

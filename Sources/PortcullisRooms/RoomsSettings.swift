@@ -1,0 +1,41 @@
+import PortcullisBus
+
+/// What a `portcullis-rooms` process runs: where Redis is, the bus prefix, this worker's
+/// consumer name and retry policy, and which apps to serve. Decoded from YAML by
+/// ``RoomsSettings/load(file:knownApps:)`` (see `RoomsSettings+Config.swift`).
+public struct RoomsSettings: Sendable, Hashable {
+    /// `redis.url`: `redis://[:password@]host[:port][/db]` or `unix://…`.
+    public var redisURL: String
+    /// `bus.prefix`: the key prefix of every stream (default `portcullis`).
+    public var prefix: String
+    /// `worker.id`: the consumer name in each app's group (default `<hostname>-<pid>`).
+    public var workerID: String
+    /// `worker.claim_idle`: pending entries idle longer than this are taken over with
+    /// XAUTOCLAIM (default 30 s). Also the retry delay of an entry whose handler failed.
+    public var claimIdle: Duration
+    /// `worker.max_deliveries`: after this many failed deliveries an entry is dead-lettered.
+    public var maxDeliveries: Int
+    /// `apps`: the apps this process serves; each has its own stream and consumer group.
+    public var apps: [String]
+    /// How long one `XREADGROUP … BLOCK` waits; also bounds how late a graceful stop is
+    /// noticed and how often XAUTOCLAIM runs at most. Not a config key (tests shorten it).
+    public var readBlock: Duration
+
+    public init(
+        redisURL: String,
+        prefix: String = StreamNames.defaultPrefix,
+        workerID: String = RoomsSettings.defaultWorkerID,
+        claimIdle: Duration = .seconds(30),
+        maxDeliveries: Int = 5,
+        apps: [String],
+        readBlock: Duration = .seconds(1)
+    ) {
+        self.redisURL = redisURL
+        self.prefix = prefix
+        self.workerID = workerID
+        self.claimIdle = claimIdle
+        self.maxDeliveries = maxDeliveries
+        self.apps = apps
+        self.readBlock = readBlock
+    }
+}

@@ -1,0 +1,45 @@
+import Logging
+import PortcullisBus
+import ServiceLifecycle
+
+/// The rooms worker service: one consumer loop per app, all in one consumer group per app
+/// (`portcullis-rooms:<app>`) under this worker's consumer name.
+///
+/// Graceful shutdown (SIGTERM through the `ServiceGroup`): each loop stops reading, lets
+/// the entry being handled finish (outputs written, XACK), and returns; entries it had
+/// read but not started stay pending for this consumer's next start or for XAUTOCLAIM by
+/// another worker. Redis errors never end the service: a loop logs, waits and retries.
+public final class RoomsWorker: Service, Sendable {
+    public let settings: RoomsSettings
+    public let names: StreamNames
+    private let apps: [any RoomsApp]
+    private let redis: RedisClient
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - apps: the handlers to run; each one's ``RoomsApp/name`` picks its stream.
+    ///   - redis: shared client (outputs, acks, app state); each loop also makes a
+    ///     dedicated client for its blocking reads.
+    public init(settings: RoomsSettings, apps: [any RoomsApp], redis: RedisClient, logger: Logger) throws {
+        self.settings = settings
+        self.names = try StreamNames(prefix: settings.prefix)
+        for app in apps {
+            _ = try self.names.inbound(app: app.name)
+        }
+        self.apps = apps
+        self.redis = redis
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            for app in self.apps {
+                let (settings, names, redis, logger) = (self.settings, self.names, self.redis, self.logger)
+                group.addTask {
+                    let consumer = AppConsumer(app: app, settings: settings, names: names, redis: redis, logger: logger)
+                    await consumer.run()
+                }
+            }
+        }
+    }
+}

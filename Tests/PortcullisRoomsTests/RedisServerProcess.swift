@@ -1,0 +1,183 @@
+import Foundation
+import Glibc
+import Logging
+import NIOCore
+import NIOPosix
+import Testing
+
+import PortcullisBus
+
+/// Copied from Tests/PortcullisBusTests/RedisServerProcess.swift (test targets cannot share
+/// files). A real `redis-server` (Debian's) for one test suite: a free loopback port, its own temp
+/// directory, no persistence, killed when the suite ends. ``restart()`` brings it back on the
+/// same port (for reconnect tests).
+final class RedisServerProcess: @unchecked Sendable {
+    let port: Int
+    let directory: URL
+    let password: String?
+    private let extraArguments: [String]
+    private let lock = NSLock()
+    private var process: Process?
+
+    /// The suite's server, set by the ``RedisServerTrait`` scope.
+    @TaskLocal static var current: RedisServerProcess?
+
+    var url: String {
+        if let password {
+            return "redis://:\(password)@127.0.0.1:\(self.port)"
+        }
+        return "redis://127.0.0.1:\(self.port)"
+    }
+
+    var socketPath: String { self.directory.appendingPathComponent("redis.sock").path }
+
+    var configuration: RedisConfiguration {
+        get throws { try RedisConfiguration(url: self.url) }
+    }
+
+    private init(port: Int, directory: URL, password: String?, extraArguments: [String]) {
+        self.port = port
+        self.directory = directory
+        self.password = password
+        self.extraArguments = extraArguments
+    }
+
+    /// Starts a server and waits until it answers PING.
+    static func start(password: String? = nil, arguments: [String] = []) async throws -> RedisServerProcess {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("portcullis-redis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var lastError: (any Error)?
+        for _ in 0..<5 {
+            let server = RedisServerProcess(
+                port: try await Self.freePort(),
+                directory: directory,
+                password: password,
+                extraArguments: arguments
+            )
+            do {
+                try await server.launch()
+                return server
+            } catch {
+                server.kill()
+                lastError = error
+            }
+        }
+        throw lastError ?? RedisError(code: .connectFailed, message: "redis-server did not start")
+    }
+
+    /// Starts the server again on the same port (after ``kill()``).
+    func restart() async throws {
+        try await self.launch()
+    }
+
+    /// SIGKILLs the server (no shutdown handshake, like a crash) and waits for it to exit.
+    func kill() {
+        let process = self.lock.withLock {
+            defer { self.process = nil }
+            return self.process
+        }
+        guard let process, process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Kills the server and removes its directory.
+    func stop() {
+        self.kill()
+        try? FileManager.default.removeItem(at: self.directory)
+    }
+
+    private func launch() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        var arguments = [
+            "--port", "\(self.port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", self.directory.path, "--daemonize", "no", "--unixsocket", self.socketPath,
+            "--unixsocketperm", "700", "--loglevel", "warning",
+        ]
+        if let password {
+            arguments += ["--requirepass", password]
+        }
+        process.arguments = arguments + self.extraArguments
+        let log = self.directory.appendingPathComponent("redis.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        self.lock.withLock { self.process = process }
+
+        // Ready once a raw PING is answered (a -NOAUTH error counts: the server is up).
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else { break }
+            if await Self.answersPing(port: self.port) { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw RedisError(code: .connectFailed, message: "redis-server on port \(self.port) did not become ready")
+    }
+
+    private static func answersPing(port: Int) async -> Bool {
+        let configuration = RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port))
+        guard let connection = try? await RedisConnection.connect(to: configuration, logger: testLogger) else {
+            return false
+        }
+        defer { connection.close() }
+        do {
+            _ = try await connection.send(["PING"])
+            return true
+        } catch let error as RedisError {
+            return error.code == .server
+        } catch {
+            return false
+        }
+    }
+
+    /// A port that was free a moment ago (bound to 0 and released).
+    private static func freePort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress?.port ?? 0
+        try await channel.close()
+        return port
+    }
+}
+
+/// Runs a suite against its own `redis-server` (see ``RedisServerProcess``), available to its
+/// tests as `RedisServerProcess.current`.
+struct RedisServerTrait: SuiteTrait, TestScoping {
+    var password: String?
+    var arguments: [String] = []
+
+    func provideScope(
+        for test: Test,
+        testCase: Test.Case?,
+        performing function: @Sendable () async throws -> Void
+    ) async throws {
+        let server = try await RedisServerProcess.start(password: self.password, arguments: self.arguments)
+        defer { server.stop() }
+        try await RedisServerProcess.$current.withValue(server) {
+            try await function()
+        }
+    }
+}
+
+extension Trait where Self == RedisServerTrait {
+    /// The suite gets its own `redis-server`.
+    static func redisServer(password: String? = nil, arguments: [String] = []) -> Self {
+        RedisServerTrait(password: password, arguments: arguments)
+    }
+}
+
+/// The server of the current suite.
+func currentServer() throws -> RedisServerProcess {
+    try #require(RedisServerProcess.current, "the suite needs the .redisServer() trait")
+}
+
+let testLogger: Logger = {
+    var logger = Logger(label: "portcullis.rooms.tests")
+    logger.logLevel = ProcessInfo.processInfo.environment["PORTCULLIS_TEST_LOG"] == nil ? .critical : .trace
+    return logger
+}()
