@@ -121,6 +121,17 @@ let package = Package(
             name: "PortcullisAuthTests",
             dependencies: ["PortcullisAuth"]
         ),
+        // Test-only helpers shared by test targets (a real redis-server per suite).
+        .target(
+            name: "PortcullisTestSupport",
+            dependencies: [
+                "PortcullisBus",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/PortcullisTestSupport"
+        ),
         .testTarget(
             name: "PortcullisWireTests",
             dependencies: ["PortcullisWire"]
@@ -129,6 +140,7 @@ let package = Package(
             name: "PortcullisBusTests",
             dependencies: [
                 "PortcullisBus",
+                "PortcullisTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -139,6 +151,7 @@ let package = Package(
             name: "PortcullisRoomsTests",
             dependencies: [
                 "PortcullisRooms",
+                "PortcullisTestSupport",
                 "PortcullisBus",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

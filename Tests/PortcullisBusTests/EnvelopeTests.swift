@@ -1,4 +1,5 @@
 import NIOCore
+import PortcullisTestSupport
 import Testing
 
 @testable import PortcullisBus

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOEmbedded
+import PortcullisTestSupport
 import Testing
 
 @testable import PortcullisBus

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import PortcullisTestSupport
 import Testing
 
 @testable import PortcullisBus

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import PortcullisBus
 import PortcullisRooms
+import PortcullisTestSupport
 import Testing
 
 @Suite(.redisServer(), .serialized)

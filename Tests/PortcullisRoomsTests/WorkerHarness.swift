@@ -3,6 +3,7 @@ import Logging
 import PortcullisBus
 import PortcullisRooms
 import ServiceLifecycle
+import PortcullisTestSupport
 import Testing
 
 /// A worker running in its own `ServiceGroup`, on a fresh prefix of the suite's server.

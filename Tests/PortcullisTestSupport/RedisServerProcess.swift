@@ -5,32 +5,32 @@ import NIOCore
 import NIOPosix
 import Testing
 
-@testable import PortcullisBus
+import PortcullisBus
 
-/// A real `redis-server` (Debian's) for one test suite: a free loopback port, its own temp
+/// Shared by every test target that needs Redis. A real `redis-server` (Debian's) for one test suite: a free loopback port, its own temp
 /// directory, no persistence, killed when the suite ends. ``restart()`` brings it back on the
 /// same port (for reconnect tests).
-final class RedisServerProcess: @unchecked Sendable {
-    let port: Int
-    let directory: URL
-    let password: String?
+public final class RedisServerProcess: @unchecked Sendable {
+    public let port: Int
+    public let directory: URL
+    public let password: String?
     private let extraArguments: [String]
     private let lock = NSLock()
     private var process: Process?
 
     /// The suite's server, set by the ``RedisServerTrait`` scope.
-    @TaskLocal static var current: RedisServerProcess?
+    @TaskLocal public static var current: RedisServerProcess?
 
-    var url: String {
+    public var url: String {
         if let password {
             return "redis://:\(password)@127.0.0.1:\(self.port)"
         }
         return "redis://127.0.0.1:\(self.port)"
     }
 
-    var socketPath: String { self.directory.appendingPathComponent("redis.sock").path }
+    public var socketPath: String { self.directory.appendingPathComponent("redis.sock").path }
 
-    var configuration: RedisConfiguration {
+    public var configuration: RedisConfiguration {
         get throws { try RedisConfiguration(url: self.url) }
     }
 
@@ -42,7 +42,7 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// Starts a server and waits until it answers PING.
-    static func start(password: String? = nil, arguments: [String] = []) async throws -> RedisServerProcess {
+    public static func start(password: String? = nil, arguments: [String] = []) async throws -> RedisServerProcess {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("portcullis-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -66,12 +66,12 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// Starts the server again on the same port (after ``kill()``).
-    func restart() async throws {
+    public func restart() async throws {
         try await self.launch()
     }
 
     /// SIGKILLs the server (no shutdown handshake, like a crash) and waits for it to exit.
-    func kill() {
+    public func kill() {
         let process = self.lock.withLock {
             defer { self.process = nil }
             return self.process
@@ -82,7 +82,7 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// Kills the server and removes its directory.
-    func stop() {
+    public func stop() {
         self.kill()
         try? FileManager.default.removeItem(at: self.directory)
     }
@@ -146,11 +146,11 @@ final class RedisServerProcess: @unchecked Sendable {
 
 /// Runs a suite against its own `redis-server` (see ``RedisServerProcess``), available to its
 /// tests as `RedisServerProcess.current`.
-struct RedisServerTrait: SuiteTrait, TestScoping {
-    var password: String?
-    var arguments: [String] = []
+public struct RedisServerTrait: SuiteTrait, TestScoping {
+    public var password: String?
+    public var arguments: [String] = []
 
-    func provideScope(
+    public func provideScope(
         for test: Test,
         testCase: Test.Case?,
         performing function: @Sendable () async throws -> Void
@@ -165,32 +165,18 @@ struct RedisServerTrait: SuiteTrait, TestScoping {
 
 extension Trait where Self == RedisServerTrait {
     /// The suite gets its own `redis-server`.
-    static func redisServer(password: String? = nil, arguments: [String] = []) -> Self {
+    public static func redisServer(password: String? = nil, arguments: [String] = []) -> Self {
         RedisServerTrait(password: password, arguments: arguments)
     }
 }
 
 /// The server of the current suite.
-func currentServer() throws -> RedisServerProcess {
+public func currentServer() throws -> RedisServerProcess {
     try #require(RedisServerProcess.current, "the suite needs the .redisServer() trait")
 }
 
-/// For non-destructive tests: `PORTCULLIS_TEST_REDIS_URL` when set, else the suite's server.
-func sharedServerURL() throws -> String {
-    if let url = ProcessInfo.processInfo.environment["PORTCULLIS_TEST_REDIS_URL"], !url.isEmpty {
-        return url
-    }
-    return try currentServer().url
-}
-
-/// A key no other test uses.
-func uniqueKey(_ name: String = #function) -> String {
-    let base = name.prefix { $0 != "(" }
-    return "test:\(base):\(UUID().uuidString.prefix(8))"
-}
-
-let testLogger: Logger = {
-    var logger = Logger(label: "portcullis.bus.tests")
+public let testLogger: Logger = {
+    var logger = Logger(label: "portcullis.tests")
     logger.logLevel = ProcessInfo.processInfo.environment["PORTCULLIS_TEST_LOG"] == nil ? .critical : .trace
     return logger
 }()
