@@ -39,7 +39,7 @@ from benchkit import (
     log, machine_info, memory_kib, own_cpu_seconds, slab_kib, spread,
     tail, ensure_tools, run_main)
 from http_proxy import (
-    BACKEND_BODY, backend_accepts, backend_nginx_conf, portcullis_binary, versions)
+    BACKEND_BODY, HAPROXY_PREAMBLE, backend_accepts, backend_nginx_conf, portcullis_binary, versions)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -191,19 +191,7 @@ def haproxy_cfg(port, backend_port, keys):
     http-request del-header Authorization
     server b1 127.0.0.1:{backend_port}
 """)
-    return f"""global
-    nbthread 1
-    maxconn 4096
-
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-    timeout http-request 10s
-    timeout http-keep-alive 30s
-
-frontend bench
+    return HAPROXY_PREAMBLE + f"""frontend bench
     bind 127.0.0.1:{port}
     use_backend hs if {{ path /hs }}
     use_backend rs if {{ path /rs }}

@@ -100,8 +100,8 @@ def proxy_nginx_conf(prefix, port, backend_port):
     return nginx_conf(prefix, server, upstream)
 
 
-def haproxy_cfg(port, backend_port):
-    return f"""global
+# One thread, the same limits and timeouts for every HAProxy the benches start.
+HAPROXY_PREAMBLE = """global
     nbthread 1
     maxconn 4096
 
@@ -113,7 +113,11 @@ defaults
     timeout http-request 10s
     timeout http-keep-alive 30s
 
-frontend bench
+"""
+
+
+def haproxy_cfg(port, backend_port):
+    return HAPROXY_PREAMBLE + f"""frontend bench
     bind 127.0.0.1:{port}
     default_backend backend
 
