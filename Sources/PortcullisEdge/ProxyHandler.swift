@@ -235,10 +235,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 .payloadTooLarge, head: head, requestId: requestId, route: route, closeAfter: true, context: context)
             return
         }
+        // Cheap test first: most requests carry no Upgrade header, so `Connection` is parsed
+        // once per request (by the hop-by-hop removal), not three times.
         let upgradeRequested =
-            HeaderRewriting.connectionNominated(head.headers).contains("upgrade")
-            && head.headers.contains(name: "upgrade")
-        let tunnel = route.route.proxy.websocket && HeaderRewriting.isWebSocketUpgrade(head)
+            head.headers.contains(name: "upgrade")
+            && HeaderRewriting.connectionNominated(head.headers).contains("upgrade")
+        let tunnel = upgradeRequested && route.route.proxy.websocket && HeaderRewriting.isWebSocketUpgrade(head)
         let target =
             route.route.proxy.stripPrefix
             ? RouteTable.strip(prefix: route.route.match.path, from: head.uri) : head.uri
