@@ -272,11 +272,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         let pool = environment.pools.pool(for: context.eventLoop)
-        routeGuard.authenticate(head, now: Date().timeIntervalSince1970, redis: pool.redis, on: context.eventLoop)
-            .assumeIsolated()
-            .whenSuccess { result in
-                self.authenticated(exchange, result: result)
-            }
+        routeGuard.authenticate(
+            head, now: Date().timeIntervalSince1970, redis: pool.redis, on: context.eventLoop,
+            logger: environment.logger
+        )
+        .assumeIsolated()
+        .whenSuccess { result in
+            self.authenticated(exchange, result: result)
+        }
     }
 
     private func authenticated(_ exchange: Exchange, result: Result<Identity, AuthFailure>) {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 import PortcullisBus
@@ -98,14 +99,15 @@ struct RouteGuard: Sendable {
         _ head: HTTPRequestHead,
         now: Double,
         redis: RedisClient?,
-        on eventLoop: EventLoop
+        on eventLoop: EventLoop,
+        logger: Logger
     ) -> EventLoopFuture<Result<Identity, AuthFailure>> {
         switch decide(head, now: now) {
         case .deny(let failure):
             return eventLoop.makeSucceededFuture(.failure(failure))
         case .allow(let identity):
             guard let redis else { return eventLoop.makeSucceededFuture(.success(identity)) }
-            return checkRevocation(identity, redis: redis, on: eventLoop)
+            return checkRevocation(identity, redis: redis, on: eventLoop, logger: logger)
         case .lookUpSession(let sessionId):
             guard let redis else {
                 return eventLoop.makeSucceededFuture(.failure(AuthFailure(.noSession, "no session store configured")))
@@ -128,14 +130,18 @@ struct RouteGuard: Sendable {
                             return record.identity(sessionId: sessionId)
                         }
                 }
-                .recover { _ in .failure(AuthFailure(.noSession, "the session store is unavailable")) }
+                .recover { error in
+                    logger.warning("session store unavailable; refusing", metadata: ["error": "\(error)"])
+                    return .failure(AuthFailure(.noSession, "the session store is unavailable"))
+                }
         }
     }
 
     private func checkRevocation(
         _ identity: Identity,
         redis: RedisClient,
-        on eventLoop: EventLoop
+        on eventLoop: EventLoop,
+        logger: Logger
     ) -> EventLoopFuture<Result<Identity, AuthFailure>> {
         let prefix = material.revocationPrefix
         let byToken: EventLoopFuture<Bool> =
@@ -154,7 +160,12 @@ struct RouteGuard: Sendable {
                 }
                 return .success(identity)
             }
-            .recover { _ in .success(identity) }
+            .recover { error in
+                logger.warning(
+                    "revocation check skipped: redis unavailable",
+                    metadata: ["auth.subject": "\(identity.subject)", "error": "\(error)"])
+                return .success(identity)
+            }
     }
 
     private func token(in head: HTTPRequestHead) -> String? {
