@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "portcullis", targets: ["portcullis"]),
         .executable(name: "portcullis-rooms", targets: ["portcullis-rooms"]),
+        .executable(name: "portcullis-bench", targets: ["portcullis-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -62,9 +63,11 @@ let package = Package(
                 "PortcullisConfig",
                 "PortcullisAuth",
                 "PortcullisBus",
+                "PortcullisWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -111,6 +114,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // WebSocket load generator and broadcast floor for scripts/bench/ws; not installed.
+        .executableTarget(
+            name: "portcullis-bench",
+            dependencies: [
+                "PortcullisBus",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

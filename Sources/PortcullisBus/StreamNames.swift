@@ -101,6 +101,10 @@ public struct StreamNames: Sendable, Hashable {
         "\(self.prefix):edge:\(try Self.checkEdge(edge)):conns"
     }
 
+    /// `<prefix>:edges`: set of edge ids that registered connections (presence cleanup
+    /// walks it to find edges whose heartbeat expired).
+    public var edges: String { "\(self.prefix):edges" }
+
     /// `portcullis-rooms:<app>`: the consumer group on `<prefix>:in:<app>`.
     public static func consumerGroup(app: String) throws(InvalidName) -> String {
         "\(Self.consumerGroupPrefix):\(try Self.checkApp(app))"
