@@ -21,6 +21,8 @@ final class MessageDigest: @unchecked Sendable {
         EVP_MD_free(handle)
     }
 
+    /// Only for the WebSocket handshake (RFC 6455 fixes SHA-1 there); never for security.
+    static let sha1 = MessageDigest(name: "SHA1")
     static let sha256 = MessageDigest(name: "SHA256")
     static let sha384 = MessageDigest(name: "SHA384")
     static let sha512 = MessageDigest(name: "SHA512")

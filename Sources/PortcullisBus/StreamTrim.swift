@@ -23,7 +23,7 @@ public struct StreamTrim: Sendable, Hashable {
         StreamTrim(strategy: .minimumID(id), approximate: approximate, limit: limit)
     }
 
-    var arguments: [RedisArgument] {
+    public var arguments: [RedisArgument] {
         var arguments: [RedisArgument]
         switch self.strategy {
         case .maximumLength(let count):

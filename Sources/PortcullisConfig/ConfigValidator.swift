@@ -26,7 +26,8 @@ struct ConfigValidator {
         for (name, sources) in configuration.auth.keySets where sources.isEmpty {
             errors.append(
                 ConfigError(
-                    .invalidValue, location: configuration.auth.location ?? SourceLocation(file: "", line: 0, keyPath: "auth"),
+                    .invalidValue,
+                    location: configuration.auth.location ?? SourceLocation(file: "", line: 0, keyPath: "auth"),
                     message: "key set \"\(name)\" has no key sources")
             )
         }
@@ -38,12 +39,15 @@ struct ConfigValidator {
                         errors.append(
                             ConfigError(
                                 .unknownReference, location: auth.location(of: "key_set"),
-                                message: "no key set named \"\(keySet)\" under auth.key_sets" + Self.hint(keySet, among: keySets))
+                                message: "no key set named \"\(keySet)\" under auth.key_sets"
+                                    + Self.hint(keySet, among: keySets))
                         )
                     }
                 } else {
                     errors.append(
-                        ConfigError(.missingKey, location: auth.location, message: "jwt needs key_set (a name under auth.key_sets)"))
+                        ConfigError(
+                            .missingKey, location: auth.location,
+                            message: "jwt needs key_set (a name under auth.key_sets)"))
                 }
             }
             if auth.methods.contains(.session) {
@@ -169,7 +173,13 @@ struct ConfigValidator {
                     )
                 )
             }
-            let upstream = route.proxy.upstream
+            if route.socket != nil, configuration.redis == nil {
+                errors.append(
+                    ConfigError(
+                        .missingKey, location: route.location(of: "socket"),
+                        message: "socket routes need redis.url (their messages travel over Redis Streams)"))
+            }
+            let upstream = route.proxy?.upstream ?? ""
             if decoded.upstreamsComplete, !upstream.isEmpty, configuration.upstreams[upstream] == nil {
                 errors.append(
                     ConfigError(

@@ -11,6 +11,7 @@ extension Configuration {
     /// | `routes`    | list of `Route` or `include: GLOB` | none      |
     /// | `auth`      | mapping (`AuthSettings`)  | defaults           |
     /// | `redis`     | mapping (`RedisSettings`) | none               |
+    /// | `bus`       | mapping (`BusSettings`)   | defaults           |
     ///
     /// Upstreams are collected in the decoder (included files add to them) and put into
     /// `upstreams` by the caller.
@@ -48,6 +49,9 @@ extension Configuration {
         }
         if let reader = mapping.optional("redis") {
             configuration.redis = RedisSettings.decode(reader)
+        }
+        if let reader = mapping.optional("bus"), let bus = BusSettings.decode(reader) {
+            configuration.bus = bus
         }
         if let reader = mapping.optional("routes") {
             configuration.routes = decoder.routes(reader)

@@ -18,6 +18,8 @@ public struct Configuration: Sendable {
     public var auth: AuthSettings = AuthSettings()
     /// Redis for sessions and revocation (and the bus); nil when not configured.
     public var redis: RedisSettings?
+    /// Stream prefix and presence timings for socket routes.
+    public var bus: BusSettings = BusSettings()
 
     public init(
         version: Int = 1,
@@ -166,7 +168,10 @@ public struct Route: Sendable {
     /// Listener names this route is served on; empty means every listener.
     public var listeners: [String] = []
     public var match: RouteMatch
-    public var proxy: ProxyAction
+    /// Exactly one of `proxy` and `socket` is set: forward to an upstream, or terminate
+    /// WebSockets at the edge and move their messages over the bus.
+    public var proxy: ProxyAction?
+    public var socket: SocketAction?
     /// Request bodies larger than this get 413.
     public var maxBodySize: Int = 16 * 1024 * 1024
     /// Who may use the route; nil means public.
@@ -180,6 +185,13 @@ public struct Route: Sendable {
         self.name = name
         self.match = match
         self.proxy = proxy
+        self.location = location
+    }
+
+    public init(name: String, match: RouteMatch, socket: SocketAction, location: SourceLocation) {
+        self.name = name
+        self.match = match
+        self.socket = socket
         self.location = location
     }
 

@@ -6,7 +6,8 @@ extension Route {
     /// | `name`          | `[A-Za-z0-9_.-]+`, unique everywhere | required         |
     /// | `listeners`     | list of listener names               | every listener   |
     /// | `match`         | mapping (`RouteMatch`)               | required         |
-    /// | `proxy`         | mapping (`ProxyAction`)              | required         |
+    /// | `proxy`         | mapping (`ProxyAction`)              | this or `socket` |
+    /// | `socket`        | mapping (`SocketAction`)             | this or `proxy`  |
     /// | `max_body_size` | size                                 | `16MiB`          |
     /// | `auth`          | mapping (`RouteAuth`)                | public route     |
     ///
@@ -20,7 +21,7 @@ extension Route {
                     locations[prefix + key] = mapping.location(of: key)
                 }
             }
-            for key in ["name", "listeners", "match", "proxy", "max_body_size", "auth"] {
+            for key in ["name", "listeners", "match", "proxy", "socket", "max_body_size", "auth"] {
                 note(key, in: mapping)
             }
             let name = mapping.required("name")?.name(extra: "_-.") ?? ""
@@ -30,18 +31,25 @@ extension Route {
                 }
                 return RouteMatch.decode(match)
             }
-            let proxy = mapping.required("proxy")?.mapping { proxy in
-                for key in ["upstream", "strip_prefix", "websocket"] {
-                    note(key, in: proxy, prefix: "proxy.")
-                }
-                return ProxyAction.decode(proxy)
-            }
             var route = Route(
-                name: name,
-                match: match ?? RouteMatch(),
-                proxy: proxy ?? ProxyAction(upstream: ""),
-                location: reader.location
-            )
+                name: name, match: match ?? RouteMatch(), proxy: ProxyAction(upstream: ""), location: reader.location)
+            switch (mapping.has("proxy"), mapping.has("socket")) {
+            case (true, true):
+                mapping.optional("socket")?.fail(
+                    "a route either proxies or terminates sockets: give proxy or socket, not both")
+            case (false, false):
+                _ = mapping.required("proxy")
+            case (true, false):
+                route.proxy = mapping.optional("proxy")?.mapping { proxy in
+                    for key in ["upstream", "strip_prefix", "websocket"] {
+                        note(key, in: proxy, prefix: "proxy.")
+                    }
+                    return ProxyAction.decode(proxy)
+                }
+            case (false, true):
+                route.proxy = nil
+                route.socket = mapping.optional("socket").flatMap(SocketAction.decode)
+            }
             if let listeners = mapping.optional("listeners") {
                 route.listeners =
                     listeners.list { item in

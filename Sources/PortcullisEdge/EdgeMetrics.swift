@@ -1,3 +1,4 @@
+import Atomics
 import CoreMetrics
 import NIOConcurrencyHelpers
 
@@ -7,6 +8,30 @@ final class EdgeMetrics: Sendable {
     static let shared = EdgeMetrics()
 
     private let counters = NIOLockedValueBox<[String: Counter]>([:])
+    private let openSockets = ManagedAtomic<Int>(0)
+    private let socketsGauge = Gauge(label: "portcullis_sockets_open")
+    private let messagesIn = Counter(label: "portcullis_socket_messages_total", dimensions: [("direction", "in")])
+    private let messagesOut = Counter(label: "portcullis_socket_messages_total", dimensions: [("direction", "out")])
+
+    func socketOpened() {
+        socketsGauge.record(openSockets.wrappingIncrementThenLoad(ordering: .relaxed))
+    }
+
+    /// `reason` is one of a fixed set (`client`, `slow_consumer`, `rate_limit`, …).
+    func socketClosed(reason: String) {
+        socketsGauge.record(openSockets.wrappingDecrementThenLoad(ordering: .relaxed))
+        counter("portcullis_socket_closes_total", [("reason", reason)]).increment()
+    }
+
+    /// Messages from clients appended to the bus.
+    func socketMessageIn() {
+        messagesIn.increment()
+    }
+
+    /// Frames written to clients, counted once per target connection.
+    func socketMessagesOut(_ count: Int) {
+        messagesOut.increment(by: Int64(count))
+    }
 
     /// One per answered request, by route and status.
     func request(route: String, status: UInt) {

@@ -63,9 +63,10 @@ public final class EdgeServer: Service, Sendable {
         let configuration = snapshots.current.configuration
         let threads = configuration.edge.eventLoops > 0 ? configuration.edge.eventLoops : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let redis: RedisConfiguration?
+        var redis: RedisConfiguration?
         do {
             redis = try configuration.redis.map { try RedisConfiguration(url: $0.url) }
+            redis?.bufferLimits.maximumCommands = configuration.bus.maxBufferedAppends
         } catch {
             try? await group.shutdownGracefully()
             throw ListenerError(listener: "redis", address: "redis.url", underlying: error)
@@ -74,17 +75,26 @@ public final class EdgeServer: Service, Sendable {
         let connections = ConnectionTracker()
         var channels: [Channel] = []
         let admin: Channel
+        let sockets: SocketBus?
         do {
+            // With Redis configured the bus side always runs, so a reload can add socket routes.
+            sockets =
+                redis == nil
+                ? nil
+                : try await SocketBus.make(group: group, configuration: configuration, pools: pools, logger: logger)
             for listener in configuration.listeners {
-                let channel = try await bind(listener, group: group, pools: pools, connections: connections)
+                let channel = try await bind(
+                    listener, group: group, pools: pools, sockets: sockets, connections: connections)
                 channels.append(channel)
             }
             admin = try await bindAdmin(configuration.admin, group: group)
         } catch {
             for channel in channels { try? await channel.close() }
+            await pools.closeRedis()
             try? await group.shutdownGracefully()
             throw error
         }
+        let socketTask = sockets.map { sockets in Task { await sockets.run() } }
         logger.info("edge ready", metadata: ["edge.id": "\(configuration.edge.id)", "event_loops": "\(threads)"])
 
         try? await gracefulShutdown()
@@ -103,6 +113,10 @@ public final class EdgeServer: Service, Sendable {
             logger.warning("drain timeout reached; closing remaining connections")
             for closed in connections.closeAll() { try? await closed.get() }
         }
+        if let sockets {
+            await sockets.shutdown()
+            await socketTask?.value
+        }
         try? await admin.close()
         await pools.closeRedis()
         try? await group.shutdownGracefully()
@@ -110,7 +124,7 @@ public final class EdgeServer: Service, Sendable {
     }
 
     /// True when `future` completes within `timeout`, false when the timeout comes first.
-    private static func wait(for future: EventLoopFuture<Void>, orTimeout timeout: TimeAmount, on loop: EventLoop) async
+    static func wait(for future: EventLoopFuture<Void>, orTimeout timeout: TimeAmount, on loop: EventLoop) async
         -> Bool
     {
         let outcome = loop.makePromise(of: Bool.self)
@@ -126,6 +140,7 @@ public final class EdgeServer: Service, Sendable {
         _ listener: Listener,
         group: MultiThreadedEventLoopGroup,
         pools: PoolRegistry,
+        sockets: SocketBus?,
         connections: ConnectionTracker
     ) async throws -> Channel {
         let environment = ProxyEnvironment(
@@ -133,6 +148,7 @@ public final class EdgeServer: Service, Sendable {
             scheme: listener.tls == nil ? "http" : "https",
             snapshots: snapshots,
             pools: pools,
+            sockets: sockets,
             logger: logger,
             accessLog: snapshots.current.configuration.edge.accessLog,
             idleTimeout: listener.idleTimeout.timeAmount

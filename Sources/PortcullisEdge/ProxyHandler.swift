@@ -10,6 +10,8 @@ struct ProxyEnvironment: Sendable {
     let scheme: String
     let snapshots: SnapshotBox
     let pools: PoolRegistry
+    /// The bus side of socket routes; nil without Redis (socket routes then answer 503).
+    let sockets: SocketBus?
     let logger: Logger
     let accessLog: Bool
     /// Keep-alive connections with no request in flight are closed after this long.
@@ -38,7 +40,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         /// Head received; an upstream connection is being leased.
         case connecting(Exchange)
         case proxying(Exchange, UpstreamConnection)
-        /// Handed over to a WebSocket tunnel; this handler is on its way out.
+        /// A socket route's upgrade request, being authenticated.
+        case socketHandshake(SocketHandshake)
+        /// Handed over to a WebSocket tunnel or socket; this handler is on its way out.
         case tunnelled
         case closed
     }
@@ -46,9 +50,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let environment: ProxyEnvironment
     var state = State.idle
     var context: ChannelHandlerContext?
-    private var clientAddress = "unknown"
-    private var readsPaused = false
-    private var readPending = false
+    var clientAddress = "unknown"
+    private var reads = ReadGate()
     private var upstreamNeedsFlush = false
     private var requestIds = RequestId()
     /// Parts of pipelined requests waiting for the exchange in flight to end.
@@ -108,11 +111,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
-            readPending = true
-        } else {
-            context.read()
-        }
+        reads.read(context: context)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -129,6 +128,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             logAccess(exchange, outcome: "client closed")
         case .connecting(let exchange):
             logAccess(exchange, outcome: "client closed")
+        case .socketHandshake(let handshake):
+            handshake.timer?.cancel()
         case .tunnelled:
             state = .closed
         default:
@@ -167,7 +168,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private var isBusy: Bool {
         switch state {
-        case .connecting, .proxying, .tunnelled: return true
+        case .connecting, .proxying, .socketHandshake, .tunnelled: return true
         case .idle, .discarding, .closed: return false
         }
     }
@@ -216,15 +217,17 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func startExchange(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let requestId = RequestId.accept(head.headers.first(name: "x-request-id")) ?? requestIds.make()
         let snapshot = environment.snapshots.current
-        guard
-            let route = snapshot.routes.match(
-                host: head.headers.first(name: "host"),
-                path: head.uri,
-                method: head.method.rawValue,
-                listener: environment.listener
-            ),
-            let group = snapshot.upstreams[route.route.proxy.upstream]
-        else {
+        let route = snapshot.routes.match(
+            host: head.headers.first(name: "host"),
+            path: head.uri,
+            method: head.method.rawValue,
+            listener: environment.listener
+        )
+        if let route, let socket = route.route.socket {
+            startSocketHandshake(head, route: route, socket: socket, requestId: requestId, context: context)
+            return
+        }
+        guard let route, let proxy = route.route.proxy, let group = snapshot.upstreams[proxy.upstream] else {
             replyLocally(
                 .notFound, head: head, requestId: requestId, route: nil, closeAfter: !head.isKeepAlive, context: context
             )
@@ -240,9 +243,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let upgradeRequested =
             head.headers.contains(name: "upgrade")
             && HeaderRewriting.connectionNominated(head.headers).contains("upgrade")
-        let tunnel = upgradeRequested && route.route.proxy.websocket && HeaderRewriting.isWebSocketUpgrade(head)
+        let tunnel = upgradeRequested && proxy.websocket && HeaderRewriting.isWebSocketUpgrade(head)
         let target =
-            route.route.proxy.stripPrefix
+            proxy.stripPrefix
             ? RouteTable.strip(prefix: route.route.match.path, from: head.uri) : head.uri
         var upstreamHead = HeaderRewriting.upstreamRequest(
             head,
@@ -327,7 +330,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 upstream.flush()
                 upstreamNeedsFlush = false
             }
-        case .idle, .discarding, .tunnelled, .closed:
+        case .idle, .discarding, .socketHandshake, .tunnelled, .closed:
             break
         }
     }
@@ -343,6 +346,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .connecting(let exchange):
             exchange.requestEnded = true
             exchange.pending.append(.end(trailers))
+        case .socketHandshake(let handshake):
+            handshake.requestEnded = true
         case .proxying(let exchange, let upstream):
             exchange.requestEnded = true
             upstream.write(.end(trailers))
@@ -444,7 +449,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Local answers
 
-    private func replyLocally(
+    func replyLocally(
         _ status: HTTPResponseStatus,
         head: HTTPRequestHead,
         requestId: String,
@@ -458,6 +463,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let requestEnded: Bool
         switch state {
         case .connecting(let exchange), .proxying(let exchange, _): requestEnded = exchange.requestEnded
+        case .socketHandshake(let handshake): requestEnded = handshake.requestEnded
         default: requestEnded = false
         }
         let closeAfter = closeAfter || quiescing
@@ -518,17 +524,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Flow control and teardown
 
-    private func pauseClientReads() {
-        readsPaused = true
+    func pauseClientReads() {
+        reads.pause()
     }
 
     func resumeClientReads() {
-        guard readsPaused else { return }
-        readsPaused = false
-        if readPending, let context {
-            readPending = false
-            context.read()
-        }
+        reads.resume(context: context)
     }
 
     func close(context: ChannelHandlerContext) {

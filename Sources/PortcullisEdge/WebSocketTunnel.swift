@@ -15,11 +15,7 @@ enum WebSocketTunnel {
         let (clientGlue, upstreamGlue) = GlueHandler.matchedPair()
         let clientPipeline = client.pipeline.syncOperations
         try clientPipeline.addHandler(clientGlue)
-        try removeIfPresent(IdleStateHandler.self, from: clientPipeline)
-        try removeIfPresent(HTTPServerPipelineHandler.self, from: clientPipeline)
-        try removeIfPresent(NIOHTTPResponseHeadersValidator.self, from: clientPipeline)
-        try removeIfPresent(HTTPResponseEncoder.self, from: clientPipeline)
-        try removeIfPresent(ByteToMessageHandler<HTTPRequestDecoder>.self, from: clientPipeline)
+        try removeHTTPHandlers(from: clientPipeline)
         clientPipeline.removeHandler(context: client, promise: nil)
 
         let upstreamPipeline = upstreamChannel.pipeline.syncOperations
@@ -32,6 +28,15 @@ enum WebSocketTunnel {
         // Either side may have held back a read while the exchange was in flight.
         client.channel.read()
         upstreamChannel.read()
+    }
+
+    /// Removes the server-side HTTP/1 handlers of a client pipeline.
+    static func removeHTTPHandlers(from pipeline: ChannelPipeline.SynchronousOperations) throws {
+        try removeIfPresent(IdleStateHandler.self, from: pipeline)
+        try removeIfPresent(HTTPServerPipelineHandler.self, from: pipeline)
+        try removeIfPresent(NIOHTTPResponseHeadersValidator.self, from: pipeline)
+        try removeIfPresent(HTTPResponseEncoder.self, from: pipeline)
+        try removeIfPresent(ByteToMessageHandler<HTTPRequestDecoder>.self, from: pipeline)
     }
 
     private static func removeIfPresent<Handler: RemovableChannelHandler>(

@@ -2,8 +2,8 @@
 ///
 /// Escapes what RFC 8259 requires plus U+2028/U+2029, which some JavaScript consumers
 /// still choke on inside string literals; everything else is emitted as UTF-8.
-enum JSONString {
-    static func encode(_ string: String, into output: inout String) {
+public enum JSONString {
+    public static func encode(_ string: String, into output: inout String) {
         output.append("\"")
         for scalar in string.unicodeScalars {
             switch scalar {
@@ -24,7 +24,7 @@ enum JSONString {
         output.append("\"")
     }
 
-    static func encode(_ string: String) -> String {
+    public static func encode(_ string: String) -> String {
         var output = ""
         self.encode(string, into: &output)
         return output

@@ -85,7 +85,9 @@ public struct RawProtocolSession: Hashable, Sendable {
         .text("{\"event\":\"ack\",\"ack\":\(ack),\"data\":\(data)}")
     }
 
-    static func errorEvent(code: String, message: String) -> String {
+    /// `{"event":"error","data":{"code":…,"message":…}}`, how json-mode clients learn of
+    /// refused messages.
+    public static func errorEvent(code: String, message: String) -> String {
         var text = "{\"event\":\"error\",\"data\":{\"code\":"
         JSONString.encode(code, into: &text)
         text += ",\"message\":"

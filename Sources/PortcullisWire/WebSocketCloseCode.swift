@@ -29,6 +29,8 @@ public struct WebSocketCloseCode: RawRepresentable, Hashable, Sendable, CustomSt
     public static let messageTooBig = WebSocketCloseCode(1009)
     public static let mandatoryExtension = WebSocketCloseCode(1010)
     public static let internalError = WebSocketCloseCode(1011)
+    /// The server is overloaded or a dependency is down; the client may retry later.
+    public static let tryAgainLater = WebSocketCloseCode(1013)
     /// Local stand-in for a failed TLS handshake; never sent.
     public static let tlsHandshake = WebSocketCloseCode(1015)
 

@@ -19,6 +19,7 @@ public struct WebSocketFailure: Error, Hashable, Sendable, CustomStringConvertib
             case invalidUTF8 = "invalid_utf8"
             case invalidClosePayload = "invalid_close_payload"
             case invalidCloseCode = "invalid_close_code"
+            case unmaskedFrame = "unmasked_frame"
         }
 
         private let base: Base
@@ -47,6 +48,8 @@ public struct WebSocketFailure: Error, Hashable, Sendable, CustomStringConvertib
         public static let invalidClosePayload = Code(.invalidClosePayload)
         /// Close code the peer may not send.
         public static let invalidCloseCode = Code(.invalidCloseCode)
+        /// A client frame without a masking key (RFC 6455 §5.1).
+        public static let unmaskedFrame = Code(.unmaskedFrame)
 
         public var description: String {
             self.base.rawValue

@@ -27,15 +27,17 @@ enum RouteTablePrinter {
         )
         lines.append("")
         lines.append("routes:")
-        var rows = [["NAME", "HOST", "PATH", "METHODS", "UPSTREAM", "STRIP", "MAX BODY", "DEFINED AT"]]
+        var rows = [["NAME", "HOST", "PATH", "METHODS", "TARGET", "STRIP", "MAX BODY", "DEFINED AT"]]
         for route in configuration.routes {
             rows.append([
                 route.name,
                 route.match.host ?? "*",
                 route.match.path,
                 route.match.methods.isEmpty ? "any" : route.match.methods.joined(separator: ","),
-                route.proxy.upstream,
-                route.proxy.stripPrefix ? "yes" : "no",
+                route.proxy?.upstream ?? route.socket.map {
+                    "socket \($0.app) (\($0.wireProtocol.rawValue) \($0.mode.rawValue))"
+                } ?? "",
+                route.proxy?.stripPrefix == true ? "yes" : "no",
                 "\(route.maxBodySize)",
                 "\(route.location.file):\(route.location.line)",
             ])

@@ -44,8 +44,8 @@ import Testing
         #expect(route.match.host == nil)
         #expect(route.match.path == "/")
         #expect(route.match.methods == [])
-        #expect(route.proxy.stripPrefix == false)
-        #expect(route.proxy.websocket == true)
+        #expect(route.proxy?.stripPrefix == false)
+        #expect(route.proxy?.websocket == true)
         #expect(route.maxBodySize == 16 * 1024 * 1024)
         #expect(configuration.files == [conf.path("main.yaml")])
     }
@@ -116,9 +116,9 @@ import Testing
         #expect(route.match.host == "*.example.com")
         #expect(route.match.path == "/v1/")
         #expect(route.match.methods == ["GET", "POST"])
-        #expect(route.proxy.upstream == "app")
-        #expect(route.proxy.stripPrefix)
-        #expect(!route.proxy.websocket)
+        #expect(route.proxy?.upstream == "app")
+        #expect(route.proxy?.stripPrefix == true)
+        #expect(route.proxy?.websocket == false)
         #expect(route.maxBodySize == 10_000)
     }
 

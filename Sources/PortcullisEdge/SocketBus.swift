@@ -1,0 +1,210 @@
+import Atomics
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PortcullisBus
+import PortcullisConfig
+
+/// The edge's side of the bus: one ``SocketHub`` per event loop, the reader that follows
+/// `out:edge:<id>` and `out:bcast`, and the presence heartbeat.
+///
+/// The reader runs on its own Redis connection (XREAD BLOCK would stall appends) and
+/// remembers the last id of each stream, so a Redis restart resumes where it stopped
+/// instead of skipping what was written meanwhile. Each batch it reads is decoded and
+/// encoded once, then handed to every hub on its own loop.
+final class SocketBus: Sendable {
+    let edgeID: String
+    let names: StreamNames
+    private let bus: BusSettings
+    private let hubs: [ObjectIdentifier: NIOLoopBound<SocketHub>]
+    private let loops: [any EventLoop]
+    private let reader: RedisClient
+    private let control: RedisClient
+    private let logger: Logger
+    private let stopping = ManagedAtomic(false)
+
+    private init(
+        edgeID: String, names: StreamNames, bus: BusSettings, hubs: [ObjectIdentifier: NIOLoopBound<SocketHub>],
+        loops: [any EventLoop], reader: RedisClient, control: RedisClient, logger: Logger
+    ) {
+        self.edgeID = edgeID
+        self.names = names
+        self.bus = bus
+        self.hubs = hubs
+        self.loops = loops
+        self.reader = reader
+        self.control = control
+        self.logger = logger
+    }
+
+    /// Builds a hub on every loop of `group`, appending through that loop's Redis client.
+    static func make(
+        group: MultiThreadedEventLoopGroup, configuration: Configuration, pools: PoolRegistry, logger: Logger
+    ) async throws -> SocketBus {
+        let names = try StreamNames(prefix: configuration.bus.prefix)
+        let edgeID = configuration.edge.id
+        let boot = Self.bootPrefix()
+        var hubs: [ObjectIdentifier: NIOLoopBound<SocketHub>] = [:]
+        var loops: [any EventLoop] = []
+        var control: RedisClient?
+        for (index, loop) in group.makeIterator().enumerated() {
+            guard let redis = pools.pool(for: loop).redis else {
+                throw SnapshotError(message: "socket routes need redis.url")
+            }
+            control = control ?? redis
+            let hub = try await loop.submit {
+                let hub = try SocketHub(
+                    eventLoop: loop, edgeID: edgeID, names: names, redis: redis,
+                    localPrefix: "\(boot)\(String(index, radix: 36))-", logger: logger)
+                hub.start()
+                return NIOLoopBound(hub, eventLoop: loop)
+            }.get()
+            hubs[ObjectIdentifier(loop)] = hub
+            loops.append(loop)
+        }
+        guard let control else { throw SnapshotError(message: "no event loops") }
+        return SocketBus(
+            edgeID: edgeID, names: names, bus: configuration.bus, hubs: hubs, loops: loops,
+            reader: control.makeDedicatedClient(logger: logger), control: control, logger: logger)
+    }
+
+    /// The hub of `eventLoop`; call on that loop.
+    func hub(for eventLoop: EventLoop) -> SocketHub? {
+        hubs[ObjectIdentifier(eventLoop)]?.value
+    }
+
+    /// Reads outbound streams and refreshes presence until ``shutdown()``.
+    func run() async {
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { await self.heartbeatLoop() }
+            tasks.addTask { await self.readLoop() }
+        }
+    }
+
+    /// After the drain: waits (bounded) for appends in flight, removes this edge's presence
+    /// (its connections have all sent `close`), and stops the reader.
+    func shutdown(timeout: Duration = .seconds(5)) async {
+        stopping.store(true, ordering: .relaxed)
+        let flushes = loops.map { loop in
+            loop.flatSubmit { self.hubs[ObjectIdentifier(loop)]!.value.flushed() }
+        }
+        let all = EventLoopFuture.andAllComplete(flushes, on: loops[0])
+        if !(await EdgeServer.wait(for: all, orTimeout: timeout.timeAmount, on: loops[0])) {
+            logger.warning("bus appends still unanswered at shutdown; some close envelopes may be lost")
+        }
+        for loop in loops {
+            try? await loop.submit { self.hubs[ObjectIdentifier(loop)]!.value.stop() }.get()
+        }
+        do {
+            _ = try await control.del([try names.edgeAlive(edge: edgeID)])
+            _ = try await control.send(["SREM", RedisArgument(names.edges), RedisArgument(edgeID)])
+        } catch {
+            logger.warning("could not remove presence keys", metadata: ["error": "\(error)"])
+        }
+        await reader.close()
+    }
+
+    // MARK: Presence
+
+    private func heartbeatLoop() async {
+        let alive: String
+        do {
+            alive = try names.edgeAlive(edge: edgeID)
+        } catch {
+            logger.error("invalid edge id for presence", metadata: ["error": "\(error)"])
+            return
+        }
+        while !stopping.load(ordering: .relaxed) {
+            do {
+                _ = try await control.send(["SADD", RedisArgument(names.edges), RedisArgument(edgeID)])
+                let ttl = max(1, Int(bus.heartbeatTTL.components.seconds))
+                _ = try await control.send(["SET", RedisArgument(alive), "1", "EX", RedisArgument(ttl)])
+            } catch {
+                logger.warning("presence heartbeat failed", metadata: ["error": "\(error)"])
+            }
+            await sleep(bus.heartbeatInterval)
+        }
+    }
+
+    // MARK: Outbound
+
+    private func readLoop() async {
+        let edgeStream: StreamName
+        do {
+            edgeStream = try names.edgeOutbound(edge: edgeID)
+        } catch {
+            logger.error("invalid edge id for the outbound stream", metadata: ["error": "\(error)"])
+            return
+        }
+        var last: [StreamName: StreamID] = [:]
+        while !stopping.load(ordering: .relaxed) {
+            do {
+                if last.isEmpty {
+                    // Start after what is there now: older entries were for connections
+                    // that no longer exist.
+                    last[edgeStream] = try await lastID(of: edgeStream)
+                    last[names.broadcast] = try await lastID(of: names.broadcast)
+                }
+                let streams = [edgeStream, names.broadcast].map { ($0, StreamPosition.after(last[$0]!)) }
+                guard let batch = try await reader.xread(streams: streams, count: 1024, block: .seconds(1)) else {
+                    continue
+                }
+                var deliveries: [OutboundDelivery] = []
+                for stream in [edgeStream, names.broadcast] {
+                    for entry in batch[stream] ?? [] {
+                        last[stream] = entry.id
+                        if let delivery = decode(entry, stream: stream) {
+                            deliveries.append(delivery)
+                        }
+                    }
+                }
+                if !deliveries.isEmpty { dispatch(deliveries) }
+            } catch {
+                if stopping.load(ordering: .relaxed) { return }
+                logger.warning("bus read failed; retrying", metadata: ["error": "\(error)"])
+                await sleep(.milliseconds(500))
+            }
+        }
+    }
+
+    private func lastID(of stream: StreamName) async throws -> StreamID {
+        do {
+            return try await reader.xinfoStream(stream).lastGeneratedID
+        } catch let error as RedisError where error.code == .server {
+            return .zero
+        }
+    }
+
+    private func decode(_ entry: StreamEntry, stream: StreamName) -> OutboundDelivery? {
+        do {
+            let envelope = try Envelope(entry: entry)
+            guard envelope.kind.isKnown else { return nil }
+            return OutboundDelivery(envelope, allocator: ByteBufferAllocator())
+        } catch {
+            logger.warning(
+                "skipping malformed outbound entry",
+                metadata: ["stream": "\(stream)", "entry": "\(entry.id)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func dispatch(_ deliveries: [OutboundDelivery]) {
+        for loop in loops {
+            let hub = hubs[ObjectIdentifier(loop)]!
+            loop.execute { hub.value.deliver(deliveries) }
+        }
+    }
+
+    private func sleep(_ duration: Duration) async {
+        try? await Task.sleep(for: duration)
+    }
+
+    /// Six random base-36 characters: connection ids stay unique across restarts of an
+    /// edge that keeps its id.
+    private static func bootPrefix() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz")
+        return String((0..<6).map { _ in alphabet[Int(generator.next() % 36)] })
+    }
+}

@@ -1,0 +1,348 @@
+import Foundation
+import NIOCore
+import NIOWebSocket
+import PortcullisBus
+import PortcullisConfig
+import PortcullisWire
+
+/// One terminated WebSocket on a socket route, after the 101.
+///
+/// A thin handler around pure state machines: NIOWebSocket's decoder cuts frames, the
+/// ``WebSocketMessageAssembler`` enforces RFC 6455 and reassembles messages,
+/// ``WebSocketCloseStateMachine`` runs the closing handshake, ``WebSocketHeartbeat`` pings
+/// idle peers, ``RawProtocolSession`` maps messages to envelopes. Client messages become
+/// envelopes appended through the loop's ``SocketHub``; outbound frames arrive
+/// pre-encoded from the hub and are written as they are (server frames are unmasked, so
+/// this handler writes bytes, not NIO frame values).
+///
+/// Backpressure both ways: reading stops while too many appends are unanswered (Redis
+/// slow or away), and a client whose unsent bytes pass the route's `send_queue` is closed
+/// as a slow consumer (1008) so it never slows anyone else. Timers (heartbeat, close
+/// timeout, identity expiry) are driven by the hub's one-second sweep, not one timer per
+/// socket, which keeps an idle connection small.
+final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOWebSocket.WebSocketFrame
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    struct Identity {
+        var user: String?
+        var claims: String?
+        /// Unix seconds after which the connection is closed with 4001.
+        var expiresAt: Int64?
+    }
+
+    let id: String
+    let app: String
+    let user: String?
+    let routeName: String
+    /// Rooms joined, kept here so a close can leave them without a search.
+    var rooms: Set<String> = []
+    /// A bounded label for the close metric.
+    private(set) var closeCategory = "client"
+
+    private let claims: String?
+    private let expiresAt: ContinuousClock.Instant?
+    private let settings: SocketAction
+    private let hub: SocketHub
+    private let session: RawProtocolSession
+    private var assembler: WebSocketMessageAssembler
+    private var closeMachine: WebSocketCloseStateMachine<ContinuousClock.Instant>
+    private var heartbeat: WebSocketHeartbeat<ContinuousClock.Instant>
+    private var limiter: MessageRateLimiter<ContinuousClock.Instant>?
+    private var context: ChannelHandlerContext?
+    private var closeReason = "client closed"
+    private var unansweredAppends = 0
+    private var reads = ReadGate()
+
+    /// Reading stops at this many unanswered appends and resumes at a quarter of it.
+    static let maxUnansweredAppends = 64
+
+    init(id: String, routeName: String, settings: SocketAction, identity: Identity, hub: SocketHub) {
+        let now = ContinuousClock.now
+        self.id = id
+        self.app = settings.app
+        self.user = identity.user
+        self.routeName = routeName
+        self.claims = identity.claims
+        self.expiresAt = identity.expiresAt.map {
+            now.advanced(by: .seconds($0 - Int64(Date().timeIntervalSince1970)))
+        }
+        self.settings = settings
+        self.hub = hub
+        self.session = RawProtocolSession(mode: settings.mode == .json ? .json : .opaque)
+        self.assembler = WebSocketMessageAssembler(configuration: .init(maxMessageSize: settings.maxMessageSize))
+        self.closeMachine = WebSocketCloseStateMachine()
+        self.heartbeat = WebSocketHeartbeat(
+            configuration: .init(pingInterval: settings.pingInterval, pingTimeout: settings.pingTimeout), now: now)
+        self.limiter = settings.rateLimit.map {
+            MessageRateLimiter(rate: $0.messagesPerSecond, burst: $0.burst, closeAfter: $0.closeAfter, now: now)
+        }
+    }
+
+    var mode: RawProtocolSession.Mode { session.mode }
+
+    // MARK: Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        hub.register(self)
+        publish(envelope(.open))
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        _ = closeMachine.connectionClosed()
+        heartbeat.stop()
+        var close = envelope(.close)
+        close.reason = closeReason
+        publish(close)
+        hub.unregister(self)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let error = error as? NIOWebSocketError {
+            closeCategory = "protocol_error"
+            let code: WebSocketCloseCode = error == .invalidFrameLength ? .messageTooBig : .protocolError
+            let reason = error == .invalidFrameLength ? "frame too large" : "invalid control frame"
+            closeReason = "protocol error: \(reason)"
+            run(closeMachine.failed(code: code, reason: reason))
+            return
+        }
+        closeReason = "connection error"
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            goAway()
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        heartbeat.inboundTraffic(now: .now)
+        guard frame.maskKey != nil else {
+            fail(
+                WebSocketFailure(
+                    code: .unmaskedFrame, closeCode: .protocolError, message: "client frames must be masked"))
+            return
+        }
+        let payload = frame.unmaskedData
+        let wireFrame = PortcullisWire.WebSocketFrame(
+            fin: frame.fin, rsv1: frame.rsv1, rsv2: frame.rsv2, rsv3: frame.rsv3,
+            opcode: UInt8(webSocketOpcode: frame.opcode),
+            payload: Array(payload.readableBytesView)
+        )
+        switch assembler.receive(wireFrame) {
+        case .none:
+            break
+        case .text(let text):
+            received(session.receivedText(text))
+        case .binary(let bytes):
+            received(session.receivedBinary(bytes))
+        case .sendPong(let bytes):
+            write(ServerFrame.encode(opcode: ServerFrame.pong, payload: bytes, allocator: context.channel.allocator))
+        case .closeReceived(let close):
+            closeReason = "client closed (\(close.code.rawValue))"
+            run(closeMachine.closeReceived(close))
+        case .fail(let failure):
+            fail(failure)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        reads.read(context: context)
+    }
+
+    private func received(_ action: RawProtocolSession.Action) {
+        if case .send(let outbound) = action {
+            write(outbound)
+            return
+        }
+        if var limiter {
+            let decision = limiter.message(now: .now)
+            self.limiter = limiter
+            switch decision {
+            case .accept:
+                break
+            case .refuse:
+                refuse(code: "rate_limited", message: "too many messages; slow down")
+                return
+            case .close:
+                closeCategory = "rate_limit"
+                closeReason = "rate limit exceeded"
+                run(closeMachine.closeRequested(code: .policyViolation, reason: "rate limit exceeded", now: .now))
+                return
+            }
+        }
+        var message = envelope(.message)
+        switch action {
+        case .publish(let event, let data, let ack):
+            message.event = event
+            message.data = .json(data)
+            message.ack = ack
+        case .publishText(let text):
+            message.data = .text(text)
+        case .publishBinary(let bytes):
+            message.data = .binary(ByteBuffer(bytes: bytes))
+        case .send:
+            return
+        }
+        EdgeMetrics.shared.socketMessageIn()
+        publish(message, fromClient: true)
+    }
+
+    /// Appends `envelope`; a client message that cannot be appended is answered with the
+    /// protocol's error: an `error` event in json mode, close 1013 in opaque mode (which
+    /// has no in-band errors).
+    private func publish(_ envelope: Envelope, fromClient: Bool = false) {
+        let future = hub.append(envelope, app: app)
+        guard fromClient else { return }
+        unansweredAppends += 1
+        if unansweredAppends >= Self.maxUnansweredAppends { reads.pause() }
+        future.assumeIsolated().whenComplete { [self] result in
+            unansweredAppends -= 1
+            if case .failure(let error) = result {
+                let unavailable = (error as? RedisError)?.code == .bufferFull
+                if session.mode == .json {
+                    refuse(
+                        code: "unavailable",
+                        message: unavailable ? "message bus unavailable; try again later" : "message not delivered")
+                } else if unavailable {
+                    closeCategory = "unavailable"
+                    closeReason = "message bus unavailable"
+                    run(closeMachine.closeRequested(code: .tryAgainLater, reason: "try again later", now: .now))
+                }
+                context?.flush()
+            }
+            if unansweredAppends <= Self.maxUnansweredAppends / 4 {
+                reads.resume(context: context)
+            }
+        }
+    }
+
+    private func refuse(code: String, message: String) {
+        guard session.mode == .json else { return }
+        write(.text(RawProtocolSession.errorEvent(code: code, message: message)))
+    }
+
+    private func envelope(_ kind: Envelope.Kind) -> Envelope {
+        Envelope(
+            id: Envelope.randomID(), kind: kind, app: app, edge: hub.edgeID, connection: id, user: user,
+            claims: kind == .open ? claims : nil,
+            timestamp: Int64(Date().timeIntervalSince1970 * 1000)
+        )
+    }
+
+    // MARK: Outbound
+
+    /// Writes a pre-encoded frame from the bus; false when this connection took nothing.
+    @discardableResult
+    func send(_ delivery: OutboundDelivery) -> Bool {
+        guard !closeMachine.isClosing, let context, let frame = delivery.frame(for: session.mode) else { return false }
+        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        if !context.channel.isWritable {
+            closeCategory = "slow_consumer"
+            closeReason = "slow consumer"
+            run(closeMachine.closeRequested(code: .policyViolation, reason: "slow consumer", now: .now))
+        }
+        return true
+    }
+
+    /// Closes with 4000 and the reason (a `disconnect` envelope).
+    func disconnect(reason: String) {
+        closeCategory = "disconnect"
+        closeReason = "disconnected: \(reason)"
+        run(closeMachine.closeRequested(code: WebSocketCloseCode(4000), reason: reason, now: .now))
+        context?.flush()
+    }
+
+    /// Drain: close 1001 and let the client finish the closing handshake.
+    func goAway() {
+        closeCategory = "shutdown"
+        closeReason = "server shutting down"
+        run(closeMachine.closeRequested(code: .goingAway, reason: "server shutting down", now: .now))
+        context?.flush()
+    }
+
+    /// Driven by the hub once a second: identity expiry, heartbeat, close timeout.
+    func tick(now: ContinuousClock.Instant) {
+        if let expiresAt, now >= expiresAt, !closeMachine.isClosing {
+            closeCategory = "expired"
+            closeReason = "credentials expired"
+            run(closeMachine.closeRequested(code: WebSocketCloseCode(4001), reason: "credentials expired", now: now))
+        }
+        run(closeMachine.timerFired(now: now))
+        switch heartbeat.tick(now: now) {
+        case .none:
+            break
+        case .sendPing(let payload):
+            guard let context else { return }
+            write(ServerFrame.encode(opcode: ServerFrame.ping, payload: payload, allocator: context.channel.allocator))
+        case .closeUnresponsive(let close):
+            closeCategory = "ping_timeout"
+            closeReason = "ping timeout"
+            run(closeMachine.failed(code: close.code, reason: close.reason))
+        }
+        context?.flush()
+    }
+
+    private func fail(_ failure: WebSocketFailure) {
+        closeCategory = "protocol_error"
+        closeReason = "protocol error: \(failure.message)"
+        run(closeMachine.failed(code: failure.closeCode, reason: failure.message))
+    }
+
+    private func run(_ action: WebSocketCloseStateMachine<ContinuousClock.Instant>.Action) {
+        guard let context else { return }
+        switch action {
+        case .none, .cancelTimer:
+            break
+        case .sendCloseAndStartTimer(let close, _):
+            assembler.closeSent()
+            heartbeat.stop()
+            write(closeFrame(close, allocator: context.channel.allocator))
+        case .sendCloseAndCloseConnection(let close):
+            assembler.closeSent()
+            heartbeat.stop()
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(closeFrame(close, allocator: channel.allocator))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        case .cancelTimerAndCloseConnection, .closeConnection:
+            context.close(promise: nil)
+        }
+    }
+
+    private func closeFrame(_ close: WebSocketClose, allocator: ByteBufferAllocator) -> ByteBuffer {
+        ServerFrame.close(code: close.code.rawValue, reason: close.reason, allocator: allocator)
+    }
+
+    private func write(_ outbound: RawProtocolSession.Outbound) {
+        guard let context else { return }
+        switch outbound {
+        case .text(let text):
+            write(ServerFrame.text(text, allocator: context.channel.allocator))
+        case .binary(let bytes):
+            write(ServerFrame.encode(opcode: ServerFrame.binary, payload: bytes, allocator: context.channel.allocator))
+        }
+    }
+
+    private func write(_ buffer: ByteBuffer) {
+        context?.write(wrapOutboundOut(buffer), promise: nil)
+    }
+}
