@@ -180,6 +180,8 @@ let package = Package(
             dependencies: [
                 "PortcullisEdge",
                 "PortcullisConfig",
+                "PortcullisBus",
+                "PortcullisWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,0 +1,94 @@
+import NIOCore
+import PortcullisBus
+import PortcullisWire
+import Testing
+
+@testable import PortcullisEdge
+
+/// Outbound envelopes become client frames once per fan-out: what each raw mode sends.
+@Suite struct OutboundDeliveryTests {
+    private let allocator = ByteBufferAllocator()
+
+    private func emit(_ data: Envelope.Payload?, event: String? = "news") -> OutboundDelivery {
+        OutboundDelivery(
+            Envelope(id: "e1", kind: .emit, target: .room("r"), event: event, data: data), allocator: allocator)
+    }
+
+    /// (opcode, payload) of an unmasked server frame.
+    private func decode(_ frame: ByteBuffer?) throws -> (UInt8, [UInt8]) {
+        var frame = try #require(frame)
+        let firstByte: UInt8? = frame.readInteger()
+        let first = try #require(firstByte)
+        #expect(first & 0x80 != 0, "FIN set")
+        let secondByte: UInt8? = frame.readInteger()
+        let lengthByte = try #require(secondByte)
+        #expect(lengthByte & 0x80 == 0, "server frames are not masked")
+        var length = Int(lengthByte)
+        if length == 126 {
+            let long: UInt16? = frame.readInteger()
+            length = Int(try #require(long))
+        } else if length == 127 {
+            let long: UInt64? = frame.readInteger()
+            length = Int(try #require(long))
+        }
+        #expect(frame.readableBytes == length)
+        return (first & 0x0F, Array(frame.readableBytesView))
+    }
+
+    @Test func jsonDataIsInsertedAsItIsInJsonMode() throws {
+        let delivery = emit(.json(#"{"n": 1.50}"#))
+        let (opcode, payload) = try decode(delivery.frame(for: .json))
+        #expect(opcode == 0x1)
+        #expect(String(decoding: payload, as: UTF8.self) == #"{"event":"news","data":{"n": 1.50}}"#)
+        let (opaqueOpcode, opaquePayload) = try decode(delivery.frame(for: .opaque))
+        #expect(opaqueOpcode == 0x1)
+        #expect(String(decoding: opaquePayload, as: UTF8.self) == #"{"n": 1.50}"#)
+    }
+
+    @Test func textDataBecomesAJSONStringInJsonMode() throws {
+        let delivery = emit(.text("say \"hi\"\n"))
+        let (_, payload) = try decode(delivery.frame(for: .json))
+        #expect(String(decoding: payload, as: UTF8.self) == #"{"event":"news","data":"say \"hi\"\n"}"#)
+    }
+
+    @Test func binaryStaysBinaryInBothModes() throws {
+        let bytes: [UInt8] = [0, 0xFF, 13, 10] + Array(repeating: 7, count: 300)
+        let delivery = emit(.binary(ByteBuffer(bytes: bytes)))
+        for mode: RawProtocolSession.Mode in [.json, .opaque] {
+            let (opcode, payload) = try decode(delivery.frame(for: mode))
+            #expect(opcode == 0x2)
+            #expect(payload == bytes)
+        }
+    }
+
+    @Test func invalidUTF8IsNeverSentAsText() {
+        let delivery = emit(Envelope.Payload(bytes: ByteBuffer(bytes: [0x22, 0xC0, 0x22]), type: .json))
+        #expect(delivery.frame(for: .json) == nil)
+        #expect(delivery.frame(for: .opaque) == nil)
+    }
+
+    @Test func anAckAnswersInJsonModeOnly() throws {
+        let envelope = Envelope(id: "a1", kind: .ack, target: .connection("e.1"), ack: 3, data: .json(#"["ok"]"#))
+        let delivery = OutboundDelivery(envelope, allocator: allocator)
+        let (_, payload) = try decode(delivery.frame(for: .json))
+        #expect(String(decoding: payload, as: UTF8.self) == #"{"event":"ack","ack":3,"data":["ok"]}"#)
+        #expect(delivery.frame(for: .opaque) == nil)
+    }
+
+    @Test func largePayloadsUseTheLongLengthForms() throws {
+        for size in [126, 65_535, 65_536, 70_000] {
+            let delivery = emit(.binary(ByteBuffer(repeating: 1, count: size)))
+            let (_, payload) = try decode(delivery.frame(for: .opaque))
+            #expect(payload.count == size)
+        }
+    }
+
+    @Test func closeReasonsAreCutOnACharacterBoundary() throws {
+        let frame = ServerFrame.close(code: 4000, reason: String(repeating: "é", count: 100), allocator: allocator)
+        let (opcode, payload) = try decode(frame)
+        #expect(opcode == 0x8)
+        #expect(payload.count <= 125)
+        #expect(payload[0] == 0x0F && payload[1] == 0xA0)
+        #expect(String(validating: payload[2...], as: UTF8.self) != nil)
+    }
+}
