@@ -74,7 +74,9 @@ public final class ConfigReloader: Service, Sendable {
         snapshots.replace(with: next)
         var notes: [String] = []
         if Self.bindings(of: current.configuration) != Self.bindings(of: configuration) {
-            notes.append("listener addresses, the admin address or event_loops changed: restart to apply them")
+            notes.append(
+                "listener addresses, the admin address, event_loops, edge.id, redis.url or bus settings changed: "
+                    + "restart to apply them")
             logger.warning("reload: listener changes need a restart", metadata: ["reason": "\(reason)"])
         }
         logger.info(
@@ -124,6 +126,9 @@ public final class ConfigReloader: Service, Sendable {
     private static func bindings(of configuration: Configuration) -> [String] {
         configuration.listeners.map { "\($0.name)=\($0.address)" } + [
             "admin=\(configuration.admin.address)", "loops=\(configuration.edge.eventLoops)",
+            "edge=\(configuration.edge.id)", "redis=\(configuration.redis?.url ?? "-")",
+            "bus=\(configuration.bus.prefix) \(configuration.bus.heartbeatInterval) \(configuration.bus.heartbeatTTL) "
+                + "\(configuration.bus.maxBufferedAppends)",
         ]
     }
 }

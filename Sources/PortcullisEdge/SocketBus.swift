@@ -1,4 +1,3 @@
-import Atomics
 import Foundation
 import Logging
 import NIOCore
@@ -22,7 +21,6 @@ final class SocketBus: Sendable {
     private let reader: RedisClient
     private let control: RedisClient
     private let logger: Logger
-    private let stopping = ManagedAtomic(false)
 
     private init(
         edgeID: String, names: StreamNames, bus: BusSettings, hubs: [ObjectIdentifier: NIOLoopBound<SocketHub>],
@@ -74,7 +72,7 @@ final class SocketBus: Sendable {
         hubs[ObjectIdentifier(eventLoop)]?.value
     }
 
-    /// Reads outbound streams and refreshes presence until ``shutdown()``.
+    /// Reads outbound streams and refreshes presence until the task is cancelled.
     func run() async {
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await self.heartbeatLoop() }
@@ -82,10 +80,10 @@ final class SocketBus: Sendable {
         }
     }
 
-    /// After the drain: waits (bounded) for appends in flight, removes this edge's presence
-    /// (its connections have all sent `close`), and stops the reader.
+    /// After the drain and after ``run()`` returned: waits (bounded) for appends in flight,
+    /// removes this edge's presence (its connections have all sent `close`), and closes
+    /// the reader's connection.
     func shutdown(timeout: Duration = .seconds(5)) async {
-        stopping.store(true, ordering: .relaxed)
         let flushes = loops.map { loop in
             loop.flatSubmit { self.hubs[ObjectIdentifier(loop)]!.value.flushed() }
         }
@@ -115,7 +113,7 @@ final class SocketBus: Sendable {
             logger.error("invalid edge id for presence", metadata: ["error": "\(error)"])
             return
         }
-        while !stopping.load(ordering: .relaxed) {
+        while !Task.isCancelled {
             do {
                 _ = try await control.send(["SADD", RedisArgument(names.edges), RedisArgument(edgeID)])
                 let ttl = max(1, Int(bus.heartbeatTTL.components.seconds))
@@ -138,7 +136,7 @@ final class SocketBus: Sendable {
             return
         }
         var last: [StreamName: StreamID] = [:]
-        while !stopping.load(ordering: .relaxed) {
+        while !Task.isCancelled {
             do {
                 if last.isEmpty {
                     // Start after what is there now: older entries were for connections
@@ -161,7 +159,7 @@ final class SocketBus: Sendable {
                 }
                 if !deliveries.isEmpty { dispatch(deliveries) }
             } catch {
-                if stopping.load(ordering: .relaxed) { return }
+                if Task.isCancelled { return }
                 logger.warning("bus read failed; retrying", metadata: ["error": "\(error)"])
                 await sleep(.milliseconds(500))
             }
