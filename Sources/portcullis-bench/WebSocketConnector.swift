@@ -1,0 +1,98 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+
+/// Opens client WebSocket connections: bind a loopback source address, connect, handshake,
+/// then hand the connection to a ``ClientWebSocketHandler`` for the delegate.
+///
+/// Sockets set IP_BIND_ADDRESS_NO_PORT before binding, so `bind((addr, 0))` does not pick
+/// the port yet: the kernel picks it at connect time, when it knows the destination, and
+/// one source address serves every destination port instead of ~28,000 connections total.
+struct WebSocketConnector: Sendable {
+    /// `IP_BIND_ADDRESS_NO_PORT` from linux/in.h (not exported by Glibc's headers).
+    static let bindAddressNoPort = ChannelOptions.Types.SocketOption(
+        level: .ip,
+        name: NIOBSDSocket.Option(rawValue: 24)
+    )
+    /// The largest message a client accepts (the servers here send small JSON).
+    static let maxFrameSize = 1 << 20
+
+    let url: WebSocketURL
+    let sources: SourceAddresses
+    let handshakeTimeout: TimeAmount
+    private let server: SocketAddress
+
+    init(url: WebSocketURL, sources: SourceAddresses, handshakeTimeout: TimeAmount) throws {
+        self.url = url
+        self.sources = sources
+        self.handshakeTimeout = handshakeTimeout
+        self.server = try url.socketAddress()
+    }
+
+    /// Connects the `index`-th connection (which picks its source address); the future
+    /// succeeds once the upgrade is complete and the delegate has been told `opened`.
+    func connect(
+        index: Int,
+        on eventLoop: any EventLoop,
+        delegate: NIOLoopBound<any ClientWebSocketDelegate>
+    ) -> EventLoopFuture<Void> {
+        let outcome = eventLoop.makePromise(of: Void.self)
+        let url = self.url
+        var bootstrap = ClientBootstrap(group: eventLoop)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connectTimeout(self.handshakeTimeout)
+        do {
+            if let source = try self.sources.address(for: index) {
+                bootstrap = bootstrap.channelOption(Self.bindAddressNoPort, value: 1).bind(to: source)
+            }
+        } catch {
+            outcome.fail(error)
+            return outcome.futureResult
+        }
+        bootstrap = bootstrap.channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try Self.configure(channel: channel, url: url, outcome: outcome, delegate: delegate)
+            }
+        }
+        let timeout = eventLoop.scheduleTask(in: self.handshakeTimeout) {
+            outcome.fail(BenchError.handshakeTimeout)
+        }
+        bootstrap.connect(to: self.server).whenComplete { result in
+            switch result {
+            case .success(let channel):
+                outcome.futureResult.whenFailure { _ in channel.close(promise: nil) }
+            case .failure(let error):
+                outcome.fail(error)
+            }
+        }
+        outcome.futureResult.whenComplete { _ in timeout.cancel() }
+        return outcome.futureResult
+    }
+
+    private static func configure(
+        channel: any Channel,
+        url: WebSocketURL,
+        outcome: EventLoopPromise<Void>,
+        delegate: NIOLoopBound<any ClientWebSocketDelegate>
+    ) throws {
+        let requestHandler = UpgradeRequestHandler(url: url, outcome: outcome)
+        let boundRequestHandler = NIOLoopBound(requestHandler, eventLoop: channel.eventLoop)
+        let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: Self.maxFrameSize) { channel, _ in
+            channel.eventLoop.makeCompletedFuture {
+                let handler = ClientWebSocketHandler(delegate: delegate.value)
+                try channel.pipeline.syncOperations.addHandler(handler)
+            }
+        }
+        try channel.pipeline.syncOperations.addHTTPClientHandlers(
+            withClientUpgrade: (
+                upgraders: [upgrader],
+                completionHandler: { context in
+                    context.pipeline.syncOperations.removeHandler(boundRequestHandler.value, promise: nil)
+                    outcome.succeed()
+                }
+            )
+        )
+        try channel.pipeline.syncOperations.addHandler(requestHandler)
+    }
+}
