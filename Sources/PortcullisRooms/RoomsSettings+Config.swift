@@ -11,6 +11,7 @@ import Yams
 /// | `worker.id`             | string    | `<hostname>-<pid>`|
 /// | `worker.claim_idle`     | duration  | `30s`             |
 /// | `worker.max_deliveries` | int ≥ 1   | `5`               |
+/// | `worker.reap_interval`  | duration  | `5s`              |
 /// | `apps`                  | [string]  | required, ≥ 1     |
 ///
 /// Durations are `250ms`, `30s`, `5m`, `1h` or a bare number of seconds. Errors carry the
@@ -80,7 +81,8 @@ extension RoomsSettings {
             }
         }
         if let workerNode = top["worker"] {
-            let worker = try reader.mapping(workerNode, key: "worker", allowed: ["id", "claim_idle", "max_deliveries"])
+            let worker = try reader.mapping(
+                workerNode, key: "worker", allowed: ["id", "claim_idle", "max_deliveries", "reap_interval"])
             if let node = worker["id"] {
                 let id = try reader.string(node, key: "worker.id")
                 guard !id.isEmpty, !id.contains(where: \.isWhitespace) else {
@@ -89,13 +91,10 @@ extension RoomsSettings {
                 settings.workerID = id
             }
             if let node = worker["claim_idle"] {
-                let text = try reader.string(node, key: "worker.claim_idle")
-                guard let duration = Self.parseDuration(text), duration > .zero else {
-                    throw reader.error(
-                        node, key: "worker.claim_idle",
-                        "expected a positive duration such as 30s or 500ms, got \"\(text)\"")
-                }
-                settings.claimIdle = duration
+                settings.claimIdle = try reader.positiveDuration(node, key: "worker.claim_idle")
+            }
+            if let node = worker["reap_interval"] {
+                settings.reapInterval = try reader.positiveDuration(node, key: "worker.reap_interval")
             }
             if let node = worker["max_deliveries"] {
                 let text = try reader.string(node, key: "worker.max_deliveries")
@@ -177,5 +176,14 @@ private struct NodeReader {
     func string(_ node: Node, key: String) throws(RoomsConfigError) -> String {
         guard let scalar = node.scalar else { throw self.error(node, key: key, "expected a scalar value") }
         return scalar.string
+    }
+
+    /// A duration greater than zero (see ``RoomsSettings/parseDuration(_:)``).
+    func positiveDuration(_ node: Node, key: String) throws(RoomsConfigError) -> Duration {
+        let text = try self.string(node, key: key)
+        guard let duration = RoomsSettings.parseDuration(text), duration > .zero else {
+            throw self.error(node, key: key, "expected a positive duration such as 30s or 500ms, got \"\(text)\"")
+        }
+        return duration
     }
 }

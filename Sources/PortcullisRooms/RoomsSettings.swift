@@ -15,6 +15,10 @@ public struct RoomsSettings: Sendable, Hashable {
     public var claimIdle: Duration
     /// `worker.max_deliveries`: after this many failed deliveries an entry is dead-lettered.
     public var maxDeliveries: Int
+    /// `worker.reap_interval`: how often presence cleanup looks for edges whose heartbeat
+    /// expired and writes `close` for their connections (default 5 s). A dead edge's
+    /// connections are closed at most its heartbeat TTL plus this long after it died.
+    public var reapInterval: Duration
     /// `apps`: the apps this process serves; each has its own stream and consumer group.
     public var apps: [String]
     /// How long one `XREADGROUP … BLOCK` waits; also bounds how late a graceful stop is
@@ -27,6 +31,7 @@ public struct RoomsSettings: Sendable, Hashable {
         workerID: String = RoomsSettings.defaultWorkerID,
         claimIdle: Duration = .seconds(30),
         maxDeliveries: Int = 5,
+        reapInterval: Duration = .seconds(5),
         apps: [String],
         readBlock: Duration = .seconds(1)
     ) {
@@ -35,6 +40,7 @@ public struct RoomsSettings: Sendable, Hashable {
         self.workerID = workerID
         self.claimIdle = claimIdle
         self.maxDeliveries = maxDeliveries
+        self.reapInterval = reapInterval
         self.apps = apps
         self.readBlock = readBlock
     }

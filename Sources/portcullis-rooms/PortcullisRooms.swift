@@ -46,8 +46,9 @@ struct Serve: AsyncParsableCommand {
         let redis = try RedisClient(url: settings.redisURL, logger: logger)
         let apps = settings.apps.compactMap { RoomsApps.builtIn[$0] }
         let worker = try RoomsWorker(settings: settings, apps: apps, redis: redis, logger: logger)
+        let reaper = try PresenceReaper(settings: settings, redis: redis, logger: logger)
         let group = ServiceGroup(
-            services: [worker],
+            services: [worker, reaper],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

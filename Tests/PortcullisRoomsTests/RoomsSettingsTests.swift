@@ -11,6 +11,7 @@ import Testing
         #expect(settings.workerID == RoomsSettings.defaultWorkerID)
         #expect(settings.claimIdle == .seconds(30))
         #expect(settings.maxDeliveries == 5)
+        #expect(settings.reapInterval == .seconds(5))
         #expect(settings.apps == ["echo"])
     }
 
@@ -24,6 +25,7 @@ import Testing
               id: rooms-1
               claim_idle: 250ms
               max_deliveries: 2
+              reap_interval: 1.5s
             apps:
               - echo
             """
@@ -32,6 +34,7 @@ import Testing
         #expect(settings.workerID == "rooms-1")
         #expect(settings.claimIdle == .milliseconds(250))
         #expect(settings.maxDeliveries == 2)
+        #expect(settings.reapInterval == .milliseconds(1500))
     }
 
     @Test(arguments: [
@@ -39,6 +42,10 @@ import Testing
         (
             "redis:\n  url: redis://x\nworker:\n  claim_idle: soon\napps: [echo]\n",
             "rooms.yaml:4: worker.claim_idle: expected a positive duration"
+        ),
+        (
+            "redis:\n  url: redis://x\nworker:\n  reap_interval: 0s\napps: [echo]\n",
+            "rooms.yaml:4: worker.reap_interval: expected a positive duration"
         ),
         (
             "redis:\n  url: redis://x\nworker:\n  max_deliveries: 0\napps: [echo]\n",
@@ -65,5 +72,6 @@ import Testing
         let settings = try RoomsSettings.load(file: file, knownApps: Set(RoomsApps.builtIn.keys))
         #expect(settings.apps == ["echo"])
         #expect(settings.prefix == StreamNames.defaultPrefix)
+        #expect(settings.reapInterval == .seconds(5))
     }
 }
