@@ -31,6 +31,9 @@ public enum EdgePresence {
     /// - Parameters:
     ///   - reason: the `reason` field of every `close`.
     ///   - now: the `ts` field, in ms since the Unix epoch.
+    ///   - sparing: connections left registered and open; an edge reaping what a previous
+    ///     run left passes its own run's connection-id prefix, since it may already be
+    ///     registering new connections.
     /// - Returns: the number of `close` envelopes written.
     /// - Throws: ``StreamNames/InvalidName`` for an invalid edge id; ``RedisError``.
     @discardableResult
@@ -39,9 +42,11 @@ public enum EdgePresence {
         names: StreamNames,
         redis: some RedisCommandSender,
         reason: String = "edge gone",
-        now: Int64
+        now: Int64,
+        sparing: (String) -> Bool = { _ in false }
     ) async throws -> Int {
-        try await Self.reap(edge: edge, names: names, redis: redis, reason: reason, now: now, onlyWhileDead: false)
+        try await Self.reap(
+            edge: edge, names: names, redis: redis, reason: reason, now: now, onlyWhileDead: false, sparing: sparing)
     }
 
     /// ``reap(edge:names:redis:reason:now:)`` for another process's edge: it checks the
@@ -57,7 +62,9 @@ public enum EdgePresence {
         reason: String = "edge gone",
         now: Int64
     ) async throws -> Int {
-        try await Self.reap(edge: edge, names: names, redis: redis, reason: reason, now: now, onlyWhileDead: true)
+        try await Self.reap(
+            edge: edge, names: names, redis: redis, reason: reason, now: now, onlyWhileDead: true,
+            sparing: { _ in false })
     }
 
     /// Whether the edge's heartbeat key `<prefix>:edge:<edge>:alive` exists (`EXISTS`).
@@ -115,7 +122,8 @@ public enum EdgePresence {
         redis: some RedisCommandSender,
         reason: String,
         now: Int64,
-        onlyWhileDead: Bool
+        onlyWhileDead: Bool,
+        sparing: (String) -> Bool
     ) async throws -> Int {
         let registry = try names.edgeConnections(edge: edge)
         let alive = try names.edgeAlive(edge: edge)
@@ -130,7 +138,8 @@ public enum EdgePresence {
             }
             let page = try await redis.hscan(registry, cursor: cursor, count: Self.batchSize)
             var appends: [(stream: StreamName, envelope: Envelope)] = []
-            for (connection, value) in page.fields where handled.insert(connection).inserted {
+            let reaped = page.fields.filter { !sparing($0.name) }
+            for (connection, value) in reaped where handled.insert(connection).inserted {
                 guard let record = try? PresenceRecord(json: String(buffer: value)),
                     let stream = try? names.inbound(app: record.app)
                 else { continue }
@@ -151,8 +160,8 @@ public enum EdgePresence {
                 try await group.waitForAll()
             }
             written += appends.count
-            if !page.fields.isEmpty {
-                try await redis.hdel(registry, fields: page.fields.map(\.name))
+            if !reaped.isEmpty {
+                try await redis.hdel(registry, fields: reaped.map(\.name))
             }
             cursor = page.cursor
         } while cursor != 0

@@ -15,6 +15,8 @@ import PortcullisConfig
 final class SocketBus: Sendable {
     let edgeID: String
     let names: StreamNames
+    /// Starts the local part of every connection id of this run.
+    private let boot: String
     private let bus: BusSettings
     private let hubs: [ObjectIdentifier: NIOLoopBound<SocketHub>]
     private let loops: [any EventLoop]
@@ -23,10 +25,12 @@ final class SocketBus: Sendable {
     private let logger: Logger
 
     private init(
-        edgeID: String, names: StreamNames, bus: BusSettings, hubs: [ObjectIdentifier: NIOLoopBound<SocketHub>],
+        edgeID: String, boot: String, names: StreamNames, bus: BusSettings,
+        hubs: [ObjectIdentifier: NIOLoopBound<SocketHub>],
         loops: [any EventLoop], reader: RedisClient, control: RedisClient, logger: Logger
     ) {
         self.edgeID = edgeID
+        self.boot = boot
         self.names = names
         self.bus = bus
         self.hubs = hubs
@@ -63,7 +67,7 @@ final class SocketBus: Sendable {
         }
         guard let control else { throw SnapshotError(message: "no event loops") }
         return SocketBus(
-            edgeID: edgeID, names: names, bus: configuration.bus, hubs: hubs, loops: loops,
+            edgeID: edgeID, boot: boot, names: names, bus: configuration.bus, hubs: hubs, loops: loops,
             reader: control.makeDedicatedClient(logger: logger), control: control, logger: logger)
     }
 
@@ -113,8 +117,23 @@ final class SocketBus: Sendable {
             logger.error("invalid edge id for presence", metadata: ["error": "\(error)"])
             return
         }
+        var reaped = false
         while !Task.isCancelled {
             do {
+                if !reaped {
+                    // What a previous run with this id left registered (it died without
+                    // writing close) is closed before this run registers anything new.
+                    let ours = "\(edgeID).\(boot)"
+                    let closes = try await EdgePresence.reap(
+                        edge: edgeID, names: names, redis: control, reason: "edge restarted",
+                        now: Int64(Date().timeIntervalSince1970 * 1000), sparing: { $0.hasPrefix(ours) })
+                    if closes > 0 {
+                        logger.info(
+                            "closed connections a previous run left registered", metadata: ["count": "\(closes)"])
+                    }
+                    reaped = true
+                }
+                // Re-added on every beat: a reaper racing our start may have removed it.
                 _ = try await control.send(["SADD", RedisArgument(names.edges), RedisArgument(edgeID)])
                 let ttl = max(1, Int(bus.heartbeatTTL.components.seconds))
                 _ = try await control.send(["SET", RedisArgument(alive), "1", "EX", RedisArgument(ttl)])

@@ -281,10 +281,13 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Driven by the hub once a second: identity expiry, heartbeat, close timeout.
     func tick(now: ContinuousClock.Instant) {
+        // Most ticks find nothing due; flushing then would walk the pipeline for nothing.
+        var wrote = false
         if let expiresAt, now >= expiresAt, !closeMachine.isClosing {
             closeCategory = "expired"
             closeReason = "credentials expired"
             run(closeMachine.closeRequested(code: WebSocketCloseCode(4001), reason: "credentials expired", now: now))
+            wrote = true
         }
         run(closeMachine.timerFired(now: now))
         switch heartbeat.tick(now: now) {
@@ -293,12 +296,13 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .sendPing(let payload):
             guard let context else { return }
             write(ServerFrame.encode(opcode: ServerFrame.ping, payload: payload, allocator: context.channel.allocator))
+            wrote = true
         case .closeUnresponsive(let close):
             closeCategory = "ping_timeout"
             closeReason = "ping timeout"
             run(closeMachine.failed(code: close.code, reason: close.reason))
         }
-        context?.flush()
+        if wrote { context?.flush() }
     }
 
     private func fail(_ failure: WebSocketFailure) {

@@ -1,7 +1,6 @@
 import Logging
 import NIOCore
 import PortcullisBus
-import PortcullisWire
 
 /// The socket side of one event loop: its live connections and their indexes, their
 /// appends to the bus, and the timer that drives heartbeats and close timeouts.
@@ -73,13 +72,8 @@ final class SocketHub {
             users[user, default: [:]][ObjectIdentifier(handler)] = handler
         }
         EdgeMetrics.shared.socketOpened()
-        send(["HSET", RedisArgument(registryKey), RedisArgument(handler.id), RedisArgument(presenceJSON(handler))])
-    }
-
-    private func presenceJSON(_ handler: SocketHandler) -> String {
-        var json = "{\"app\":" + JSONString.encode(handler.app)
-        if let user = handler.user { json += ",\"user\":" + JSONString.encode(user) }
-        return json + ",\"ns\":[]}"
+        let record = PresenceRecord(app: handler.app, user: handler.user)
+        send(["HSET", RedisArgument(registryKey), RedisArgument(handler.id), RedisArgument(record.json)])
     }
 
     func unregister(_ handler: SocketHandler) {

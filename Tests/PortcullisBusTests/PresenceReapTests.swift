@@ -73,6 +73,28 @@ import Testing
         #expect(try await redis.xlen(try names.inbound(app: "other")) == 1)
     }
 
+    @Test func anEdgeRestartingClosesItsPreviousRunsConnectionsButNotItsOwn() async throws {
+        let (redis, names) = try Self.setUp()
+        defer { redis.close() }
+        try await Self.register(
+            "edge-1",
+            [
+                ("edge-1.old1-1", PresenceRecord(app: "echo").json),
+                ("edge-1.new1-1", PresenceRecord(app: "echo", user: "9").json),
+            ],
+            names: names, redis: redis)
+
+        let written = try await EdgePresence.reap(
+            edge: "edge-1", names: names, redis: redis, reason: "edge restarted", now: Self.now,
+            sparing: { $0.hasPrefix("edge-1.new1") })
+
+        #expect(written == 1)
+        #expect(try await Self.closes("echo", names: names, redis: redis).map(\.connection) == ["edge-1.old1-1"])
+        let left = try await redis.hscan(try names.edgeConnections(edge: "edge-1")).fields.map(\.name)
+        #expect(left == ["edge-1.new1-1"])
+        #expect(try await redis.smembers(names.edges) == ["edge-1"])
+    }
+
     @Test func reapIfDeadLeavesALiveEdgeAlone() async throws {
         let (redis, names) = try Self.setUp()
         defer { redis.close() }
