@@ -7,7 +7,8 @@ import ServiceLifecycle
 /// handles each envelope once, writes its outputs, then acknowledges it.
 ///
 /// Order of work per entry: decode (undecodable → dead letter) → skip unknown kinds →
-/// dedupe → check the delivery count → handle → XADD outputs → mark seen → XACK.
+/// dedupe → check the delivery count → handle → XADD outputs → mark seen → XACK, with
+/// the Redis steps pipelined across the entries of a read batch (see `processBatch`).
 ///
 /// Dedupe is two layers: a bounded in-process set of recently handled ids (cheap, catches
 /// the common case of a duplicate XADD read by the same worker), then the Redis key
@@ -116,12 +117,86 @@ final class AppConsumer {
     }
 
     /// Handles entries in order; stops between entries when a graceful shutdown starts,
-    /// leaving the rest pending.
+    /// leaving the rest pending (what was handled is still committed).
+    ///
+    /// Redis work is pipelined per batch rather than awaited per entry: one round trip
+    /// for every dedupe lookup, then the handlers in order, then one round trip for all
+    /// outputs and `seen` keys, then one XACK. One connection keeps them in order, so an
+    /// entry's outputs are written before it is acknowledged.
     private func processBatch(_ entries: [StreamEntry], redelivered: Bool) async throws {
+        var candidates: [(entry: StreamEntry, envelope: Envelope, seenKey: String)] = []
         for entry in entries {
-            if self.isStopping { return }
-            try await self.process(entry, redelivered: redelivered)
+            if let envelope = try await self.admit(entry) {
+                candidates.append((entry, envelope, self.seenKey(envelope.id)))
+            }
         }
+        let seen = try await self.pipelined(candidates.map { ["EXISTS", RedisArgument($0.seenKey)] })
+        var commit = Commit()
+        for (index, candidate) in candidates.enumerated() {
+            if self.isStopping { break }
+            // A duplicate in the same batch is not in `recent` or Redis yet.
+            if (seen[index].integer ?? 0) > 0 || commit.envelopeIDs.contains(candidate.envelope.id) {
+                self.logger.debug("duplicate envelope, skipped", metadata: ["envelope.id": "\(candidate.envelope.id)"])
+                self.recent.insert(candidate.envelope.id)
+                commit.ids.append(candidate.entry.id)
+                continue
+            }
+            if let outputs = try await self.handle(candidate.envelope, entry: candidate.entry, redelivered: redelivered)
+            {
+                commit.add(
+                    outputs, seenKey: candidate.seenKey, id: candidate.entry.id, envelopeID: candidate.envelope.id)
+            }
+        }
+        try await self.write(commit)
+    }
+
+    /// Outputs, `seen` keys and acknowledgements of the entries of one batch handled so far.
+    private struct Commit {
+        var commands: [[RedisArgument]] = []
+        var ids: [StreamID] = []
+        var envelopeIDs: [String] = []
+
+        mutating func add(
+            _ outputs: [(stream: StreamName, envelope: Envelope)], seenKey: String, id: StreamID, envelopeID: String
+        ) {
+            for (stream, output) in outputs {
+                let trim = stream.hasSuffix(":out:bcast") ? StreamNames.broadcastTrim : StreamNames.edgeOutboundTrim
+                var command: [RedisArgument] = ["XADD", RedisArgument(stream)] + trim.arguments + ["*"]
+                for (name, value) in output.fields {
+                    command.append(RedisArgument(name))
+                    command.append(value)
+                }
+                commands.append(command)
+            }
+            commands.append([
+                "SET", RedisArgument(seenKey), "1", "EX", RedisArgument(Int(AppConsumer.seenTTL.components.seconds)),
+                "NX",
+            ])
+            ids.append(id)
+            envelopeIDs.append(envelopeID)
+        }
+    }
+
+    /// Writes the batch's outputs and `seen` keys, then acknowledges its entries. A failure
+    /// leaves every entry of the batch pending: a retry may write outputs twice (fresh
+    /// ids), never zero times.
+    private func write(_ commit: Commit) async throws {
+        // An error reply fails its command, so a refused XADD stops the XACK below.
+        _ = try await self.pipelined(commit.commands)
+        guard !commit.ids.isEmpty else { return }
+        try await self.redis.xack(self.inbound, group: self.group, ids: commit.ids)
+        for id in commit.envelopeIDs { self.recent.insert(id) }
+    }
+
+    /// Sends `commands` back to back on the shared connection and waits for every reply.
+    private func pipelined(_ commands: [[RedisArgument]]) async throws -> [RESPValue] {
+        let futures = commands.map { self.redis.send($0) }
+        var replies: [RESPValue] = []
+        replies.reserveCapacity(futures.count)
+        for future in futures {
+            replies.append(try await future.get())
+        }
+        return replies
     }
 
     /// XAUTOCLAIM entries idle longer than `claim_idle` (a dead consumer's, or our own
@@ -147,9 +222,13 @@ final class AppConsumer {
         }
     }
 
-    func process(_ entry: StreamEntry, redelivered: Bool) async throws {
-        var logger = self.logger
-        logger[metadataKey: "stream.id"] = "\(entry.id)"
+    private func seenKey(_ envelopeID: String) -> String {
+        "\(self.names.prefix):seen:\(self.app.name):\(envelopeID)"
+    }
+
+    /// Decodes an entry; the rare cases that end here (deleted, undecodable, unknown kind,
+    /// a duplicate this process handled recently) are settled at once and give nil.
+    private func admit(_ entry: StreamEntry) async throws -> Envelope? {
         let envelope: Envelope
         do {
             envelope = try Envelope(entry: entry)
@@ -157,35 +236,38 @@ final class AppConsumer {
             if error.code == .deletedEntry {
                 try await self.acknowledge(entry.id)
             } else {
-                logger.info("undecodable entry, dead-lettered", metadata: ["error": "\(error)"])
+                self.logger.info(
+                    "undecodable entry, dead-lettered", metadata: ["stream.id": "\(entry.id)", "error": "\(error)"])
                 try await self.sendToDeadLetter(entry, error: "\(error)")
             }
-            return
+            return nil
         }
-        logger[metadataKey: "envelope.id"] = "\(envelope.id)"
         guard envelope.kind.isKnown else {
-            logger.debug("unknown kind, skipped", metadata: ["envelope.kind": "\(envelope.kind)"])
+            self.logger.debug("unknown kind, skipped", metadata: ["envelope.kind": "\(envelope.kind)"])
             try await self.acknowledge(entry.id)
-            return
+            return nil
         }
-        let seenKey = "\(self.names.prefix):seen:\(self.app.name):\(envelope.id)"
         if self.recent.contains(envelope.id) {
-            logger.debug("duplicate envelope, skipped")
+            self.logger.debug("duplicate envelope, skipped", metadata: ["envelope.id": "\(envelope.id)"])
             try await self.acknowledge(entry.id)
-            return
+            return nil
         }
-        if try await self.redis.exists([seenKey]) > 0 {
-            logger.debug("duplicate envelope, skipped")
-            self.recent.insert(envelope.id)
-            try await self.acknowledge(entry.id)
-            return
-        }
+        return envelope
+    }
+
+    /// Runs the app's handler; its outputs, or nil when the entry is settled otherwise
+    /// (dead-lettered, or left pending for a retry after the handler threw).
+    private func handle(
+        _ envelope: Envelope, entry: StreamEntry, redelivered: Bool
+    ) async throws -> [(stream: StreamName, envelope: Envelope)]? {
+        var logger = self.logger
+        logger[metadataKey: "stream.id"] = "\(entry.id)"
+        logger[metadataKey: "envelope.id"] = "\(envelope.id)"
         if redelivered, let count = try await self.deliveryCount(entry.id), count > self.settings.maxDeliveries {
             logger.info("delivery limit reached, dead-lettered", metadata: ["rooms.deliveries": "\(count)"])
             try await self.sendToDeadLetter(entry, error: "gave up after \(count - 1) deliveries")
-            return
+            return nil
         }
-
         let context = RoomsContext(envelope: envelope, redis: self.redis, names: self.names) {
             Int64(Date().timeIntervalSince1970 * 1000)
         }
@@ -205,17 +287,9 @@ final class AppConsumer {
                     metadata: ["error": "\(error)", "rooms.deliveries": "\(count)"]
                 )
             }
-            return
+            return nil
         }
-        // A failure from here on leaves the entry pending: the retry may write some outputs
-        // twice (fresh ids), never zero times.
-        for (stream, output) in context.outputs {
-            let trim = stream == self.names.broadcast ? StreamNames.broadcastTrim : StreamNames.edgeOutboundTrim
-            try await self.redis.xadd(stream, trim: trim, envelope: output)
-        }
-        try await self.redis.set(seenKey, to: "1", expiresIn: Self.seenTTL, condition: .ifNotExists)
-        try await self.acknowledge(entry.id)
-        self.recent.insert(envelope.id)
+        return context.outputs
     }
 
     private func acknowledge(_ id: StreamID) async throws {
