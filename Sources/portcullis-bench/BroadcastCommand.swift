@@ -7,8 +7,9 @@ import NIOCore
 /// `<prefix>:out:bcast`) or, with `--floor`, against `floor-server` (publish = `fire`).
 ///
 /// Without `--control` it measures each count of `--connections` in turn and exits. With
-/// `--control` it reads `target N` (ramp to N subscribers) and `measure K` from stdin, so a
-/// driver can interleave it with another generator; end of input or a signal ends it.
+/// `--control` it prints `ready` once it can publish, then reads `target N` (ramp to N
+/// subscribers) and `measure K` from stdin, so a driver can interleave it with another
+/// generator; end of input or a signal ends it.
 struct BroadcastCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "broadcast",
@@ -121,6 +122,7 @@ struct BroadcastCommand: AsyncParsableCommand {
     }
 
     private func runCommands(series: BroadcastSeries, load: ClientLoad<Subscribers>) async throws {
+        JSONLines.emit(try await load.report(type: "ready"))
         let warmup = self.warmupBroadcasts
         try await load.serveCommands(ControlInput.commands(readStdin: true)) { verb, number, target in
             guard verb == "measure", let broadcasts = number, broadcasts > 0 else { return false }
