@@ -286,17 +286,23 @@ def portcullis(tmp_path, request):
 
     yield start
 
+    _stop_processes(request, "portcullis", started)
+
+
+def _stop_processes(request, name: str, started: list) -> None:
+    """Teardown of a process factory: stops each process (`.stop()`), prints its config and
+    output when the test failed, and fails the test if one exited without being told to
+    (`.terminated` is set by the test's own SIGTERM/SIGKILL)."""
     problems = []
-    for pc in started:
-        crashed = pc.proc.poll() is not None and not pc.terminated
-        if crashed:
-            problems.append(f"portcullis (pid {pc.pid}) exited on its own with "
-                            f"{pc.proc.returncode} during the test\n{pc.tail()}")
-        pc.stop()
+    for process in started:
+        if process.proc.poll() is not None and not process.terminated:
+            problems.append(f"{name} (pid {process.pid}) exited on its own with "
+                            f"{process.proc.returncode} during the test\n{process.tail()}")
+        process.stop()
         rep = getattr(request.node, "rep_call", None)
         if rep is not None and rep.failed:
-            print(f"\n--- portcullis pid {pc.pid} config {pc.config_path} ---\n"
-                  f"{pc.config_path.read_text()}--- last output ---\n{pc.tail()}")
+            print(f"\n--- {name} pid {process.pid} config {process.config_path} ---\n"
+                  f"{process.config_path.read_text()}--- last output ---\n{process.tail()}")
     if problems:
         pytest.fail("\n".join(problems))
 
@@ -416,3 +422,213 @@ def redis_url(tmp_path_factory):
     yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(timeout=10)
+
+
+# --- socket routes: portcullis-rooms, bus prefixes, a private Redis -----------------------
+#
+# - `bus_prefix`: a fresh `t<hex>` bus prefix per test, so tests that share the session
+#   Redis never see each other's streams. `edge_id()` makes unique edge ids.
+# - `rooms(redis_url, prefix, ...)`: starts `portcullis-rooms serve` (PORTCULLIS_ROOMS_BIN,
+#   default next to the portcullis binary) with the echo app, waits until its consumer is
+#   in the app's group, and stops it at teardown (SIGTERM, SIGKILL after 10 s). A worker
+#   that died on its own fails the test; `Rooms.kill()` is a deliberate SIGKILL.
+# - `private_redis`: a redis-server of the test's own on a free loopback port, which the
+#   test may stop and start again on the same port.
+
+def rooms_bin() -> str:
+    return os.environ.get("PORTCULLIS_ROOMS_BIN") or str(Path(portcullis_bin()).parent / "portcullis-rooms")
+
+
+def edge_id() -> str:
+    """A unique edge id (1–32 of A-Z a-z 0-9 _ -)."""
+    return "e" + os.urandom(5).hex()
+
+
+@pytest.fixture
+def bus(redis_url):
+    """redis-py on the session Redis, to read and write the bus streams."""
+    import redis as redis_py
+    client = redis_py.Redis.from_url(redis_url, socket_timeout=10)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def bus_prefix() -> str:
+    return "t" + os.urandom(6).hex()
+
+
+_rooms_options: dict[str, bool] = {}
+
+
+def rooms_supports(option: str) -> bool:
+    """True when portcullis-rooms accepts `worker.<option>` in its config. Probed once per
+    session with a config that fails either way without touching Redis: an unknown
+    worker key is reported before the (deliberately) unknown app."""
+    if option not in _rooms_options:
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "probe.yaml"
+            path.write_text(to_yaml({"redis": {"url": "redis://127.0.0.1:1/0"},
+                                     "worker": {option: "1s"}, "apps": ["no_such_app_probe"]}))
+            result = subprocess.run([rooms_bin(), "serve", "--config", str(path)], capture_output=True,
+                                    text=True, timeout=30, stdin=subprocess.DEVNULL)
+        _rooms_options[option] = f"worker.{option}" not in result.stderr
+    return _rooms_options[option]
+
+
+@dataclass
+class Rooms:
+    """A running `portcullis-rooms serve`."""
+
+    proc: subprocess.Popen
+    config_path: Path
+    output_path: Path
+    worker_id: str
+    prefix: str
+    redis_url: str
+    terminated: bool = False
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def output(self) -> str:
+        return self.output_path.read_text(errors="replace")
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.output().splitlines()[-lines:])
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or an OOM kill would: nothing is acknowledged afterwards."""
+        self.terminated = True
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.terminated = True
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+def _wait_consumer(worker: Rooms, app: str, timeout: float = 15.0) -> None:
+    """Waits until the worker's consumer is in `portcullis-rooms:<app>` (it is reading)."""
+    import redis as redis_py
+    client = redis_py.Redis.from_url(worker.redis_url, socket_timeout=2)
+    stream, group = f"{worker.prefix}:in:{app}", f"portcullis-rooms:{app}"
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if worker.proc.poll() is not None:
+                pytest.fail(f"portcullis-rooms exited with {worker.proc.returncode} during startup; "
+                            f"config {worker.config_path}\n--- output ---\n{worker.tail()}")
+            try:
+                names = {c["name"].decode() for c in client.xinfo_consumers(stream, group)}
+                if worker.worker_id in names:
+                    return
+            except redis_py.RedisError:
+                pass
+            time.sleep(0.05)
+    finally:
+        client.close()
+    pytest.fail(f"portcullis-rooms consumer {worker.worker_id} not in {group} after {timeout:.0f}s\n"
+                f"--- output ---\n{worker.tail()}")
+
+
+@pytest.fixture
+def rooms(tmp_path, request):
+    """Factory: `worker = rooms(redis_url, bus_prefix, worker_id="w-a", claim_idle="1s")`."""
+    started: list[Rooms] = []
+
+    def start(redis_url: str, prefix: str, *, worker_id: str | None = None, claim_idle: str = "1s",
+              reap_interval: str | None = "1s", apps: tuple[str, ...] = ("echo",), wait: bool = True) -> Rooms:
+        n = len(started)
+        worker_id = worker_id or f"rooms-{n}-{os.urandom(3).hex()}"
+        worker = {"id": worker_id, "claim_idle": claim_idle}
+        if reap_interval is not None and rooms_supports("reap_interval"):
+            worker["reap_interval"] = reap_interval
+        config = {"redis": {"url": redis_url}, "bus": {"prefix": prefix}, "worker": worker, "apps": list(apps)}
+        config_path = tmp_path / f"rooms-{n}.yaml"
+        config_path.write_text(to_yaml(config))
+        output_path = tmp_path / f"rooms-{n}.log"
+        with open(output_path, "wb") as out:
+            proc = subprocess.Popen([rooms_bin(), "serve", "--config", str(config_path)],
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                    cwd=tmp_path)
+        handle = Rooms(proc, config_path, output_path, worker_id, prefix, redis_url)
+        started.append(handle)
+        if wait:
+            for app in apps:
+                _wait_consumer(handle, app)
+        return handle
+
+    yield start
+
+    _stop_processes(request, "portcullis-rooms", started)
+
+
+class PrivateRedis:
+    """A redis-server of one test's own (no persistence), stoppable and restartable on the
+    same port."""
+
+    def __init__(self, directory: Path):
+        self.dir = directory
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self):
+        import redis as redis_py
+        return redis_py.Redis.from_url(self.url, socket_timeout=5)
+
+    def start(self, timeout: float = 10.0) -> None:
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        self.starts += 1
+        log = open(self.dir / f"redis-{self.starts}.log", "wb")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.dir)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"redis-server on port {self.port} exited with {self.proc.returncode}: "
+                                   + (self.dir / f"redis-{self.starts}.log").read_text(errors="replace")[-2000:])
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(64).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"redis-server on port {self.port} not ready after {timeout:.0f}s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    d = tmp_path / "private-redis"
+    d.mkdir()
+    server = PrivateRedis(d)
+    server.start()
+    yield server
+    server.stop()
