@@ -268,7 +268,6 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         closeCategory = "disconnect"
         closeReason = "disconnected: \(reason)"
         run(closeMachine.closeRequested(code: WebSocketCloseCode(4000), reason: reason, now: .now))
-        context?.flush()
     }
 
     /// Drain: close 1001 and let the client finish the closing handshake.
@@ -276,7 +275,6 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         closeCategory = "shutdown"
         closeReason = "server shutting down"
         run(closeMachine.closeRequested(code: .goingAway, reason: "server shutting down", now: .now))
-        context?.flush()
     }
 
     /// Driven by the hub once a second: identity expiry, heartbeat, close timeout.
@@ -319,7 +317,7 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .sendCloseAndStartTimer(let close, _):
             assembler.closeSent()
             heartbeat.stop()
-            write(closeFrame(close, allocator: context.channel.allocator))
+            context.writeAndFlush(wrapOutboundOut(closeFrame(close, allocator: context.channel.allocator)), promise: nil)
         case .sendCloseAndCloseConnection(let close):
             assembler.closeSent()
             heartbeat.stop()

@@ -2,6 +2,14 @@ import Logging
 import NIOCore
 import PortcullisBus
 
+/// Where a hub's commands go: the loop's pipelined Redis client in the edge, a recorder
+/// in tests.
+protocol BusWriter: Sendable {
+    func send(_ command: [RedisArgument]) -> EventLoopFuture<RESPValue>
+}
+
+extension RedisClient: BusWriter {}
+
 /// The socket side of one event loop: its live connections and their indexes, their
 /// appends to the bus, and the timer that drives heartbeats and close timeouts.
 ///
@@ -12,7 +20,7 @@ final class SocketHub {
     let eventLoop: EventLoop
     let edgeID: String
     let names: StreamNames
-    let redis: RedisClient
+    let redis: any BusWriter
     let logger: Logger
     private let localPrefix: String
     /// `<prefix>:edge:<id>:conns`, the presence registry.
@@ -30,7 +38,7 @@ final class SocketHub {
     /// - Parameter localPrefix: makes connection ids unique across restarts and loops
     ///   (`<edge>.<localPrefix><counter>`).
     init(
-        eventLoop: EventLoop, edgeID: String, names: StreamNames, redis: RedisClient, localPrefix: String,
+        eventLoop: EventLoop, edgeID: String, names: StreamNames, redis: any BusWriter, localPrefix: String,
         logger: Logger
     ) throws {
         self.registryKey = try names.edgeConnections(edge: edgeID)

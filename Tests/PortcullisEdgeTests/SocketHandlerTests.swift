@@ -1,0 +1,290 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOWebSocket
+import PortcullisConfig
+import Testing
+
+@testable import PortcullisBus
+@testable import PortcullisEdge
+
+/// A socket connection after the 101, driven through an `EmbeddedChannel`: client frames
+/// in, envelopes appended to the bus and frames to the client out.
+@Suite struct SocketHandlerTests {
+    /// Records the hub's Redis commands; answers OK, or fails with `failure`.
+    final class RecordingBus: BusWriter, @unchecked Sendable {
+        let loop: EmbeddedEventLoop
+        var commands: [[RedisArgument]] = []
+        var failure: Error?
+
+        init(loop: EmbeddedEventLoop) {
+            self.loop = loop
+        }
+
+        func send(_ command: [RedisArgument]) -> EventLoopFuture<RESPValue> {
+            commands.append(command)
+            if let failure { return loop.makeFailedFuture(failure) }
+            return loop.makeSucceededFuture(.simpleString("OK"))
+        }
+
+        /// The envelopes appended with XADD so far, decoded as a reader would.
+        func envelopes() throws -> [Envelope] {
+            try commands.filter { text($0[0]) == "XADD" }.map { command in
+                let fields = command.drop(while: { text($0) != "*" }).dropFirst()
+                var pairs: [(name: String, value: ByteBuffer)] = []
+                var iterator = fields.makeIterator()
+                while let name = iterator.next(), let value = iterator.next() {
+                    pairs.append((text(name), buffer(value)))
+                }
+                return try Envelope(fields: pairs)
+            }
+        }
+
+        private func buffer(_ argument: RedisArgument) -> ByteBuffer {
+            var buffer = ByteBuffer()
+            argument.write(to: &buffer)
+            return buffer
+        }
+
+        private func text(_ argument: RedisArgument) -> String {
+            String(buffer: buffer(argument))
+        }
+    }
+
+    struct Connection {
+        let channel: EmbeddedChannel
+        let bus: RecordingBus
+        let handler: SocketHandler
+        let hub: SocketHub
+    }
+
+    private func connect(
+        expiresAt: Int64? = nil, _ configure: (inout SocketAction) -> Void = { _ in }
+    ) throws -> Connection {
+        let channel = EmbeddedChannel()
+        let loop = channel.embeddedEventLoop
+        let bus = RecordingBus(loop: loop)
+        let hub = try SocketHub(
+            eventLoop: loop, edgeID: "edge-t", names: .standard, redis: bus, localPrefix: "b0-",
+            logger: Logger(label: "test"))
+        var settings = SocketAction(app: "echo")
+        configure(&settings)
+        let handler = SocketHandler(
+            id: hub.makeConnectionID(), routeName: "echo", settings: settings,
+            identity: .init(user: "u1", claims: #"{"sub":"u1"}"#, expiresAt: expiresAt), hub: hub)
+        try channel.pipeline.syncOperations.addHandler(
+            ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: settings.maxMessageSize)))
+        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return Connection(channel: channel, bus: bus, handler: handler, hub: hub)
+    }
+
+    /// A masked client frame.
+    private func frame(_ opcode: UInt8, _ payload: [UInt8], fin: Bool = true, masked: Bool = true) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeInteger((fin ? 0x80 : 0) | opcode)
+        let mask: [UInt8] = [0x11, 0x22, 0x33, 0x44]
+        let maskBit: UInt8 = masked ? 0x80 : 0
+        if payload.count < 126 {
+            buffer.writeInteger(maskBit | UInt8(payload.count))
+        } else {
+            buffer.writeInteger(maskBit | 126)
+            buffer.writeInteger(UInt16(payload.count))
+        }
+        if masked {
+            buffer.writeBytes(mask)
+            buffer.writeBytes(payload.enumerated().map { $0.element ^ mask[$0.offset % 4] })
+        } else {
+            buffer.writeBytes(payload)
+        }
+        return buffer
+    }
+
+    private func text(_ string: String) -> ByteBuffer {
+        frame(0x1, Array(string.utf8))
+    }
+
+    /// Frames the server wrote, as (opcode, payload).
+    private func written(_ channel: EmbeddedChannel) throws -> [(UInt8, [UInt8])] {
+        var frames: [(UInt8, [UInt8])] = []
+        while var buffer = try channel.readOutbound(as: ByteBuffer.self) {
+            while buffer.readableBytes > 0 {
+                let first: UInt8 = buffer.readInteger()!
+                var length = Int(buffer.readInteger(as: UInt8.self)!)
+                if length == 126 { length = Int(buffer.readInteger(as: UInt16.self)!) }
+                if length == 127 { length = Int(buffer.readInteger(as: UInt64.self)!) }
+                frames.append((first & 0x0F, buffer.readBytes(length: length)!))
+            }
+        }
+        return frames
+    }
+
+    private func closeCode(_ payload: [UInt8]) -> UInt16 {
+        UInt16(payload[0]) << 8 | UInt16(payload[1])
+    }
+
+    @Test func openAndMessagesBecomeEnvelopesWithTheConnectionsIdentity() throws {
+        let connection = try connect()
+        try connection.channel.writeInbound(text(#"{"event":"say","data":{"t":"hi"},"ack":4}"#))
+        let envelopes = try connection.bus.envelopes()
+        #expect(envelopes.map(\.kind) == [.open, .message])
+        let open = envelopes[0]
+        #expect(open.connection == "edge-t.b0-1" && open.edge == "edge-t" && open.user == "u1" && open.app == "echo")
+        #expect(open.claims == #"{"sub":"u1"}"#)
+        let message = envelopes[1]
+        #expect(message.event == "say" && message.ack == 4)
+        #expect(message.data == .json(#"{"t":"hi"}"#))
+        #expect(message.claims == nil)
+    }
+
+    @Test func binaryFramesArePublishedAsBinaryEnvelopes() throws {
+        let connection = try connect()
+        try connection.channel.writeInbound(frame(0x2, [0, 0xFF, 7]))
+        let message = try #require(try connection.bus.envelopes().last)
+        #expect(message.data == .binary(ByteBuffer(bytes: [0, 0xFF, 7])))
+    }
+
+    @Test func malformedJSONGetsAnErrorEventAndTheSocketStaysOpen() throws {
+        let connection = try connect()
+        try connection.channel.writeInbound(text("{nope"))
+        let frames = try written(connection.channel)
+        #expect(frames.count == 1 && frames[0].0 == 0x1)
+        #expect(String(decoding: frames[0].1, as: UTF8.self).contains(#""code":"bad_message""#))
+        #expect(connection.channel.isActive)
+        #expect(try connection.bus.envelopes().map(\.kind) == [.open])
+    }
+
+    @Test func pingIsAnsweredWithAPongCarryingItsPayload() throws {
+        let connection = try connect()
+        try connection.channel.writeInbound(frame(0x9, [1, 2, 3]))
+        let frames = try written(connection.channel)
+        #expect(frames.count == 1 && frames[0].0 == 0xA && frames[0].1 == [1, 2, 3])
+    }
+
+    @Test func anUnmaskedFrameClosesWith1002() throws {
+        let connection = try connect()
+        try connection.channel.writeInbound(frame(0x1, Array("hi".utf8), masked: false))
+        let frames = try written(connection.channel)
+        #expect(frames.count == 1 && frames[0].0 == 0x8 && closeCode(frames[0].1) == 1002)
+        #expect(!connection.channel.isActive)
+        let close = try #require(try connection.bus.envelopes().last)
+        #expect(close.kind == .close && close.reason == "protocol error: client frames must be masked")
+    }
+
+    @Test func aFrameOverTheMessageLimitClosesWith1009() throws {
+        let connection = try connect { $0.maxMessageSize = 200 }
+        try connection.channel.writeInbound(frame(0x2, Array(repeating: 1, count: 300)))
+        let frames = try written(connection.channel)
+        #expect(frames.last.map { $0.0 == 0x8 && closeCode($0.1) == 1009 } == true)
+        #expect(!connection.channel.isActive)
+    }
+
+    @Test func aClientCloseIsEchoedAndRecordedAsTheReason() throws {
+        let connection = try connect()
+        try connection.channel.writeInbound(frame(0x8, [0x03, 0xE8]))
+        let frames = try written(connection.channel)
+        #expect(frames.count == 1 && closeCode(frames[0].1) == 1000)
+        #expect(!connection.channel.isActive)
+        #expect(try connection.bus.envelopes().last?.reason == "client closed (1000)")
+        #expect(connection.hub.connectionCount == 0)
+    }
+
+    @Test func deliveriesAreWrittenAndASlowConsumerIsClosedWith1008() throws {
+        let connection = try connect()
+        let emit = OutboundDelivery(
+            Envelope(id: "x", kind: .emit, target: .connection("edge-t.b0-1"), event: "news", data: .json("1")),
+            allocator: ByteBufferAllocator())
+        connection.hub.deliver([emit])
+        let frames = try written(connection.channel)
+        #expect(frames.map { String(decoding: $0.1, as: UTF8.self) } == [#"{"event":"news","data":1}"#])
+
+        connection.channel.isWritable = false
+        connection.hub.deliver([emit])
+        let after = try written(connection.channel)
+        #expect(after.last.map { $0.0 == 0x8 && closeCode($0.1) == 1008 } == true)
+        // Closing: nothing more is sent to it.
+        connection.hub.deliver([emit])
+        #expect(try written(connection.channel).isEmpty)
+    }
+
+    @Test func aRateLimitAnswersWithErrorsThenCloses() throws {
+        let connection = try connect {
+            $0.rateLimit = SocketAction.RateLimit(messagesPerSecond: 0.001, burst: 2, closeAfter: 3)
+        }
+        for _ in 0..<5 {
+            try connection.channel.writeInbound(text(#"{"event":"e"}"#))
+        }
+        let frames = try written(connection.channel)
+        let texts = frames.filter { $0.0 == 0x1 }.map { String(decoding: $0.1, as: UTF8.self) }
+        #expect(texts.count == 2 && texts.allSatisfy { $0.contains(#""code":"rate_limited""#) })
+        #expect(frames.last.map { $0.0 == 0x8 && closeCode($0.1) == 1008 } == true)
+        #expect(try connection.bus.envelopes().filter { $0.kind == .message }.count == 2)
+    }
+
+    @Test func aFullBusBufferRefusesMessagesWithAnErrorEvent() throws {
+        let connection = try connect()
+        connection.bus.failure = RedisError(code: .bufferFull, message: "full", isRetrySafe: true)
+        try connection.channel.writeInbound(text(#"{"event":"e"}"#))
+        let frames = try written(connection.channel)
+        #expect(frames.count == 1)
+        #expect(String(decoding: frames[0].1, as: UTF8.self).contains(#""code":"unavailable""#))
+        #expect(connection.channel.isActive)
+    }
+
+    @Test func opaqueRoutesCloseWith1013WhenTheBusIsFull() throws {
+        let connection = try connect { $0.mode = .opaque }
+        connection.bus.failure = RedisError(code: .bufferFull, message: "full", isRetrySafe: true)
+        try connection.channel.writeInbound(text("raw"))
+        let frames = try written(connection.channel)
+        #expect(frames.last.map { $0.0 == 0x8 && closeCode($0.1) == 1013 } == true)
+    }
+
+    @Test func joinedRoomsReceiveBroadcastsAndDisconnectClosesWith4000() throws {
+        let connection = try connect()
+        let allocator = ByteBufferAllocator()
+        connection.hub.deliver([
+            OutboundDelivery(
+                Envelope(id: "j", kind: .join, target: .user("u1"), room: "lobby"), allocator: allocator),
+            OutboundDelivery(
+                Envelope(id: "b", kind: .emit, target: .room("lobby"), event: "hi", data: .json("2")),
+                allocator: allocator),
+            OutboundDelivery(
+                Envelope(id: "c", kind: .emit, target: .room("lobby"), except: "edge-t.b0-1", event: "no"),
+                allocator: allocator),
+            OutboundDelivery(
+                Envelope(id: "d", kind: .emit, app: "other", target: .all, event: "no"), allocator: allocator),
+            OutboundDelivery(
+                Envelope(id: "e", kind: .disconnect, target: .user("u1"), reason: "bye"), allocator: allocator),
+        ])
+        let frames = try written(connection.channel)
+        #expect(frames.count == 2)
+        #expect(String(decoding: frames[0].1, as: UTF8.self) == #"{"event":"hi","data":2}"#)
+        #expect(frames[1].0 == 0x8 && closeCode(frames[1].1) == 4000)
+        #expect(String(decoding: frames[1].1.dropFirst(2), as: UTF8.self) == "bye")
+    }
+
+    @Test func anIdleClientIsPingedThenClosedWith1001() throws {
+        let connection = try connect {
+            $0.pingInterval = .seconds(10)
+            $0.pingTimeout = .seconds(5)
+        }
+        let start = ContinuousClock.now
+        connection.handler.tick(now: start.advanced(by: .seconds(9)))
+        #expect(try written(connection.channel).isEmpty)
+        connection.handler.tick(now: start.advanced(by: .seconds(11)))
+        #expect(try written(connection.channel).map(\.0) == [0x9])
+        connection.handler.tick(now: start.advanced(by: .seconds(17)))
+        let frames = try written(connection.channel)
+        #expect(frames.count == 1 && frames[0].0 == 0x8 && closeCode(frames[0].1) == 1001)
+        #expect(!connection.channel.isActive)
+        #expect(try connection.bus.envelopes().last?.reason == "ping timeout")
+    }
+
+    @Test func expiredCredentialsCloseWith4001() throws {
+        let connection = try connect(expiresAt: Int64(Date().timeIntervalSince1970) - 1)
+        connection.handler.tick(now: .now)
+        let frames = try written(connection.channel)
+        #expect(frames.count == 1 && closeCode(frames[0].1) == 4001)
+    }
+}
