@@ -39,7 +39,12 @@ final class EchoLoad: ClientWebSocketDelegate {
     func received(text: ByteBuffer, on connection: ClientWebSocketHandler) {
         let now = MonotonicClock.now()
         guard let t = TickMessage.timestamp(in: text) else {
+            // An answer without `t` is an error event (e.g. `rate_limited`): the message was
+            // dropped, so the closed loop sends another to keep its messages in flight.
             self.otherFrames += 1
+            if self.closedLoop, self.sending {
+                self.send(on: connection)
+            }
             return
         }
         if t >= self.windowStart, t < self.windowEnd {

@@ -17,6 +17,7 @@ struct EchoResult: Encodable, Sendable {
     var completedPerS: Double
     /// Round trip of the window's messages.
     var latency: LatencySummary
+    /// Answers without a timestamp: error events such as `rate_limited` or `bad_message`.
     var otherFrames: Int
     var clientCpuS: Double
 }

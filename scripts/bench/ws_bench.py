@@ -66,6 +66,8 @@ TARGET_ECHO_P50_MS = 1.0
 
 
 def edge_yaml(port, admin_port, redis_port):
+    """The socket route under test. `rate_limit: off`: the default 100 msg/s per connection
+    would cap the closed-loop echo (and answer `rate_limited`), not measure the edge."""
     return f"""version: 1
 edge: {{id: bench-1, event_loops: 1, access_log: false}}
 listeners: [{{name: ws, address: 127.0.0.1:{port}}}]
@@ -75,7 +77,7 @@ bus: {{prefix: {PREFIX}}}
 routes:
   - name: echo
     match: {{path: {WS_PATH}}}
-    socket: {{app: {APP}, protocol: raw, mode: json}}
+    socket: {{app: {APP}, protocol: raw, mode: json, rate_limit: off}}
 """
 
 
@@ -187,6 +189,7 @@ class Client:
                                      stdout=subprocess.PIPE, stderr=self.err, start_new_session=True)
         procs.running.append((name, self.proc))
         self.lines = queue.Queue()
+        self.last_progress = 0.0
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
@@ -221,7 +224,8 @@ class Client:
             kind = item.get("type")
             if kind in types:
                 return item
-            if kind == "progress":
+            if kind == "progress" and time.monotonic() - self.last_progress >= 5:
+                self.last_progress = time.monotonic()
                 log(f"    {self.name}: {item['open']:,}/{item['target']:,} open, {item['failures']} failed, "
                     f"{item['rate']:.0f}/s")
             elif kind == "error":
@@ -524,7 +528,8 @@ class Bench:
         log(f"  [round {round_no}] {LABELS[target]:<10} {mode:<6} {result['completed_per_s']:>8,.0f} msg/s  "
             f"p50 {result['latency']['p50_us'] / 1000:6.3f} ms  p99 {result['latency']['p99_us'] / 1000:6.3f} ms  "
             f"max {result['latency']['max_us'] / 1000:7.2f} ms  lost {result['lost']}  "
-            f"CPU {fmt(run['sut_cpu_us_per_msg'], '{:.1f}')} µs/msg"
+            + (f"error frames {result['other_frames']}  " if result["other_frames"] else "")
+            + f"CPU {fmt(run['sut_cpu_us_per_msg'], '{:.1f}')} µs/msg"
             + (f" (rooms {fmt(run['rooms_cpu_us_per_msg'], '{:.1f}')}, redis {fmt(run['redis_cpu_us_per_msg'], '{:.1f}')})"
                if target == "edge" else "")
             + ("  NOISY" if (run["sut_cpu_others_pct"] or 0) > NOISY_PCT else ""))
@@ -616,6 +621,7 @@ def echo_summary(runs, xadd):
                 **{k: (k, 1) for k in ("sut_cpu_us_per_msg", "rooms_cpu_us_per_msg", "redis_cpu_us_per_msg",
                                        "sut_cpu_pct", "rooms_cpu_pct", "redis_cpu_pct")}))
             out[f"{target}_{mode}"]["lost"] = sum(r["lost"] for r in mine)
+            out[f"{target}_{mode}"]["errors"] = sum(r["other_frames"] for r in mine)
     med = lambda key, k: out[key][k]["median"] if out.get(key, {}).get(k) else None
     x1 = next((x for x in xadd if x["clients"] == 1), None)
     x50 = next((x for x in xadd if x["clients"] == 50), None)
@@ -629,7 +635,7 @@ def echo_summary(runs, xadd):
 
 
 def echo_table(summary, xadd, args):
-    rows = [["series", "msg/s", "p50 ms", "p99 ms", "max ms", "lost", "SUT CPU µs/msg", "rooms µs/msg",
+    rows = [["series", "msg/s", "p50 ms", "p99 ms", "max ms", "lost", "errors", "SUT CPU µs/msg", "rooms µs/msg",
              "redis µs/msg", "CPU % SUT/rooms/redis"]]
     names = {"fixed": f"fixed {args.echo_rate:g}/s, {args.echo_connections} conns",
              "closed": f"closed loop, {args.closed_connections}x{args.closed_inflight} in flight"}
@@ -638,13 +644,14 @@ def echo_table(summary, xadd, args):
             s = summary[f"{target}_{mode}"]
             rows.append([f"{LABELS[target]} {names[mode]}", fmt_spread(s["msg_per_s"], "{:,.0f}"),
                          fmt_spread(s["p50_ms"], "{:.3f}"), fmt_spread(s["p99_ms"], "{:.3f}"),
-                         fmt_spread(s["max_ms"]), str(s["lost"]), fmt_spread(s["sut_cpu_us_per_msg"], "{:.1f}"),
+                         fmt_spread(s["max_ms"]), str(s["lost"]), str(s["errors"]),
+                         fmt_spread(s["sut_cpu_us_per_msg"], "{:.1f}"),
                          fmt_spread(s["rooms_cpu_us_per_msg"], "{:.1f}"), fmt_spread(s["redis_cpu_us_per_msg"], "{:.1f}"),
                          "/".join(fmt(s[k]["median"] if s[k] else None, "{:.0f}")
                                   for k in ("sut_cpu_pct", "rooms_cpu_pct", "redis_cpu_pct"))])
     for x in xadd:
         rows.append([f"redis-benchmark XADD -P 1 -c {x['clients']}", f"{x['rps']:,.0f}", f"{x['p50_ms']:.3f}",
-                     f"{x['p99_ms']:.3f}", f"{x['max_ms']:.2f}", "", "", "", "", ""])
+                     f"{x['p99_ms']:.3f}", f"{x['max_ms']:.2f}", "", "", "", "", "", ""])
     return format_table(rows)
 
 
