@@ -114,9 +114,9 @@ public final class EdgeServer: Service, Sendable {
             for closed in connections.closeAll() { try? await closed.get() }
         }
         if let sockets {
+            await sockets.shutdown()
             socketTask?.cancel()
             await socketTask?.value
-            await sockets.shutdown()
         }
         try? await admin.close()
         await pools.closeRedis()

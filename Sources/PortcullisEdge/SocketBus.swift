@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import Logging
 import NIOCore
@@ -21,13 +22,15 @@ final class SocketBus: Sendable {
     private let hubs: [ObjectIdentifier: NIOLoopBound<SocketHub>]
     private let loops: [any EventLoop]
     private let reader: RedisClient
-    private let control: RedisClient
+    /// Heartbeat and presence, on a connection of its own so a stop can close it.
+    private let presence: RedisClient
+    private let stopping = ManagedAtomic(false)
     private let logger: Logger
 
     private init(
         edgeID: String, boot: String, names: StreamNames, bus: BusSettings,
         hubs: [ObjectIdentifier: NIOLoopBound<SocketHub>],
-        loops: [any EventLoop], reader: RedisClient, control: RedisClient, logger: Logger
+        loops: [any EventLoop], reader: RedisClient, presence: RedisClient, logger: Logger
     ) {
         self.edgeID = edgeID
         self.boot = boot
@@ -36,7 +39,7 @@ final class SocketBus: Sendable {
         self.hubs = hubs
         self.loops = loops
         self.reader = reader
-        self.control = control
+        self.presence = presence
         self.logger = logger
     }
 
@@ -68,7 +71,8 @@ final class SocketBus: Sendable {
         guard let control else { throw SnapshotError(message: "no event loops") }
         return SocketBus(
             edgeID: edgeID, boot: boot, names: names, bus: configuration.bus, hubs: hubs, loops: loops,
-            reader: control.makeDedicatedClient(logger: logger), control: control, logger: logger)
+            reader: control.makeDedicatedClient(logger: logger), presence: control.makeDedicatedClient(logger: logger),
+            logger: logger)
     }
 
     /// The hub of `eventLoop`; call on that loop.
@@ -84,9 +88,9 @@ final class SocketBus: Sendable {
         }
     }
 
-    /// After the drain and after ``run()`` returned: waits (bounded) for appends in flight,
-    /// removes this edge's presence (its connections have all sent `close`), and closes
-    /// the reader's connection.
+    /// After the drain: waits (bounded) for appends in flight, removes this edge's
+    /// presence (its connections have all sent `close`), then closes the reader's and the
+    /// heartbeat's connections, which ends ``run()`` even while Redis is down.
     func shutdown(timeout: Duration = .seconds(5)) async {
         let flushes = loops.map { loop in
             loop.flatSubmit { self.hubs[ObjectIdentifier(loop)]!.value.flushed() }
@@ -98,13 +102,18 @@ final class SocketBus: Sendable {
         for loop in loops {
             try? await loop.submit { self.hubs[ObjectIdentifier(loop)]!.value.stop() }.get()
         }
-        do {
-            _ = try await control.del([try names.edgeAlive(edge: edgeID)])
-            _ = try await control.send(["SREM", RedisArgument(names.edges), RedisArgument(edgeID)])
-        } catch {
-            logger.warning("could not remove presence keys", metadata: ["error": "\(error)"])
+        stopping.store(true, ordering: .relaxed)
+        // Best effort: with Redis down the heartbeat key expires on its own.
+        if let alive = try? names.edgeAlive(edge: edgeID) {
+            let removal = presence.send(["DEL", RedisArgument(alive)])
+                .and(presence.send(["SREM", RedisArgument(names.edges), RedisArgument(edgeID)]))
+                .map { _ in }
+            if !(await EdgeServer.wait(for: removal, orTimeout: .seconds(2), on: loops[0])) {
+                logger.warning("could not remove presence keys; they expire on their own")
+            }
         }
         await reader.close()
+        await presence.close()
     }
 
     // MARK: Presence
@@ -125,7 +134,7 @@ final class SocketBus: Sendable {
                     // writing close) is closed before this run registers anything new.
                     let ours = "\(edgeID).\(boot)"
                     let closes = try await EdgePresence.reap(
-                        edge: edgeID, names: names, redis: control, reason: "edge restarted",
+                        edge: edgeID, names: names, redis: presence, reason: "edge restarted",
                         now: Int64(Date().timeIntervalSince1970 * 1000), sparing: { $0.hasPrefix(ours) })
                     if closes > 0 {
                         logger.info(
@@ -133,11 +142,13 @@ final class SocketBus: Sendable {
                     }
                     reaped = true
                 }
+                if stopping.load(ordering: .relaxed) { return }
                 // Re-added on every beat: a reaper racing our start may have removed it.
-                _ = try await control.send(["SADD", RedisArgument(names.edges), RedisArgument(edgeID)])
+                _ = try await presence.send(["SADD", RedisArgument(names.edges), RedisArgument(edgeID)])
                 let ttl = max(1, Int(bus.heartbeatTTL.components.seconds))
-                _ = try await control.send(["SET", RedisArgument(alive), "1", "EX", RedisArgument(ttl)])
+                _ = try await presence.send(["SET", RedisArgument(alive), "1", "EX", RedisArgument(ttl)])
             } catch {
+                if stopping.load(ordering: .relaxed) { return }
                 logger.warning("presence heartbeat failed", metadata: ["error": "\(error)"])
             }
             await sleep(bus.heartbeatInterval)
@@ -178,7 +189,7 @@ final class SocketBus: Sendable {
                 }
                 if !deliveries.isEmpty { dispatch(deliveries) }
             } catch {
-                if Task.isCancelled { return }
+                if Task.isCancelled || stopping.load(ordering: .relaxed) { return }
                 logger.warning("bus read failed; retrying", metadata: ["error": "\(error)"])
                 await sleep(.milliseconds(500))
             }

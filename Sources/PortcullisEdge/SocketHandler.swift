@@ -152,7 +152,8 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .sendPong(let bytes):
             write(ServerFrame.encode(opcode: ServerFrame.pong, payload: bytes, allocator: context.channel.allocator))
         case .closeReceived(let close):
-            closeReason = "client closed (\(close.code.rawValue))"
+            // When we started the close, its reason stays the one recorded.
+            if !closeMachine.isClosing { closeReason = "client closed (\(close.code.rawValue))" }
             run(closeMachine.closeReceived(close))
         case .fail(let failure):
             fail(failure)

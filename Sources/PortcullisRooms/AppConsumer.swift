@@ -57,6 +57,18 @@ final class AppConsumer {
 
     func run() async {
         let reader = self.redis.makeDedicatedClient(logger: self.logger)
+        // A blocking read has nothing to finish: closing the reader at once ends the loop,
+        // even when the read is waiting for a Redis that is down.
+        await withGracefulShutdownHandler {
+            await self.consume(reader: reader)
+        } onGracefulShutdown: {
+            reader.close()
+        }
+        await reader.close()
+        self.logger.info("rooms consumer stopped")
+    }
+
+    private func consume(reader: RedisClient) async {
         self.logger.info("rooms consumer starting", metadata: ["rooms.consumer": "\(self.settings.workerID)"])
         // nil: reading new entries (`>`); otherwise re-reading our own pending entries after
         // this id (startup recipe: from `0` until empty).
@@ -112,8 +124,6 @@ final class AppConsumer {
                 try? await Task.sleep(for: .milliseconds(500))
             }
         }
-        await reader.close()
-        self.logger.info("rooms consumer stopped")
     }
 
     /// Handles entries in order; stops between entries when a graceful shutdown starts,

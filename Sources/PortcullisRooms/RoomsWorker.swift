@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import PortcullisBus
 import ServiceLifecycle
 
@@ -32,14 +33,26 @@ public final class RoomsWorker: Service, Sendable {
     }
 
     public func run() async throws {
-        await withDiscardingTaskGroup { group in
-            for app in self.apps {
-                let (settings, names, redis, logger) = (self.settings, self.names, self.redis, self.logger)
-                group.addTask {
-                    let consumer = AppConsumer(app: app, settings: settings, names: names, redis: redis, logger: logger)
-                    await consumer.run()
+        let redis = self.redis
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for app in self.apps {
+                    let (settings, names, logger) = (self.settings, self.names, self.logger)
+                    group.addTask {
+                        let consumer = AppConsumer(
+                            app: app, settings: settings, names: names, redis: redis, logger: logger)
+                        await consumer.run()
+                    }
                 }
             }
+        } onGracefulShutdown: {
+            // Entries in flight get a grace period to finish. Commands waiting for a Redis
+            // that is down would otherwise hold the stop forever; closing the client fails
+            // them, and the unfinished entries stay pending for another worker.
+            redis.eventLoop.scheduleTask(in: Self.inFlightGrace) { redis.close() }
         }
     }
+
+    /// How long a graceful stop waits for entries in flight before giving up on Redis.
+    static let inFlightGrace = TimeAmount.seconds(5)
 }

@@ -220,6 +220,10 @@ import Testing
         #expect(texts.count == 2 && texts.allSatisfy { $0.contains(#""code":"rate_limited""#) })
         #expect(frames.last.map { $0.0 == 0x8 && closeCode($0.1) == 1008 } == true)
         #expect(try connection.bus.envelopes().filter { $0.kind == .message }.count == 2)
+        // The client's answering close ends the socket; the reason stays ours.
+        try connection.channel.writeInbound(frame(0x8, [0x03, 0xF0]))
+        #expect(!connection.channel.isActive)
+        #expect(try connection.bus.envelopes().last?.reason == "rate limit exceeded")
     }
 
     @Test func aFullBusBufferRefusesMessagesWithAnErrorEvent() throws {
