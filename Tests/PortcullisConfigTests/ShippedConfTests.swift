@@ -62,7 +62,9 @@ import Testing
             configuration.listeners[1].tls?.certificates.map(\.privateKeyPath) == [repository.path(".dev/tls/key.pem")])
         #expect(configuration.admin.address.description == "127.0.0.1:9090")
         #expect(configuration.upstreams["demo"]?.servers == [HostPort(host: "127.0.0.1", port: 9001)])
-        #expect(configuration.routes.map(\.name) == ["demo"])
-        #expect(configuration.routes.first?.match.path == "/")
+        #expect(configuration.routes.map(\.name) == ["echo", "demo"])
+        #expect(configuration.routes.map(\.match.path) == ["/ws/echo", "/"])
+        #expect(configuration.routes.first?.socket?.app == "echo")
+        #expect(configuration.redis?.url == "redis://127.0.0.1:6379/0")
     }
 }
