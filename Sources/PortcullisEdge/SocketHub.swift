@@ -169,7 +169,9 @@ final class SocketHub {
         let envelope = delivery.envelope
         switch envelope.kind {
         case .emit, .ack:
-            forEachTarget(of: envelope) { $0.send(delivery) }
+            var sent = 0
+            forEachTarget(of: envelope) { if $0.send(delivery) { sent += 1 } }
+            if sent > 0 { EdgeMetrics.shared.socketMessagesOut(sent) }
         case .join:
             guard let room = envelope.room else { return }
             forEachTarget(of: envelope) { join($0, room: room) }

@@ -28,11 +28,18 @@ out=${2:?usage: autobahn.sh BIN_DIR OUTDIR}
 : "${PORTCULLIS_TEST_REDIS_URL:?autobahn.sh needs PORTCULLIS_TEST_REDIS_URL (scripts/test sets it)}"
 redis_url=$PORTCULLIS_TEST_REDIS_URL
 
-tools=${AUTOBAHN_TOOLS:-$PORTCULLIS_ROOT/../shared/tools/autobahn}
-for file in setup.sh run.sh py3.patch; do
-  [[ -f $tools/$file ]] || die "autobahn: $tools/$file not found. The Autobahn tools live in the shared
-checkout next to this repository (../shared/tools/autobahn); check it out there or set AUTOBAHN_TOOLS."
+# The shared checkout sits next to the repository; a clone elsewhere on the machine (a CI
+# clone in a temporary directory) finds it at /work/shared.
+tools=""
+for candidate in "${AUTOBAHN_TOOLS:-}" "$PORTCULLIS_ROOT/../shared/tools/autobahn" /work/shared/tools/autobahn; do
+  if [[ -n $candidate && -f $candidate/setup.sh && -f $candidate/run.sh && -f $candidate/py3.patch ]]; then
+    tools=$candidate
+    break
+  fi
 done
+[[ -n $tools ]] || die "autobahn: setup.sh, run.sh and py3.patch not found in \$AUTOBAHN_TOOLS, \
+$PORTCULLIS_ROOT/../shared/tools/autobahn or /work/shared/tools/autobahn. The Autobahn tools live in the \
+shared checkout next to this repository; check it out there or set AUTOBAHN_TOOLS."
 tools=$(cd "$tools" && pwd)
 for exe in portcullis portcullis-rooms; do
   [[ -x $bin_dir/$exe ]] || die "autobahn: no $bin_dir/$exe (build first)"
