@@ -128,7 +128,8 @@ extension ProxyHandler {
                 ])
         }
         let handler = SocketHandler(
-            id: id, routeName: handshake.route.name, settings: handshake.socket, identity: identity, hub: hub)
+            id: id, routeName: handshake.route.name, settings: handshake.socket, identity: identity, hub: hub,
+            accessLog: environment.accessLog)
         do {
             try SocketPipeline.install(handler, replacing: context, maxFrameSize: handshake.socket.maxMessageSize)
             context.channel.setOption(

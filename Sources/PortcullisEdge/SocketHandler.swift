@@ -42,6 +42,8 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private(set) var closeCategory = "client"
 
     private let claims: String?
+    private let accessLog: Bool
+    private let opened = ContinuousClock.now
     private let expiresAt: ContinuousClock.Instant?
     private let settings: SocketAction
     private let hub: SocketHub
@@ -58,12 +60,17 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Reading stops at this many unanswered appends and resumes at a quarter of it.
     static let maxUnansweredAppends = 64
 
-    init(id: String, routeName: String, settings: SocketAction, identity: Identity, hub: SocketHub) {
+    /// - Parameter accessLog: log a `socket closed` line (route, reason, duration) at the end.
+    init(
+        id: String, routeName: String, settings: SocketAction, identity: Identity, hub: SocketHub,
+        accessLog: Bool = false
+    ) {
         let now = ContinuousClock.now
         self.id = id
         self.app = settings.app
         self.user = identity.user
         self.routeName = routeName
+        self.accessLog = accessLog
         self.claims = identity.claims
         self.expiresAt = identity.expiresAt.map {
             now.advanced(by: .seconds($0 - Int64(Date().timeIntervalSince1970)))
@@ -79,8 +86,6 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             MessageRateLimiter(rate: $0.messagesPerSecond, burst: $0.burst, closeAfter: $0.closeAfter, now: now)
         }
     }
-
-    var mode: RawProtocolSession.Mode { session.mode }
 
     // MARK: Lifecycle
 
@@ -101,6 +106,16 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         close.reason = closeReason
         publish(close)
         hub.unregister(self)
+        if accessLog {
+            let lifetime = opened.duration(to: .now)
+            hub.logger.info(
+                "socket closed",
+                metadata: [
+                    "route": "\(routeName)", "conn.id": "\(id)", "user": "\(user ?? "-")", "reason": "\(closeReason)",
+                    "duration.ms":
+                        "\(lifetime.components.seconds * 1000 + lifetime.components.attoseconds / 1_000_000_000_000_000)",
+                ])
+        }
         context.fireChannelInactive()
     }
 
@@ -318,7 +333,8 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .sendCloseAndStartTimer(let close, _):
             assembler.closeSent()
             heartbeat.stop()
-            context.writeAndFlush(wrapOutboundOut(closeFrame(close, allocator: context.channel.allocator)), promise: nil)
+            context.writeAndFlush(
+                wrapOutboundOut(closeFrame(close, allocator: context.channel.allocator)), promise: nil)
         case .sendCloseAndCloseConnection(let close):
             assembler.closeSent()
             heartbeat.stop()

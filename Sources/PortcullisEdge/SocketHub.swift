@@ -207,11 +207,4 @@ final class SocketHub {
             body(handler)
         }
     }
-
-    /// Asks every connection to go away (drain): close 1001, then the close handshake.
-    func quiesceAll() {
-        for handler in Array(connections.values) {
-            handler.goAway()
-        }
-    }
 }
