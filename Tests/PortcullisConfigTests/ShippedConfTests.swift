@@ -26,7 +26,9 @@ import Testing
         #expect(configuration.listeners[1].tls == nil)
         #expect(configuration.admin.address == HostPort(host: "127.0.0.1", port: 9090))
         #expect(configuration.upstreams.keys.sorted() == ["app", "chat", "static"])
-        #expect(configuration.routes.map(\.name) == ["api", "assets", "chat", "site"])
+        #expect(configuration.routes.map(\.name) == ["api", "assets", "realtime", "chat", "site"])
+        #expect(configuration.routes[2].socket?.app == "echo")
+        #expect(configuration.bus.prefix == "portcullis")
     }
 
     @Test func productionExampleWithoutCertificatesReportsOnlyTheMissingFiles() throws {
