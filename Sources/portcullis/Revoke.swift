@@ -8,7 +8,9 @@ import PortcullisConfig
 /// authentication (cached tokens included).
 ///
 /// `--jti` revokes one token until `--ttl` (set it to the longest token lifetime you
-/// issue); `--subject` revokes every token of a subject issued before now.
+/// issue); `--subject` revokes every token of a subject issued before now and also closes
+/// the subject's live sockets on every edge (a `disconnect` envelope to the user on
+/// `<prefix>:out:bcast`, reason `revoked`).
 struct Revoke: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Revoke a token (--jti) or every token of a subject issued before now (--subject)."
@@ -56,11 +58,19 @@ struct Revoke: AsyncParsableCommand {
             let reply = try await client.send([
                 "SET", RedisArgument(key), RedisArgument(value), "EX", RedisArgument(String(seconds)),
             ]).get()
-            await client.close()
             guard reply.string == "OK" else {
+                await client.close()
                 printError("redis answered \(reply)")
                 throw ExitCode(1)
             }
+            if let subject {
+                let names = try StreamNames(prefix: configuration.bus.prefix)
+                let disconnect = Envelope(
+                    id: Envelope.randomID(), kind: .disconnect, target: .user(subject), reason: "revoked",
+                    timestamp: Int64(Date().timeIntervalSince1970 * 1000))
+                try await client.xadd(names.broadcast, trim: StreamNames.broadcastTrim, envelope: disconnect)
+            }
+            await client.close()
         } catch let exit as ExitCode {
             throw exit
         } catch {
@@ -69,5 +79,8 @@ struct Revoke: AsyncParsableCommand {
             throw ExitCode(1)
         }
         print("revoked \(jti.map { "token \($0)" } ?? "tokens of \(subject!) issued before now") for \(ttl) (\(key))")
+        if let subject {
+            print("asked every edge to close the live sockets of \(subject)")
+        }
     }
 }

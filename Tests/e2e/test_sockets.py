@@ -1,14 +1,19 @@
 """Socket routes end to end: `websockets` clients on the edge, a real redis-server, and
 `portcullis-rooms` running the echo app. Messages, envelopes on the streams, rooms across
-two edges, per-user delivery from a backend's XADD, and refusals before the upgrade.
+two edges, per-user delivery from a backend's XADD, refusals before the upgrade, and
+`portcullis revoke --subject` closing live sockets.
 
 Every test has its own bus prefix (conftest `bus_prefix`) and edge ids, so tests that share
 the session Redis never see each other's streams."""
 
 import json
+import subprocess
+import time
 
 import pytest
 from websockets.exceptions import InvalidStatus
+
+from conftest import portcullis_bin
 
 from socketkit import (
     Keys,
@@ -224,3 +229,30 @@ def test_refused_upgrades_get_401_or_403_and_never_reach_the_bus(
         ws.wait_event("hi")
         opens = [e for e in envelopes(bus, f"{bus_prefix}:in:echo") if e["kind"] == "open"]
         assert len(opens) == 1 and opens[0]["user"] == "u1"
+
+
+def test_revoking_a_subject_closes_its_live_sockets_and_refuses_its_old_tokens(
+        portcullis, rooms, redis_url, bus_prefix, keys):
+    rooms(redis_url, bus_prefix)
+    edge = start_edge(portcullis, redis_url, bus_prefix,
+                      [socket_route("ws", "/ws", auth={"key_set": "main"})], auth=keys.config())
+    old = keys.bearer(keys.token("u1", iat=int(time.time()) - 5))
+    u1 = WSClient(edge.url("/ws"), headers=old)
+    u2 = WSClient(edge.url("/ws"), headers=keys.bearer(keys.token("u2")))
+    try:
+        for client in (u1, u2):
+            client.emit("hello")
+            client.wait_event("hello")
+        done = subprocess.run([portcullis_bin(), "revoke", "--config", str(edge.pc.config_path),
+                               "--subject", "u1", "--ttl", "1h"], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stderr
+        assert "close the live sockets of u1" in done.stdout
+        assert u1.wait_closed() == (4000, "revoked")
+        u2.emit("still-here")
+        u2.wait_event("still-here")
+        with pytest.raises(InvalidStatus) as refused:
+            WSClient(edge.url("/ws"), headers=old)
+        assert refused.value.response.status_code == 401
+    finally:
+        u1.close()
+        u2.close()
