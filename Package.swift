@@ -180,6 +180,7 @@ let package = Package(
             dependencies: [
                 "PortcullisEdge",
                 "PortcullisConfig",
+                "PortcullisAuth",
                 "PortcullisBus",
                 "PortcullisWire",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -16,6 +16,13 @@ public final class EdgeSnapshot: Sendable {
     let tls: [String: TLSContextSet]
     /// Auth policies by route index; nil for public routes.
     let guards: [RouteGuard?]
+
+    /// The guard of the route named `name` in this snapshot: a socket that lives across
+    /// reloads finds its route by name, since indexes may shift.
+    func guardOf(route name: String) -> RouteGuard? {
+        guard let index = configuration.routes.firstIndex(where: { $0.name == name }) else { return nil }
+        return guards[index]
+    }
     /// Headers the edge owns (`x-auth-subject`, `x-auth-scopes`, every configured claim
     /// header), lower-cased: client-sent copies are removed on every route.
     let identityHeaders: [String]

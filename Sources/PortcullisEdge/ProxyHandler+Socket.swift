@@ -129,7 +129,8 @@ extension ProxyHandler {
         }
         let handler = SocketHandler(
             id: id, routeName: handshake.route.name, settings: handshake.socket, identity: identity, hub: hub,
-            accessLog: environment.accessLog)
+            accessLog: environment.accessLog,
+            refresher: makeRefresher(route: handshake.route, eventLoop: context.eventLoop))
         do {
             try SocketPipeline.install(handler, replacing: context, maxFrameSize: handshake.socket.maxMessageSize)
             context.channel.setOption(
@@ -140,6 +141,27 @@ extension ProxyHandler {
             environment.logger.warning(
                 "socket setup failed", metadata: ["request.id": "\(handshake.requestId)", "error": "\(error)"])
             context.close(promise: nil)
+        }
+    }
+}
+
+extension ProxyHandler {
+    /// Verifies in-band refresh tokens against the route's guard in the snapshot current at
+    /// refresh time, so key rotations apply to live sockets too; nil for routes without
+    /// token authentication.
+    fileprivate func makeRefresher(route: RouteTable.Entry, eventLoop: EventLoop) -> SocketHandler.Refresher? {
+        guard let policy = route.route.auth, policy.methods.contains(.jwt) else { return nil }
+        let environment = self.environment
+        let name = route.name
+        let redis = environment.pools.pool(for: eventLoop).redis
+        return { token in
+            guard let routeGuard = environment.snapshots.current.guardOf(route: name) else {
+                return eventLoop.makeSucceededFuture(
+                    .failure(AuthFailure(.missingToken, "the route no longer authenticates with tokens")))
+            }
+            return routeGuard.refresh(
+                token: token, now: Date().timeIntervalSince1970, redis: redis, on: eventLoop,
+                logger: environment.logger)
         }
     }
 }

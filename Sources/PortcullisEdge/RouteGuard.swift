@@ -95,6 +95,23 @@ struct RouteGuard: Sendable {
     /// Redis when there is one. Without Redis, session routes are refused and revocation is
     /// not checked. When Redis is configured but unreachable, sessions fail closed and the
     /// revocation check is skipped with a warning (the token itself was verified).
+    /// Verifies a token a live socket offered in band (a refresh): signature, claims and
+    /// revocation as at the handshake; the caller checks the subject.
+    func refresh(
+        token: String, now: Double, redis: RedisClient?, on eventLoop: EventLoop, logger: Logger
+    ) -> EventLoopFuture<Result<Identity, AuthFailure>> {
+        guard let verifier else {
+            return eventLoop.makeSucceededFuture(.failure(AuthFailure(.missingToken, "this route takes no tokens")))
+        }
+        switch verifier.verify(token, now: now) {
+        case .failure(let failure):
+            return eventLoop.makeSucceededFuture(.failure(failure))
+        case .success(let identity):
+            guard let redis else { return eventLoop.makeSucceededFuture(.success(identity)) }
+            return checkRevocation(identity, redis: redis, on: eventLoop, logger: logger)
+        }
+    }
+
     func authenticate(
         _ head: HTTPRequestHead,
         now: Double,

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOWebSocket
+import PortcullisAuth
 import PortcullisBus
 import PortcullisConfig
 import PortcullisWire
@@ -25,6 +26,9 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
+    /// Verifies a refresh token; see ``init(id:routeName:settings:identity:hub:accessLog:refresher:)``.
+    typealias Refresher = (String) -> EventLoopFuture<Result<PortcullisAuth.Identity, AuthFailure>>
+
     struct Identity {
         var user: String?
         var claims: String?
@@ -44,7 +48,9 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let claims: String?
     private let accessLog: Bool
     private let opened = ContinuousClock.now
-    private let expiresAt: ContinuousClock.Instant?
+    /// When the identity expires (4001); moved by an in-band refresh.
+    private var expiresAt: ContinuousClock.Instant?
+    private let refresher: Refresher?
     private let settings: SocketAction
     private let hub: SocketHub
     private let session: RawProtocolSession
@@ -61,9 +67,11 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     static let maxUnansweredAppends = 64
 
     /// - Parameter accessLog: log a `socket closed` line (route, reason, duration) at the end.
+    /// - Parameter refresher: verifies a token offered in band (signature, claims,
+    ///   revocation); nil on routes without token authentication.
     init(
         id: String, routeName: String, settings: SocketAction, identity: Identity, hub: SocketHub,
-        accessLog: Bool = false
+        accessLog: Bool = false, refresher: Refresher? = nil
     ) {
         let now = ContinuousClock.now
         self.id = id
@@ -72,9 +80,8 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.routeName = routeName
         self.accessLog = accessLog
         self.claims = identity.claims
-        self.expiresAt = identity.expiresAt.map {
-            now.advanced(by: .seconds($0 - Int64(Date().timeIntervalSince1970)))
-        }
+        self.expiresAt = identity.expiresAt.map { Self.instant(unixSeconds: $0, now: now) }
+        self.refresher = refresher
         self.settings = settings
         self.hub = hub
         self.session = RawProtocolSession(mode: settings.mode == .json ? .json : .opaque)
@@ -205,6 +212,10 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
         }
+        if case .refresh(let token) = action {
+            refresh(token: token)
+            return
+        }
         var message = envelope(.message)
         switch action {
         case .publish(let event, let data, let ack):
@@ -215,11 +226,41 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             message.data = .text(text)
         case .publishBinary(let bytes):
             message.data = .binary(ByteBuffer(bytes: bytes))
-        case .send:
+        case .send, .refresh:
             return
         }
         EdgeMetrics.shared.socketMessageIn()
         publish(message, fromClient: true)
+    }
+
+    /// In-band refresh: a valid token for the same subject moves the expiry, is announced to
+    /// the handlers as a `refresh` envelope and answered with `$refreshed`; anything else is
+    /// answered with an `error` event and changes nothing.
+    private func refresh(token: String) {
+        guard let refresher else {
+            refuse(code: "refresh_unsupported", message: "this route does not authenticate with tokens")
+            return
+        }
+        refresher(token).assumeIsolated().whenSuccess { [self] result in
+            guard !closeMachine.isClosing else { return }
+            switch result {
+            case .failure(let failure):
+                refuse(code: "refresh_refused", message: "\(failure.code): \(failure.message)")
+            case .success(let identity) where identity.subject != user:
+                refuse(code: "refresh_refused", message: "the token is for another subject")
+            case .success(let identity):
+                expiresAt = identity.expiresAt.map { Self.instant(unixSeconds: $0, now: .now) }
+                var refreshed = envelope(.refresh)
+                refreshed.claims = identity.claimsJSON
+                publish(refreshed)
+                write(.text(RawProtocolSession.refreshedEvent(expiresAt: identity.expiresAt)))
+            }
+            context?.flush()
+        }
+    }
+
+    private static func instant(unixSeconds: Int64, now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        now.advanced(by: .seconds(unixSeconds - Int64(Date().timeIntervalSince1970)))
     }
 
     /// Appends `envelope`; a client message that cannot be appended is answered with the

@@ -41,6 +41,37 @@ struct JSONScanner {
         self.index += 1
     }
 
+    /// Walks the members of the object that starts here (after optional whitespace):
+    /// `body` gets each key with the scanner positioned on its value, and must consume
+    /// that value (scan or skip it).
+    mutating func scanObjectMembers(
+        _ body: (String, inout JSONScanner) throws(Failure) -> Void
+    ) throws(Failure) {
+        self.skipWhitespace()
+        guard self.peek() == UInt8(ascii: "{") else { throw Failure(message: "expected a JSON object") }
+        try self.expect(UInt8(ascii: "{"), "'{'")
+        self.skipWhitespace()
+        if self.peek() == UInt8(ascii: "}") {
+            try self.expect(UInt8(ascii: "}"), "'}'")
+            return
+        }
+        while true {
+            self.skipWhitespace()
+            let key = try self.scanString()
+            self.skipWhitespace()
+            try self.expect(UInt8(ascii: ":"), "':'")
+            self.skipWhitespace()
+            try body(key, &self)
+            self.skipWhitespace()
+            if self.peek() == UInt8(ascii: ",") {
+                try self.expect(UInt8(ascii: ","), "','")
+                continue
+            }
+            try self.expect(UInt8(ascii: "}"), "',' or '}'")
+            return
+        }
+    }
+
     /// Skips one value and returns the byte range it occupied.
     @discardableResult
     mutating func skipValue(depth: Int) throws(Failure) -> Range<Int> {

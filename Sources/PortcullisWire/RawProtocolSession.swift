@@ -31,7 +31,16 @@ public struct RawProtocolSession: Hashable, Sendable {
         case publishBinary([UInt8])
         /// Reply to the client without publishing (e.g. an `error` event).
         case send(Outbound)
+        /// json mode, event ``refreshEvent``: the client offers a fresh token for the
+        /// connection's identity. Handled by the edge, never published.
+        case refresh(token: String)
     }
+
+    /// The edge-owned event of json mode: `{"event":"$refresh","data":{"token":"<jwt>"}}`.
+    /// Events starting with `$` are reserved for the edge.
+    public static let refreshEvent = "$refresh"
+    /// The answer to an accepted refresh: `{"event":"$refreshed","data":{"exp":<unix s>}}`.
+    public static let refreshedEvent = "$refreshed"
 
     public let mode: Mode
 
@@ -46,6 +55,15 @@ public struct RawProtocolSession: Hashable, Sendable {
             return .publishText(text)
         case .json:
             switch Self.parseEnvelope(text) {
+            case .success(let envelope) where envelope.event == Self.refreshEvent:
+                guard let token = Self.token(in: envelope.data) else {
+                    return .send(
+                        .text(Self.errorEvent(code: "bad_refresh", message: "$refresh needs data {\"token\": string}")))
+                }
+                return .refresh(token: token)
+            case .success(let envelope) where envelope.event.hasPrefix("$"):
+                return .send(
+                    .text(Self.errorEvent(code: "bad_message", message: "events starting with $ are reserved")))
             case .success(let envelope):
                 return .publish(event: envelope.event, data: envelope.data, ack: envelope.ack)
             case .failure(let failure):
@@ -85,6 +103,29 @@ public struct RawProtocolSession: Hashable, Sendable {
         .text("{\"event\":\"ack\",\"ack\":\(ack),\"data\":\(data)}")
     }
 
+    /// `{"event":"$refreshed","data":{"exp":…}}`.
+    public static func refreshedEvent(expiresAt: Int64?) -> String {
+        "{\"event\":\"\(refreshedEvent)\",\"data\":{\"exp\":\(expiresAt.map(String.init) ?? "null")}}"
+    }
+
+    /// The non-empty string `token` of a JSON object, or nil.
+    static func token(in data: String) -> String? {
+        var scanner = JSONScanner(Array(data.utf8))
+        var token: String?
+        do throws(JSONScanner.Failure) {
+            try scanner.scanObjectMembers { key, scanner throws(JSONScanner.Failure) in
+                if key == "token", scanner.peek() == UInt8(ascii: "\"") {
+                    token = try scanner.scanString()
+                } else {
+                    try scanner.skipValue(depth: 1)
+                }
+            }
+        } catch {
+            return nil
+        }
+        return token.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// `{"event":"error","data":{"code":…,"message":…}}`, how json-mode clients learn of
     /// refused messages.
     public static func errorEvent(code: String, message: String) -> String {
@@ -122,42 +163,24 @@ public struct RawProtocolSession: Hashable, Sendable {
         guard scanner.peek() == UInt8(ascii: "{") else {
             throw JSONScanner.Failure(message: "message must be a JSON object")
         }
-        try scanner.expect(UInt8(ascii: "{"), "'{'")
-        scanner.skipWhitespace()
-        if scanner.peek() == UInt8(ascii: "}") {
-            try scanner.expect(UInt8(ascii: "}"), "'}'")
-        } else {
-            while true {
-                scanner.skipWhitespace()
-                let key = try scanner.scanString()
-                scanner.skipWhitespace()
-                try scanner.expect(UInt8(ascii: ":"), "':'")
-                scanner.skipWhitespace()
-                switch key {
-                case "event":
-                    guard event == nil else { throw JSONScanner.Failure(message: "duplicate \"event\"") }
-                    guard scanner.peek() == UInt8(ascii: "\"") else {
-                        throw JSONScanner.Failure(message: "\"event\" must be a string")
-                    }
-                    event = try scanner.scanString()
-                case "data":
-                    guard data == nil else { throw JSONScanner.Failure(message: "duplicate \"data\"") }
-                    let range = try scanner.skipValue(depth: 1)
-                    data = String(decoding: scanner.bytes[range], as: UTF8.self)
-                case "ack":
-                    guard ack == nil else { throw JSONScanner.Failure(message: "duplicate \"ack\"") }
-                    let range = try scanner.skipValue(depth: 1)
-                    ack = .some(try self.ackValue(scanner.bytes[range]))
-                default:
-                    try scanner.skipValue(depth: 1)
+        try scanner.scanObjectMembers { key, scanner throws(JSONScanner.Failure) in
+            switch key {
+            case "event":
+                guard event == nil else { throw JSONScanner.Failure(message: "duplicate \"event\"") }
+                guard scanner.peek() == UInt8(ascii: "\"") else {
+                    throw JSONScanner.Failure(message: "\"event\" must be a string")
                 }
-                scanner.skipWhitespace()
-                if scanner.peek() == UInt8(ascii: ",") {
-                    try scanner.expect(UInt8(ascii: ","), "','")
-                    continue
-                }
-                try scanner.expect(UInt8(ascii: "}"), "',' or '}'")
-                break
+                event = try scanner.scanString()
+            case "data":
+                guard data == nil else { throw JSONScanner.Failure(message: "duplicate \"data\"") }
+                let range = try scanner.skipValue(depth: 1)
+                data = String(decoding: scanner.bytes[range], as: UTF8.self)
+            case "ack":
+                guard ack == nil else { throw JSONScanner.Failure(message: "duplicate \"ack\"") }
+                let range = try scanner.skipValue(depth: 1)
+                ack = .some(try Self.ackValue(scanner.bytes[range]))
+            default:
+                try scanner.skipValue(depth: 1)
             }
         }
         scanner.skipWhitespace()

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
+import PortcullisAuth
 import PortcullisConfig
 import Testing
 
@@ -60,7 +61,8 @@ import Testing
     }
 
     private func connect(
-        expiresAt: Int64? = nil, _ configure: (inout SocketAction) -> Void = { _ in }
+        expiresAt: Int64? = nil, refreshing: Bool = false,
+        _ configure: (inout SocketAction) -> Void = { _ in }
     ) throws -> Connection {
         let channel = EmbeddedChannel()
         let loop = channel.embeddedEventLoop
@@ -72,7 +74,8 @@ import Testing
         configure(&settings)
         let handler = SocketHandler(
             id: hub.makeConnectionID(), routeName: "echo", settings: settings,
-            identity: .init(user: "u1", claims: #"{"sub":"u1"}"#, expiresAt: expiresAt), hub: hub)
+            identity: .init(user: "u1", claims: #"{"sub":"u1"}"#, expiresAt: expiresAt), hub: hub,
+            refresher: refreshing ? Self.refresher(on: loop) : nil)
         try channel.pipeline.syncOperations.addHandler(
             ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: settings.maxMessageSize)))
         try channel.pipeline.syncOperations.addHandler(handler)
@@ -290,5 +293,66 @@ import Testing
         connection.handler.tick(now: .now)
         let frames = try written(connection.channel)
         #expect(frames.count == 1 && closeCode(frames[0].1) == 4001)
+    }
+
+    /// A refresher that accepts token "u1-later" (sub u1, an hour more) and "u2" (sub u2).
+    private static func refresher(on loop: EventLoop) -> SocketHandler.Refresher {
+        { token in
+            let now = Int64(Date().timeIntervalSince1970)
+            switch token {
+            case "u1-later":
+                return loop.makeSucceededFuture(
+                    .success(
+                        PortcullisAuth.Identity(
+                            subject: "u1", expiresAt: now + 3600, source: .jwt(keyID: "k1"),
+                            claimsJSON: #"{"sub":"u1","later":true}"#)))
+            case "u2":
+                return loop.makeSucceededFuture(
+                    .success(PortcullisAuth.Identity(subject: "u2", source: .jwt(keyID: nil))))
+            default:
+                return loop.makeSucceededFuture(.failure(AuthFailure(.expired, "token expired")))
+            }
+        }
+    }
+
+    private func errorCodes(_ frames: [(UInt8, [UInt8])]) -> [String] {
+        frames.compactMap { frame in
+            let text = String(decoding: frame.1, as: UTF8.self)
+            guard let range = text.range(of: #""code":""#) else { return nil }
+            return String(text[range.upperBound...].prefix { $0 != "\"" })
+        }
+    }
+
+    @Test func aRefreshForTheSameSubjectMovesTheExpiryAndIsAnnounced() throws {
+        let soon = Int64(Date().timeIntervalSince1970) + 60
+        let connection = try connect(expiresAt: soon, refreshing: true)
+        try connection.channel.writeInbound(text(#"{"event":"$refresh","data":{"token":"u1-later"}}"#))
+        let frames = try written(connection.channel)
+        #expect(frames.count == 1)
+        #expect(String(decoding: frames[0].1, as: UTF8.self).hasPrefix(#"{"event":"$refreshed","data":{"exp":"#))
+        let refresh = try #require(try connection.bus.envelopes().last)
+        #expect(refresh.kind == .refresh && refresh.claims == #"{"sub":"u1","later":true}"#)
+        // The old expiry passes without a close; the connection lives on.
+        connection.handler.tick(now: .now.advanced(by: .seconds(120)))
+        #expect(try written(connection.channel).allSatisfy { $0.0 != 0x8 })
+        #expect(connection.channel.isActive)
+    }
+
+    @Test func refusedRefreshesChangeNothing() throws {
+        let connection = try connect(expiresAt: Int64(Date().timeIntervalSince1970) + 60, refreshing: true)
+        try connection.channel.writeInbound(text(#"{"event":"$refresh","data":{"token":"u2"}}"#))
+        try connection.channel.writeInbound(text(#"{"event":"$refresh","data":{"token":"stale"}}"#))
+        let frames = try written(connection.channel)
+        #expect(errorCodes(frames) == ["refresh_refused", "refresh_refused"])
+        #expect(String(decoding: frames[0].1, as: UTF8.self).contains("another subject"))
+        #expect(try connection.bus.envelopes().map(\.kind) == [.open])
+        connection.handler.tick(now: .now.advanced(by: .seconds(120)))
+        #expect(try written(connection.channel).last.map { closeCode($0.1) } == 4001)
+    }
+
+    @Test func routesWithoutTokensRefuseRefresh() throws {
+        let connection = try connect()
+        try connection.channel.writeInbound(text(#"{"event":"$refresh","data":{"token":"u1-later"}}"#))
+        #expect(errorCodes(try written(connection.channel)) == ["refresh_unsupported"])
     }
 }

@@ -104,4 +104,35 @@ import Testing
         }
         #expect(self.json.receivedText(text) == .publish(event: event, data: #"[1,{"k":"v"}]"#, ack: nil))
     }
+
+    @Test func refreshIsHandledByTheEdgeNotPublished() {
+        #expect(
+            self.json.receivedText(#"{"event":"$refresh","data":{"other":[1],"token":"a.b.c"}}"#)
+                == .refresh(token: "a.b.c"))
+    }
+
+    @Test(arguments: [
+        #"{"event":"$refresh"}"#, #"{"event":"$refresh","data":{"token":""}}"#,
+        #"{"event":"$refresh","data":{"token":7}}"#, #"{"event":"$refresh","data":"a.b.c"}"#,
+    ])
+    func refreshWithoutATokenStringIsAnsweredWithAnError(text: String) {
+        guard case .send(.text(let error)) = self.json.receivedText(text) else {
+            Issue.record("expected an error event")
+            return
+        }
+        #expect(error.contains(#""code":"bad_refresh""#))
+    }
+
+    @Test func otherDollarEventsAreReservedAndOpaqueModeHasNoRefresh() {
+        guard case .send(.text(let error)) = self.json.receivedText(#"{"event":"$admin"}"#) else {
+            Issue.record("expected an error event")
+            return
+        }
+        #expect(error.contains("reserved"))
+        let text = #"{"event":"$refresh","data":{"token":"a.b.c"}}"#
+        #expect(self.opaque.receivedText(text) == .publishText(text))
+        #expect(
+            RawProtocolSession.refreshedEvent(expiresAt: 1_700_000_000)
+                == #"{"event":"$refreshed","data":{"exp":1700000000}}"#)
+    }
 }

@@ -147,6 +147,30 @@ def test_a_socket_is_closed_4001_when_its_token_expires(portcullis, rooms, redis
         assert ws.wait_closed(timeout=8) == (4001, "credentials expired")
 
 
+def test_an_in_band_refresh_keeps_the_socket_past_its_first_token(
+        portcullis, rooms, redis_url, bus_prefix, bus, tmp_path):
+    rooms(redis_url, bus_prefix)
+    keys = Keys(tmp_path)
+    edge = start_edge(portcullis, redis_url, bus_prefix, [socket_route("ws", "/ws", auth={"key_set": "main"})],
+                      auth=keys.config())
+    with WSClient(edge.url("/ws"), headers=keys.bearer(keys.token("u1", ttl=2))) as ws:
+        ws.emit("$refresh", {"token": keys.token("u2", ttl=300)})
+        refused = ws.wait_event("error")
+        assert refused["data"]["code"] == "refresh_refused"
+        assert "another subject" in refused["data"]["message"]
+        ws.emit("$refresh", {"token": keys.token("u1", ttl=300)})
+        refreshed = ws.wait_event("$refreshed")
+        assert refreshed["data"]["exp"] > time.time() + 200
+        time.sleep(3.5)  # past the first token's exp and the edge's one-second sweep
+        ws.emit("still-here")
+        ws.wait_event("still-here")
+        assert not ws.closed.is_set()
+    found = wait_envelopes(bus, f"{bus_prefix}:in:echo",
+                           lambda es: next((e for e in es if e["kind"] == "refresh"), None))
+    assert found["user"] == "u1"
+    assert json.loads(found["claims"])["sub"] == "u1"
+
+
 def test_sigterm_closes_sockets_with_1001_and_writes_their_close(
         portcullis, rooms, redis_url, bus_prefix, bus):
     rooms(redis_url, bus_prefix)
