@@ -458,25 +458,6 @@ def bus_prefix() -> str:
     return "t" + os.urandom(6).hex()
 
 
-_rooms_options: dict[str, bool] = {}
-
-
-def rooms_supports(option: str) -> bool:
-    """True when portcullis-rooms accepts `worker.<option>` in its config. Probed once per
-    session with a config that fails either way without touching Redis: an unknown
-    worker key is reported before the (deliberately) unknown app."""
-    if option not in _rooms_options:
-        import tempfile
-        with tempfile.TemporaryDirectory() as d:
-            path = Path(d) / "probe.yaml"
-            path.write_text(to_yaml({"redis": {"url": "redis://127.0.0.1:1/0"},
-                                     "worker": {option: "1s"}, "apps": ["no_such_app_probe"]}))
-            result = subprocess.run([rooms_bin(), "serve", "--config", str(path)], capture_output=True,
-                                    text=True, timeout=30, stdin=subprocess.DEVNULL)
-        _rooms_options[option] = f"worker.{option}" not in result.stderr
-    return _rooms_options[option]
-
-
 @dataclass
 class Rooms:
     """A running `portcullis-rooms serve`."""
@@ -550,7 +531,7 @@ def rooms(tmp_path, request):
         n = len(started)
         worker_id = worker_id or f"rooms-{n}-{os.urandom(3).hex()}"
         worker = {"id": worker_id, "claim_idle": claim_idle}
-        if reap_interval is not None and rooms_supports("reap_interval"):
+        if reap_interval is not None:
             worker["reap_interval"] = reap_interval
         config = {"redis": {"url": redis_url}, "bus": {"prefix": prefix}, "worker": worker, "apps": list(apps)}
         config_path = tmp_path / f"rooms-{n}.yaml"

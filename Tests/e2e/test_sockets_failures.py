@@ -7,9 +7,6 @@ import subprocess
 import threading
 import time
 
-import pytest
-
-from conftest import rooms_supports
 from socketkit import (
     WSClient,
     envelopes,
@@ -114,9 +111,6 @@ def test_a_worker_killed_mid_stream_loses_nothing_once_another_takes_over(
 
 def test_a_killed_edge_gets_close_envelopes_for_its_connections_from_the_reaper(
         portcullis, rooms, redis_url, bus_prefix, bus):
-    if not rooms_supports("reap_interval"):
-        pytest.skip("presence reaper not in portcullis-rooms yet (its config has no worker.reap_interval): "
-                    "nothing writes close 'edge gone' for a dead edge's connections (docs/bus.md, Presence keys)")
     rooms(redis_url, bus_prefix, reap_interval="1s")
     edge = start_edge(portcullis, redis_url, bus_prefix, [socket_route("ws", "/ws")],
                       bus={"heartbeat_interval": "1s", "heartbeat_ttl": "2s"})
