@@ -1,5 +1,29 @@
 import NIOCore
 
+/// Stream command lines for callers that pipeline them on an `EventLoopFuture` client
+/// (the edge's appends, a worker's batch commit) instead of awaiting each one.
+public enum StreamCommand {
+    /// `XADD stream [MAXLEN|MINID [~] n] *|id field value …`.
+    public static func xadd(
+        _ stream: StreamName,
+        id: StreamID? = nil,
+        trim: StreamTrim? = nil,
+        fields: [(String, RedisArgument)]
+    ) -> [RedisArgument] {
+        var command: [RedisArgument] = ["XADD", RedisArgument(stream)]
+        command.reserveCapacity(4 + (trim == nil ? 0 : 5) + 2 * fields.count)
+        if let trim {
+            command += trim.arguments
+        }
+        command.append(RedisArgument(id?.description ?? "*"))
+        for (name, value) in fields {
+            command.append(RedisArgument(name))
+            command.append(value)
+        }
+        return command
+    }
+}
+
 /// Stream append and plain reads, replies turned into ``StreamID`` and ``StreamEntry`` at once.
 extension RedisCommandSender {
     /// `XADD stream [MAXLEN|MINID [~] n] *|id field value …` → the new entry's id.
@@ -16,17 +40,7 @@ extension RedisCommandSender {
         trim: StreamTrim? = nil,
         fields: [(String, RedisArgument)]
     ) async throws -> StreamID {
-        var command: [RedisArgument] = ["XADD", RedisArgument(stream)]
-        command.reserveCapacity(4 + (trim == nil ? 0 : 5) + 2 * fields.count)
-        if let trim {
-            command += trim.arguments
-        }
-        command.append(RedisArgument(id?.description ?? "*"))
-        for (name, value) in fields {
-            command.append(RedisArgument(name))
-            command.append(value)
-        }
-        return try await self.send(command).expectStreamID()
+        try await self.send(StreamCommand.xadd(stream, id: id, trim: trim, fields: fields)).expectStreamID()
     }
 
     /// ``xadd(_:id:trim:fields:)`` with a literal list: `fields: ["kind": "open", "data": payload]`.

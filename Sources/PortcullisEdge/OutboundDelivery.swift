@@ -36,23 +36,25 @@ struct OutboundDelivery: Sendable {
         }
     }
 
+    /// The json-mode encodings are the raw protocol's own (``RawProtocolSession``).
+    private static let json = RawProtocolSession(mode: .json)
+
     /// `{"event":E,"data":D}`: json data inserted as it is, text data as a JSON string,
     /// binary data as a binary frame of the bytes alone.
     private static func jsonEmit(_ envelope: Envelope, allocator: ByteBufferAllocator) -> ByteBuffer? {
+        let event = envelope.event ?? "message"
         guard let data = envelope.data else {
-            return textFrame(event: envelope.event ?? "message", data: "null", allocator: allocator)
+            return ServerFrame.encode(json.outboundEvent(event, data: "null"), allocator: allocator)
         }
         switch data.type {
         case .binary:
             return ServerFrame.encode(opcode: ServerFrame.binary, payload: data.bytes, allocator: allocator)
         case .text:
             guard let text = validText(data.bytes) else { return nil }
-            var json = ""
-            JSONString.encode(text, into: &json)
-            return textFrame(event: envelope.event ?? "message", data: json, allocator: allocator)
+            return ServerFrame.encode(json.outboundEvent(event, data: JSONString.encode(text)), allocator: allocator)
         default:
             guard let text = validText(data.bytes) else { return nil }
-            return textFrame(event: envelope.event ?? "message", data: text, allocator: allocator)
+            return ServerFrame.encode(json.outboundEvent(event, data: text), allocator: allocator)
         }
     }
 
@@ -64,7 +66,7 @@ struct OutboundDelivery: Sendable {
             guard let text = validText(payload.bytes) else { return nil }
             data = text
         }
-        return ServerFrame.text("{\"event\":\"ack\",\"ack\":\(ack),\"data\":\(data)}", allocator: allocator)
+        return ServerFrame.encode(json.ackReply(ack, data: data), allocator: allocator)
     }
 
     /// The payload as it is: binary stays binary, JSON and text go out as text.
@@ -75,13 +77,6 @@ struct OutboundDelivery: Sendable {
         }
         guard validText(data.bytes) != nil else { return nil }
         return ServerFrame.encode(opcode: ServerFrame.text, payload: data.bytes, allocator: allocator)
-    }
-
-    private static func textFrame(event: String, data: String, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var text = "{\"event\":"
-        JSONString.encode(event, into: &text)
-        text += ",\"data\":" + data + "}"
-        return ServerFrame.text(text, allocator: allocator)
     }
 
     /// Text frames must be UTF-8 (a client fails the connection with 1007 otherwise), so a

@@ -84,13 +84,9 @@ extension ProxyHandler {
         switch result {
         case .failure(let failure):
             handshake.timer?.cancel()
-            EdgeMetrics.shared.authFailure(route: handshake.route.name, reason: "\(failure.code)")
-            var headers: [(String, String)] = []
-            if let challenge = failure.wwwAuthenticate { headers.append(("www-authenticate", challenge)) }
-            replyLocally(
-                HTTPResponseStatus(statusCode: failure.httpStatus), head: handshake.head,
-                requestId: handshake.requestId, route: handshake.route, closeAfter: true, context: context,
-                extraHeaders: headers, outcome: "auth refused: \(failure.code)")
+            refuse(
+                failure, head: handshake.head, requestId: handshake.requestId, route: handshake.route,
+                closeAfter: true, context: context)
             return
         case .success(let verified):
             identity.user = verified.subject

@@ -293,17 +293,25 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 identity, policy: exchange.route.route.auth, ownedHeaders: [], to: &exchange.upstreamHead.headers)
             lease(exchange, context: context)
         case .failure(let failure):
-            EdgeMetrics.shared.authFailure(route: exchange.route.name, reason: "\(failure.code)")
-            var headers: [(String, String)] = []
-            if let challenge = failure.wwwAuthenticate { headers.append(("www-authenticate", challenge)) }
-            replyLocally(
-                HTTPResponseStatus(statusCode: failure.httpStatus), head: exchange.head, requestId: exchange.requestId,
-                route: exchange.route,
+            refuse(
+                failure, head: exchange.head, requestId: exchange.requestId, route: exchange.route,
                 // A refused request without a body keeps its connection; one with a body
                 // not yet read closes it rather than reading the body for nothing.
-                closeAfter: !exchange.keepAlive || (!exchange.requestEnded && !exchange.hasNoBody), context: context,
-                extraHeaders: headers, outcome: "auth refused: \(failure.code)")
+                closeAfter: !exchange.keepAlive || (!exchange.requestEnded && !exchange.hasNoBody), context: context)
         }
+    }
+
+    /// Answers a failed authentication (401/403 with its challenge) and counts it.
+    func refuse(
+        _ failure: AuthFailure, head: HTTPRequestHead, requestId: String, route: RouteTable.Entry, closeAfter: Bool,
+        context: ChannelHandlerContext
+    ) {
+        EdgeMetrics.shared.authFailure(route: route.name, reason: "\(failure.code)")
+        var headers: [(String, String)] = []
+        if let challenge = failure.wwwAuthenticate { headers.append(("www-authenticate", challenge)) }
+        replyLocally(
+            HTTPResponseStatus(statusCode: failure.httpStatus), head: head, requestId: requestId, route: route,
+            closeAfter: closeAfter, context: context, extraHeaders: headers, outcome: "auth refused: \(failure.code)")
     }
 
     private func receivedBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {

@@ -32,6 +32,14 @@ enum ServerFrame {
         encode(opcode: text, payload: string.utf8, allocator: allocator)
     }
 
+    /// A raw-protocol message as one frame: text stays text, binary stays binary.
+    static func encode(_ outbound: RawProtocolSession.Outbound, allocator: ByteBufferAllocator) -> ByteBuffer {
+        switch outbound {
+        case .text(let string): text(string, allocator: allocator)
+        case .binary(let bytes): encode(opcode: binary, payload: bytes, allocator: allocator)
+        }
+    }
+
     /// A close frame; `reason` is cut to fit the 125-byte control payload on a UTF-8 boundary.
     static func close(code: UInt16, reason: String, allocator: ByteBufferAllocator) -> ByteBuffer {
         var bytes: [UInt8] = [UInt8(code >> 8), UInt8(code & 0xFF)]

@@ -18,6 +18,10 @@ final class SocketBus: Sendable {
     let names: StreamNames
     /// Starts the local part of every connection id of this run.
     private let boot: String
+    /// `<prefix>:edge:<id>:alive` and `<prefix>:out:edge:<id>`, named once (the edge id was
+    /// checked when the hubs were made).
+    private let alive: String
+    private let edgeStream: StreamName
     private let bus: BusSettings
     private let hubs: [ObjectIdentifier: NIOLoopBound<SocketHub>]
     private let loops: [any EventLoop]
@@ -31,10 +35,12 @@ final class SocketBus: Sendable {
         edgeID: String, boot: String, names: StreamNames, bus: BusSettings,
         hubs: [ObjectIdentifier: NIOLoopBound<SocketHub>],
         loops: [any EventLoop], reader: RedisClient, presence: RedisClient, logger: Logger
-    ) {
+    ) throws {
         self.edgeID = edgeID
         self.boot = boot
         self.names = names
+        self.alive = try names.edgeAlive(edge: edgeID)
+        self.edgeStream = try names.edgeOutbound(edge: edgeID)
         self.bus = bus
         self.hubs = hubs
         self.loops = loops
@@ -69,7 +75,7 @@ final class SocketBus: Sendable {
             loops.append(loop)
         }
         guard let control else { throw SnapshotError(message: "no event loops") }
-        return SocketBus(
+        return try SocketBus(
             edgeID: edgeID, boot: boot, names: names, bus: configuration.bus, hubs: hubs, loops: loops,
             reader: control.makeDedicatedClient(logger: logger), presence: control.makeDedicatedClient(logger: logger),
             logger: logger)
@@ -104,13 +110,11 @@ final class SocketBus: Sendable {
         }
         stopping.store(true, ordering: .relaxed)
         // Best effort: with Redis down the heartbeat key expires on its own.
-        if let alive = try? names.edgeAlive(edge: edgeID) {
-            let removal = presence.send(["DEL", RedisArgument(alive)])
-                .and(presence.send(["SREM", RedisArgument(names.edges), RedisArgument(edgeID)]))
-                .map { _ in }
-            if !(await EdgeServer.wait(for: removal, orTimeout: .seconds(2), on: loops[0])) {
-                logger.warning("could not remove presence keys; they expire on their own")
-            }
+        let removal = presence.send(["DEL", RedisArgument(alive)])
+            .and(presence.send(["SREM", RedisArgument(names.edges), RedisArgument(edgeID)]))
+            .map { _ in }
+        if !(await EdgeServer.wait(for: removal, orTimeout: .seconds(2), on: loops[0])) {
+            logger.warning("could not remove presence keys; they expire on their own")
         }
         await reader.close()
         await presence.close()
@@ -119,13 +123,6 @@ final class SocketBus: Sendable {
     // MARK: Presence
 
     private func heartbeatLoop() async {
-        let alive: String
-        do {
-            alive = try names.edgeAlive(edge: edgeID)
-        } catch {
-            logger.error("invalid edge id for presence", metadata: ["error": "\(error)"])
-            return
-        }
         var reaped = false
         while !Task.isCancelled {
             do {
@@ -158,13 +155,6 @@ final class SocketBus: Sendable {
     // MARK: Outbound
 
     private func readLoop() async {
-        let edgeStream: StreamName
-        do {
-            edgeStream = try names.edgeOutbound(edge: edgeID)
-        } catch {
-            logger.error("invalid edge id for the outbound stream", metadata: ["error": "\(error)"])
-            return
-        }
         var last: [StreamName: StreamID] = [:]
         while !Task.isCancelled {
             do {

@@ -51,7 +51,6 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// When the identity expires (4001); moved by an in-band refresh.
     private var expiresAt: ContinuousClock.Instant?
     private let refresher: Refresher?
-    private let settings: SocketAction
     private let hub: SocketHub
     private let session: RawProtocolSession
     private var assembler: WebSocketMessageAssembler
@@ -82,7 +81,6 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.claims = identity.claims
         self.expiresAt = identity.expiresAt.map { Self.instant(unixSeconds: $0, now: now) }
         self.refresher = refresher
-        self.settings = settings
         self.hub = hub
         self.session = RawProtocolSession(mode: settings.mode == .json ? .json : .opaque)
         self.assembler = WebSocketMessageAssembler(configuration: .init(maxMessageSize: settings.maxMessageSize))
@@ -394,12 +392,7 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func write(_ outbound: RawProtocolSession.Outbound) {
         guard let context else { return }
-        switch outbound {
-        case .text(let text):
-            write(ServerFrame.text(text, allocator: context.channel.allocator))
-        case .binary(let bytes):
-            write(ServerFrame.encode(opcode: ServerFrame.binary, payload: bytes, allocator: context.channel.allocator))
-        }
+        write(ServerFrame.encode(outbound, allocator: context.channel.allocator))
     }
 
     private func write(_ buffer: ByteBuffer) {

@@ -120,14 +120,7 @@ final class SocketHub {
         } catch {
             return eventLoop.makeFailedFuture(error)
         }
-        var command: [RedisArgument] = ["XADD", RedisArgument(stream)]
-        command += StreamNames.inboundTrim.arguments
-        command.append("*")
-        for (name, value) in envelope.fields {
-            command.append(RedisArgument(name))
-            command.append(value)
-        }
-        return send(command).map { _ in }
+        return send(StreamCommand.xadd(stream, trim: StreamNames.inboundTrim, fields: envelope.fields)).map { _ in }
     }
 
     @discardableResult

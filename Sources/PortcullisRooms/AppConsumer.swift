@@ -141,7 +141,7 @@ final class AppConsumer {
             }
         }
         let seen = try await self.pipelined(candidates.map { ["EXISTS", RedisArgument($0.seenKey)] })
-        var commit = Commit()
+        var commit = Commit(broadcast: self.names.broadcast)
         for (index, candidate) in candidates.enumerated() {
             if self.isStopping { break }
             // A duplicate in the same batch is not in `recent` or Redis yet.
@@ -162,6 +162,8 @@ final class AppConsumer {
 
     /// Outputs, `seen` keys and acknowledgements of the entries of one batch handled so far.
     private struct Commit {
+        /// `<prefix>:out:bcast`, trimmed longer than the per-edge streams.
+        let broadcast: StreamName
         var commands: [[RedisArgument]] = []
         var ids: [StreamID] = []
         var envelopeIDs: [String] = []
@@ -170,13 +172,8 @@ final class AppConsumer {
             _ outputs: [(stream: StreamName, envelope: Envelope)], seenKey: String, id: StreamID, envelopeID: String
         ) {
             for (stream, output) in outputs {
-                let trim = stream.hasSuffix(":out:bcast") ? StreamNames.broadcastTrim : StreamNames.edgeOutboundTrim
-                var command: [RedisArgument] = ["XADD", RedisArgument(stream)] + trim.arguments + ["*"]
-                for (name, value) in output.fields {
-                    command.append(RedisArgument(name))
-                    command.append(value)
-                }
-                commands.append(command)
+                let trim = stream == broadcast ? StreamNames.broadcastTrim : StreamNames.edgeOutboundTrim
+                commands.append(StreamCommand.xadd(stream, trim: trim, fields: output.fields))
             }
             commands.append([
                 "SET", RedisArgument(seenKey), "1", "EX", RedisArgument(Int(AppConsumer.seenTTL.components.seconds)),
