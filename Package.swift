@@ -48,6 +48,9 @@ let package = Package(
         ),
         // Pure protocol state machines (WebSocket message layer, raw protocol); no IO.
         .target(name: "PortcullisWire"),
+        // Pure HTTP/1.1 request rules: strict head parser, framing, chunked bodies, target and
+        // path normalization, response framing checks; no IO (fuzzed on its own).
+        .target(name: "PortcullisHTTP"),
         .target(
             name: "PortcullisBus",
             dependencies: [
@@ -64,6 +67,7 @@ let package = Package(
                 "PortcullisAuth",
                 "PortcullisBus",
                 "PortcullisWire",
+                "PortcullisHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -147,6 +151,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/PortcullisTestSupport"
+        ),
+        .testTarget(
+            name: "PortcullisHTTPTests",
+            dependencies: ["PortcullisHTTP"]
         ),
         .testTarget(
             name: "PortcullisWireTests",

@@ -93,7 +93,25 @@ public struct Listener: Sendable {
     public var maxHeaderSize: Int = 32 * 1024
     /// Keep-alive connections idle this long are closed.
     public var idleTimeout: Duration = .seconds(60)
+    /// Longest request line (method, target, version); longer gets 414.
+    public var maxRequestLine: Int = 8 * 1024
+    /// Most header fields in a request head; more gets 431.
+    public var maxHeaders: Int = 100
+    /// Runs of `/` in a path become one before routing (`//admin` is `/admin`).
+    public var mergeSlashes: Bool = true
+    /// What happens to request headers whose names hold `_`.
+    public var underscoreHeaders: UnderscoreHeaderPolicy = .keep
+    /// The `Host` given to HTTP/1.0 requests that send none; nil: the listener's address.
+    public var serverName: String?
+    /// Peers (load balancers) whose `X-Forwarded-*` and `Forwarded` headers are believed
+    /// and extended; from anyone else they are replaced.
+    public var trustedProxies: [CIDRBlock] = []
+    /// Every connection starts with a PROXY protocol (v1 or v2) header naming the client.
+    public var proxyProtocol: Bool = false
     public var location: SourceLocation
+
+    /// The `Host` for HTTP/1.0 requests without one.
+    public var defaultHost: String { serverName ?? address.description }
 
     public init(name: String, address: HostPort, tls: TLSSettings? = nil, location: SourceLocation) {
         self.name = name
@@ -176,6 +194,8 @@ public struct Route: Sendable {
     public var maxBodySize: Int = 16 * 1024 * 1024
     /// Who may use the route; nil means public.
     public var auth: RouteAuth?
+    /// Whether a normalized path may hold `%2F` or `%5C`.
+    public var escapedSlashes: EscapedSlashes = .reject
     /// Where the route was declared; `keyPaths` maps a key path relative to the route
     /// (`proxy.upstream`) to where that key was written.
     public var location: SourceLocation
@@ -228,4 +248,23 @@ public struct ProxyAction: Sendable {
         self.stripPrefix = stripPrefix
         self.websocket = websocket
     }
+}
+
+/// What a listener does with request header names holding `_`.
+public enum UnderscoreHeaderPolicy: String, Sendable, CaseIterable {
+    /// Forwarded, except copies of headers the edge sets (always removed).
+    case keep
+    /// Removed (nginx's `underscores_in_headers off`).
+    case drop
+    /// The request is refused with 400.
+    case reject
+}
+
+/// What a route does with `%2F` and `%5C` in a path: backends that decode them into
+/// separators would see a path the edge did not route.
+public enum EscapedSlashes: String, Sendable, CaseIterable {
+    /// Refused with 400.
+    case reject
+    /// Forwarded as sent (upper-cased); for backends that treat them as data.
+    case keep
 }

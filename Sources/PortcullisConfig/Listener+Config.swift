@@ -8,6 +8,13 @@ extension Listener {
     /// | `max_header_size` | size, 1KiB...1MiB          | `32KiB`   |
     /// | `idle_timeout`    | duration > 0               | `60s`     |
     /// | `tls`             | mapping (`TLSSettings`)    | plain TCP |
+    /// | `max_request_line`| size, 256B...64KiB         | `8KiB`    |
+    /// | `max_headers`     | integer, 1...1000          | `100`     |
+    /// | `merge_slashes`   | bool                       | `true`    |
+    /// | `underscore_headers` | `keep`, `drop`, `reject` | `keep`   |
+    /// | `server_name`     | host name                  | address   |
+    /// | `trusted_proxies` | list of IPs or CIDRs       | none      |
+    /// | `proxy_protocol`  | bool                       | `false`   |
     static func decode(_ reader: ConfigReader) -> Listener? {
         reader.mapping { mapping in
             let name = mapping.required("name")?.name() ?? ""
@@ -23,6 +30,33 @@ extension Listener {
             }
             if let tls = mapping.optional("tls") {
                 listener.tls = TLSSettings.decode(tls)
+            }
+            if let size = mapping.optional("max_request_line")?.size(
+                in: 256...(64 << 10), rangeText: "between 256B and 64KiB")
+            {
+                listener.maxRequestLine = size
+            }
+            if let count = mapping.optional("max_headers")?.int(min: 1, max: 1000) {
+                listener.maxHeaders = count
+            }
+            if let merge = mapping.optional("merge_slashes")?.bool() {
+                listener.mergeSlashes = merge
+            }
+            if let policy = mapping.optional("underscore_headers")?.choice(UnderscoreHeaderPolicy.self) {
+                listener.underscoreHeaders = policy
+            }
+            if let serverName = mapping.optional("server_name"), let name = serverName.hostPattern() {
+                if name.hasPrefix("*.") {
+                    serverName.fail("expected a host name, not a wildcard")
+                } else {
+                    listener.serverName = name
+                }
+            }
+            if let proxies = mapping.optional("trusted_proxies") {
+                listener.trustedProxies = proxies.list { $0.cidr() } ?? []
+            }
+            if let proxyProtocol = mapping.optional("proxy_protocol")?.bool() {
+                listener.proxyProtocol = proxyProtocol
             }
             return listener
         }

@@ -10,6 +10,7 @@ extension Route {
     /// | `socket`        | mapping (`SocketAction`)             | this or `proxy`  |
     /// | `max_body_size` | size                                 | `16MiB`          |
     /// | `auth`          | mapping (`RouteAuth`)                | public route     |
+    /// | `escaped_slashes` | `reject` or `keep`                 | `reject`         |
     ///
     /// `keyLocations` gets every key written in the route, relative to it (`name`,
     /// `listeners`, `listeners[0]`, `match.host`, `proxy.upstream`, ...).
@@ -21,7 +22,7 @@ extension Route {
                     locations[prefix + key] = mapping.location(of: key)
                 }
             }
-            for key in ["name", "listeners", "match", "proxy", "socket", "max_body_size", "auth"] {
+            for key in ["name", "listeners", "match", "proxy", "socket", "max_body_size", "auth", "escaped_slashes"] {
                 note(key, in: mapping)
             }
             let name = mapping.required("name")?.name(extra: "_-.") ?? ""
@@ -62,6 +63,9 @@ extension Route {
             }
             if let auth = mapping.optional("auth") {
                 route.auth = RouteAuth.decode(auth)
+            }
+            if let escaped = mapping.optional("escaped_slashes")?.choice(EscapedSlashes.self) {
+                route.escapedSlashes = escaped
             }
             route.keyLocations = locations
             return route

@@ -38,6 +38,11 @@ final class EdgeMetrics: Sendable {
         counter("portcullis_requests_total", [("route", route), ("status", String(status))]).increment()
     }
 
+    /// One per request the strict request path refused, by reason (`duplicate_content_length`, …).
+    func requestRefused(reason: String) {
+        counter("portcullis_requests_refused_total", [("reason", reason)]).increment()
+    }
+
     /// One per refused authentication, by route and reason (`expired`, `bad_signature`, …).
     func authFailure(route: String, reason: String) {
         counter("portcullis_auth_failures_total", [("route", route), ("reason", reason)]).increment()

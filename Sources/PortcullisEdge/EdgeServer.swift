@@ -8,6 +8,7 @@ import NIOSSL
 import NIOTLS
 import PortcullisBus
 import PortcullisConfig
+import PortcullisHTTP
 import Prometheus
 import ServiceLifecycle
 
@@ -147,6 +148,7 @@ public final class EdgeServer: Service, Sendable {
         let environment = ProxyEnvironment(
             listener: listener.name,
             scheme: listener.tls == nil ? "http" : "https",
+            trustedProxies: listener.trustedProxies,
             snapshots: snapshots,
             pools: pools,
             sockets: sockets,
@@ -154,12 +156,7 @@ public final class EdgeServer: Service, Sendable {
             accessLog: snapshots.current.configuration.edge.accessLog,
             idleTimeout: listener.idleTimeout.timeAmount
         )
-        let limits = {
-            var limits = NIOHTTPDecoderLimitConfiguration()
-            limits.maxHeaderListSize = listener.maxHeaderSize
-            limits.maxHeaderFieldSize = listener.maxHeaderSize
-            return limits
-        }()
+        let policy = RequestPolicy(listener: listener)
         let tls = listener.tls != nil
         let snapshots = self.snapshots
         let listenerName = listener.name
@@ -187,16 +184,7 @@ public final class EdgeServer: Service, Sendable {
                             name: "sni"
                         )
                     }
-                    // Outbound header validation is off: every header the proxy writes was
-                    // either parsed (and validated) by NIO's decoder or produced here.
-                    try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false,
-                        withErrorHandling: false,
-                        withOutboundHeaderValidation: false,
-                        withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
-                        withDecoderLimitConfiguration: limits
-                    )
-                    try sync.addHandler(ProxyHandler(environment: environment))
+                    try Self.configureProxyPipeline(sync, policy: policy, environment: environment)
                 }
             }
         do {
@@ -212,6 +200,18 @@ public final class EdgeServer: Service, Sendable {
         } catch {
             throw ListenerError(listener: listener.name, address: listener.address.description, underlying: error)
         }
+    }
+
+    /// The HTTP/1.1 side of a client connection: the strict request decoder, NIO's
+    /// response encoder and the proxy handler. Outbound header validation is off: every
+    /// header the proxy writes was either validated by the strict decoder, checked in an
+    /// upstream's response by NIO's decoder, or produced here.
+    static func configureProxyPipeline(
+        _ sync: ChannelPipeline.SynchronousOperations, policy: RequestPolicy, environment: ProxyEnvironment
+    ) throws {
+        try sync.addHandler(HTTPResponseEncoder(configuration: HTTPResponseEncoder.Configuration()))
+        try sync.addHandler(ByteToMessageHandler(StrictRequestDecoder(policy: policy)))
+        try sync.addHandler(ProxyHandler(environment: environment))
     }
 
     /// Runs when the ClientHello's server name is known: inserts the TLS handler with the

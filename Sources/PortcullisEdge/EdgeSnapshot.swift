@@ -26,6 +26,9 @@ public final class EdgeSnapshot: Sendable {
     /// Headers the edge owns (`x-auth-subject`, `x-auth-scopes`, every configured claim
     /// header), lower-cased: client-sent copies are removed on every route.
     let identityHeaders: [String]
+    /// Every header the edge sets on a proxied request (identity, forwarding, request id),
+    /// lower-cased: no `Connection` nomination removes them and no `_` spelling passes.
+    let ownedHeaders: Set<String>
 
     /// - Parameter previous: health records of servers that are still configured carry over.
     public init(configuration: Configuration, previous: EdgeSnapshot? = nil) throws {
@@ -84,6 +87,7 @@ public final class EdgeSnapshot: Sendable {
             }
         }
         self.identityHeaders = identityHeaders
+        self.ownedHeaders = Set(identityHeaders + HeaderRewriting.forwardingHeaders + ["x-request-id"])
     }
 
     private static func keySource(_ settings: KeySourceSettings) -> KeySource {

@@ -11,7 +11,7 @@ final class Exchange {
     /// Upstream-bound request head (prefix stripped, headers rewritten).
     var upstreamHead: HTTPRequestHead
     /// Body parts and the end that arrived while the upstream connection was being set up.
-    var pending: [HTTPServerRequestPart] = []
+    var pending: [ClientRequestPart] = []
     var requestEnded = false
     var requestBytes = 0
     var responseBytes = 0

@@ -14,6 +14,15 @@ enum HeaderRewriting {
         "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization",
     ]
 
+    /// The forwarding headers the edge states on every proxied request.
+    static let forwardingHeaders = [
+        "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded", "x-real-ip",
+    ]
+
+    /// Headers a `Connection` list can never remove: the message's framing and routing,
+    /// which the edge itself reads, and every header the edge sets (`owned`).
+    static let framingHeaders: Set<String> = ["content-length", "transfer-encoding", "host", "upgrade"]
+
     /// Header names listed in `Connection` (lower-cased).
     static func connectionNominated(_ headers: HTTPHeaders) -> [String] {
         var names: [String] = []
@@ -26,16 +35,29 @@ enum HeaderRewriting {
         return names
     }
 
-    /// Removes hop-by-hop headers and those named in `Connection`. Runs on every request
-    /// and response, so it only looks up names (case-insensitively, without allocating)
-    /// and removes what is present.
-    static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        for name in connectionNominated(headers) where name != "close" && name != "keep-alive" {
+    /// Removes hop-by-hop headers and those named in `Connection`, except that a
+    /// nomination of a framing header or of one in `protected` is ignored: a client must
+    /// not be able to strip the length the edge read a body by, or an identity or
+    /// forwarding header the edge vouches for.
+    static func removeHopByHop(_ headers: inout HTTPHeaders, protected: Set<String> = []) {
+        for name in connectionNominated(headers)
+        where name != "close" && name != "keep-alive" && !framingHeaders.contains(name) && !protected.contains(name) {
             headers.remove(name: name)
         }
         for name in hopByHop where headers.contains(name: name) {
             headers.remove(name: name)
         }
+    }
+
+    /// Removes headers whose names equal one in `owned` once case is folded and `_` read
+    /// as `-` (`X_Auth_Subject`): CGI-style stacks merge both spellings into one.
+    static func removeUnderscoreSpellings(of owned: Set<String>, from headers: inout HTTPHeaders) {
+        var spoofed: [String] = []
+        for (name, _) in headers where name.utf8.contains(UInt8(ascii: "_")) {
+            let folded = String(name.lowercased().map { $0 == "_" ? "-" : $0 })
+            if owned.contains(folded) { spoofed.append(name) }
+        }
+        for name in spoofed { headers.remove(name: name) }
     }
 
     /// Whether the request asks for a WebSocket upgrade (RFC 6455 §4.2.1).
@@ -48,29 +70,25 @@ enum HeaderRewriting {
     /// The request head to send upstream.
     ///
     /// - Parameters:
-    ///   - target: the request target after any prefix strip.
-    ///   - clientAddress: the peer's IP, appended to `X-Forwarded-For`.
+    ///   - target: the normalized request target after any prefix strip.
+    ///   - forwarding: who sent the request and whether their forwarding headers count.
+    ///   - owned: every header the edge sets (lower-cased), protected and de-spoofed.
     ///   - tunnel: keep `Upgrade`/`Connection: Upgrade` for a WebSocket tunnel.
     static func upstreamRequest(
         _ head: HTTPRequestHead,
         target: String,
-        clientAddress: String,
-        scheme: String,
+        forwarding: Forwarding,
         requestId: String,
+        owned: Set<String>,
         tunnel: Bool
     ) -> HTTPRequestHead {
         var headers = head.headers
         let chunked = headers["transfer-encoding"].contains { $0.lowercased().contains("chunked") }
         let upgradeValues = headers["upgrade"]
-        removeHopByHop(&headers)
+        removeHopByHop(&headers, protected: owned)
+        removeUnderscoreSpellings(of: owned, from: &headers)
         headers.remove(name: "expect")
-        let previous = headers["x-forwarded-for"].joined(separator: ", ")
-        headers.replaceOrAdd(
-            name: "x-forwarded-for", value: previous.isEmpty ? clientAddress : "\(previous), \(clientAddress)")
-        headers.replaceOrAdd(name: "x-forwarded-proto", value: scheme)
-        if let host = head.headers.first(name: "host") {
-            headers.replaceOrAdd(name: "x-forwarded-host", value: host)
-        }
+        forwarding.apply(to: &headers, host: head.headers.first(name: "host"))
         headers.replaceOrAdd(name: "x-request-id", value: requestId)
         if tunnel {
             for value in upgradeValues { headers.add(name: "upgrade", value: value) }

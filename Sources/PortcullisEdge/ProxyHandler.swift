@@ -3,11 +3,15 @@ import Logging
 import PortcullisAuth
 import NIOCore
 import NIOHTTP1
+import PortcullisConfig
+import PortcullisHTTP
 
 /// What a client connection's proxy handler needs from the edge.
 struct ProxyEnvironment: Sendable {
     let listener: String
     let scheme: String
+    /// Peers whose forwarding headers are believed (the listener's `trusted_proxies`).
+    let trustedProxies: [CIDRBlock]
     let snapshots: SnapshotBox
     let pools: PoolRegistry
     /// The bus side of socket routes; nil without Redis (socket routes then answer 503).
@@ -28,7 +32,7 @@ struct ProxyEnvironment: Sendable {
 /// connection lives on this connection's event loop, so every call between the two is a
 /// plain method call.
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ClientRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -55,7 +59,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var upstreamNeedsFlush = false
     private var requestIds = RequestId()
     /// Parts of pipelined requests waiting for the exchange in flight to end.
-    private var queued = CircularBuffer<HTTPServerRequestPart>()
+    private var queued = CircularBuffer<ClientRequestPart>()
     /// Set by a drain: finish the exchange in flight, then close.
     var quiescing = false
     private var lastActivity = NIODeadline.now()
@@ -90,7 +94,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         handle(part, context: context)
     }
 
-    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+    private func handle(_ part: ClientRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
             guard case .idle = state else { return }
@@ -99,6 +103,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             receivedBody(buffer, context: context)
         case .end(let trailers):
             receivedEnd(trailers, context: context)
+        case .refused(let refusal, _):
+            requestRefused(refusal, context: context)
         }
     }
 
@@ -140,22 +146,55 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        guard case .idle = state, error is HTTPParserError else {
-            if case .proxying(_, let upstream) = state { upstream.close() }
-            state = .closed
-            context.close(promise: nil)
+        if case .proxying(_, let upstream) = state { upstream.close() }
+        state = .closed
+        context.close(promise: nil)
+    }
+
+    /// The decoder refused a request head, or the body of the request in flight: answer
+    /// with the refusal's status unless a response has started, then close. An upstream
+    /// connection that carried part of the request is closed, never reused.
+    private func requestRefused(_ refusal: RequestRefusal, context: ChannelHandlerContext) {
+        var requestId: String?
+        var route: String?
+        switch state {
+        case .proxying(let exchange, let upstream):
+            upstream.close()
+            (requestId, route) = (exchange.requestId, exchange.route.name)
+            if exchange.responseStarted {
+                logAccess(exchange, outcome: "refused: \(refusal.code)")
+                close(context: context)
+                return
+            }
+        case .connecting(let exchange):
+            (requestId, route) = (exchange.requestId, exchange.route.name)
+        case .socketHandshake, .tunnelled, .closed:
+            close(context: context)
             return
+        case .idle, .discarding:
+            break
         }
-        let status: HTTPResponseStatus =
-            (error as? HTTPParserError) == .headerOverflow
-            ? .requestHeaderFieldsTooLarge : .badRequest
+        let id = requestId ?? requestIds.make()
+        EdgeMetrics.shared.requestRefused(reason: refusal.code.description)
+        EdgeMetrics.shared.request(route: route ?? "-", status: UInt(refusal.status))
         environment.logger.info(
-            "bad request",
-            metadata: ["listener": "\(environment.listener)", "client": "\(clientAddress)", "error": "\(error)"]
+            "request refused",
+            metadata: [
+                "listener": "\(environment.listener)", "route": "\(route ?? "-")", "status": "\(refusal.status)",
+                "reason": "\(refusal.code)", "detail": "\(refusal.detail)", "request.id": "\(id)",
+                "client": "\(clientAddress)",
+            ]
         )
         state = .closed
-        writeLocalResponse(status, version: .http1_1, requestId: requestIds.make(), closeAfter: true, context: context)
+        var extraHeaders: [(String, String)] = []
+        if refusal.status == 405 { extraHeaders.append(("allow", Self.allowedMethods)) }
+        writeLocalResponse(
+            HTTPResponseStatus(statusCode: refusal.status), version: .http1_1, requestId: id, closeAfter: true,
+            context: context, extraHeaders: extraHeaders, detail: refusal.code.description)
     }
+
+    /// Methods the edge forwards, for `Allow` on 405 and `OPTIONS *`.
+    static let allowedMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
@@ -173,9 +212,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func isHead(_ part: HTTPServerRequestPart) -> Bool {
-        if case .head = part { return true }
-        return false
+    /// Whether `part` starts a new request (a refusal of a head does too).
+    private func isHead(_ part: ClientRequestPart) -> Bool {
+        switch part {
+        case .head, .refused(_, inBody: false): return true
+        case .body, .end, .refused(_, inBody: true): return false
+        }
     }
 
     /// The exchange in flight has ended and the connection stays open: serve what was
@@ -217,12 +259,23 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func startExchange(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let requestId = RequestId.accept(head.headers.first(name: "x-request-id")) ?? requestIds.make()
         let snapshot = environment.snapshots.current
+        if head.uri == "*" {
+            // `OPTIONS *` asks about the server, not a resource: the edge answers it.
+            replyLocally(
+                .ok, head: head, requestId: requestId, route: nil, closeAfter: !head.isKeepAlive, context: context,
+                extraHeaders: [("allow", Self.allowedMethods)])
+            return
+        }
         let route = snapshot.routes.match(
             host: head.headers.first(name: "host"),
             path: head.uri,
             method: head.method.rawValue,
             listener: environment.listener
         )
+        if let route, route.route.escapedSlashes == .reject, PathNormalizer.containsEncodedSeparator(head.uri) {
+            requestRefused(RequestRefusal(.encodedSlash, "%2F or %5C in the path"), context: context)
+            return
+        }
         if let route, let socket = route.route.socket {
             startSocketHandshake(head, route: route, socket: socket, requestId: requestId, context: context)
             return
@@ -247,12 +300,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let target =
             proxy.stripPrefix
             ? RouteTable.strip(prefix: route.route.match.path, from: head.uri) : head.uri
+        let forwarding = Forwarding(
+            peer: clientAddress, scheme: environment.scheme, trustedProxies: environment.trustedProxies,
+            headers: head.headers)
         var upstreamHead = HeaderRewriting.upstreamRequest(
             head,
             target: target,
-            clientAddress: clientAddress,
-            scheme: environment.scheme,
+            forwarding: forwarding,
             requestId: requestId,
+            owned: snapshot.ownedHeaders,
             tunnel: tunnel
         )
         HeaderRewriting.applyIdentity(
@@ -433,7 +489,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             switch part {
             case .body(let buffer): upstream.write(.body(.byteBuffer(buffer)))
             case .end(let trailers): upstream.write(.end(trailers))
-            case .head: break
+            case .head, .refused: break
             }
         }
         upstream.flush()
@@ -507,10 +563,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         requestId: String,
         closeAfter: Bool,
         context: ChannelHandlerContext,
-        extraHeaders: [(String, String)] = []
+        extraHeaders: [(String, String)] = [],
+        detail: String? = nil
     ) -> Int {
         var body = context.channel.allocator.buffer(capacity: 64)
-        body.writeString("\(status.code) \(status.reasonPhrase)\n")
+        body.writeString("\(status.code) \(status.reasonPhrase)")
+        if let detail { body.writeString(": \(detail)") }
+        body.writeString("\n")
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "text/plain; charset=utf-8")
         headers.add(name: "content-length", value: "\(body.readableBytes)")

@@ -92,13 +92,15 @@ public struct RouteTable: Sendable {
         return nil
     }
 
-    /// `/api` matches `/api`, `/api/`, `/api/x` and `/api?q`, never `/apix`.
+    /// `/api` matches `/api`, `/api/`, `/api/x`, `/api?q` and `/api;jsessionid=1`, never
+    /// `/apix`. `;` ends a segment's name because servlet containers strip path
+    /// parameters: `/admin;x` reaches their `/admin`, so it must meet `/admin`'s auth.
     static func pathMatches(prefix: String, path: String) -> Bool {
         guard path.hasPrefix(prefix) else { return false }
         if prefix.hasSuffix("/") { return true }
         let rest = path.utf8.dropFirst(prefix.utf8.count)
         guard let next = rest.first else { return true }
-        return next == UInt8(ascii: "/") || next == UInt8(ascii: "?")
+        return next == UInt8(ascii: "/") || next == UInt8(ascii: "?") || next == UInt8(ascii: ";")
     }
 
     /// Lower-cases and drops a `:port` suffix (IPv6 literals keep their brackets).
@@ -119,7 +121,7 @@ public struct RouteTable: Sendable {
         guard target.hasPrefix(trimmedPrefix) else { return target }
         let rest = target.dropFirst(trimmedPrefix.count)
         if rest.isEmpty { return "/" }
-        if rest.first == "?" { return "/" + rest }
+        if rest.first == "?" || rest.first == ";" { return "/" + rest }
         return String(rest)
     }
 }

@@ -36,7 +36,7 @@ enum WebSocketTunnel {
         try removeIfPresent(HTTPServerPipelineHandler.self, from: pipeline)
         try removeIfPresent(NIOHTTPResponseHeadersValidator.self, from: pipeline)
         try removeIfPresent(HTTPResponseEncoder.self, from: pipeline)
-        try removeIfPresent(ByteToMessageHandler<HTTPRequestDecoder>.self, from: pipeline)
+        try removeIfPresent(ByteToMessageHandler<StrictRequestDecoder>.self, from: pipeline)
     }
 
     private static func removeIfPresent<Handler: RemovableChannelHandler>(

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import PortcullisConfig
 import Testing
 
 @testable import PortcullisEdge
@@ -8,9 +9,15 @@ import Testing
         HTTPRequestHead(version: .http1_1, method: method, uri: "/x", headers: HTTPHeaders(headers))
     }
 
-    func upstream(_ head: HTTPRequestHead, tunnel: Bool = false) -> HTTPHeaders {
-        HeaderRewriting.upstreamRequest(
-            head, target: "/x", clientAddress: "10.0.0.9", scheme: "https", requestId: "rid-1", tunnel: tunnel
+    static let owned: Set<String> = Set(
+        ["x-auth-subject", "x-auth-scopes", "x-user-email"] + HeaderRewriting.forwardingHeaders + ["x-request-id"])
+
+    func upstream(_ head: HTTPRequestHead, tunnel: Bool = false, trusted: [String] = []) -> HTTPHeaders {
+        let forwarding = Forwarding(
+            peer: "10.0.0.9", scheme: "https", trustedProxies: trusted.compactMap(CIDRBlock.init),
+            headers: head.headers)
+        return HeaderRewriting.upstreamRequest(
+            head, target: "/x", forwarding: forwarding, requestId: "rid-1", owned: Self.owned, tunnel: tunnel
         ).headers
     }
 
@@ -28,14 +35,66 @@ import Testing
         #expect(headers["accept"] == ["*/*"])
     }
 
-    @Test func forwardedHeadersAreSetAndForwardedForExtended() {
+    @Test func forwardingHeadersFromAnUntrustedClientAreReplacedWithWhatTheEdgeSaw() {
         let headers = upstream(
-            request([("Host", "a.test:8443"), ("X-Forwarded-For", "1.2.3.4"), ("X-Forwarded-Proto", "http")]))
-        #expect(headers["x-forwarded-for"] == ["1.2.3.4, 10.0.0.9"])
+            request([
+                ("Host", "a.test:8443"), ("X-Forwarded-For", "1.2.3.4"), ("X-Forwarded-Proto", "http"),
+                ("X-Forwarded-Host", "evil.test"), ("Forwarded", "for=1.2.3.4"), ("X-Real-IP", "1.2.3.4"),
+            ]))
+        #expect(headers["x-forwarded-for"] == ["10.0.0.9"])
         #expect(headers["x-forwarded-proto"] == ["https"])
         #expect(headers["x-forwarded-host"] == ["a.test:8443"])
+        #expect(headers["x-real-ip"] == ["10.0.0.9"])
+        #expect(headers["forwarded"] == ["for=10.0.0.9;proto=https;host=\"a.test:8443\""])
         #expect(headers["x-request-id"] == ["rid-1"])
         #expect(headers["host"] == ["a.test:8443"])
+    }
+
+    @Test func forwardingHeadersFromATrustedProxyAreExtendedAndTheRealClientFound() {
+        let headers = upstream(
+            request([
+                ("Host", "a.test"), ("X-Forwarded-For", "203.0.113.7, 10.0.0.2"), ("X-Forwarded-Proto", "https"),
+                ("Forwarded", "for=203.0.113.7"),
+            ]),
+            trusted: ["10.0.0.0/8"])
+        #expect(headers["x-forwarded-for"] == ["203.0.113.7, 10.0.0.2, 10.0.0.9"])
+        #expect(headers["x-real-ip"] == ["203.0.113.7"])
+        #expect(headers["x-forwarded-proto"] == ["https"])
+        #expect(headers["forwarded"] == ["for=203.0.113.7, for=10.0.0.9;proto=https;host=\"a.test\""])
+    }
+
+    @Test func aPeerOutsideTheTrustedNetworksIsNotBelieved() {
+        let headers = upstream(
+            request([("Host", "a.test"), ("X-Forwarded-For", "203.0.113.7")]), trusted: ["192.168.0.0/16"])
+        #expect(headers["x-forwarded-for"] == ["10.0.0.9"])
+        #expect(headers["x-real-ip"] == ["10.0.0.9"])
+    }
+
+    @Test func connectionCannotNominateFramingOrEdgeOwnedHeaders() {
+        let headers = upstream(
+            request(
+                [
+                    ("Host", "a.test"), ("Connection", "Content-Length, Host, X-Forwarded-For, X-Auth-Subject, X-Hop"),
+                    ("Content-Length", "5"), ("X-Hop", "1"),
+                ],
+                method: .POST))
+        #expect(headers["content-length"] == ["5"])
+        #expect(headers["host"] == ["a.test"])
+        #expect(headers["x-forwarded-for"] == ["10.0.0.9"])
+        #expect(!headers.contains(name: "x-hop"))
+        #expect(!headers.contains(name: "connection"))
+    }
+
+    @Test func underscoreSpellingsOfEdgeOwnedHeadersAreRemoved() {
+        let headers = upstream(
+            request([
+                ("Host", "a.test"), ("X_Auth_Subject", "admin"), ("x_forwarded_for", "1.1.1.1"), ("X_User_Email", "e"),
+                ("X_Custom", "kept"),
+            ]))
+        #expect(!headers.contains(name: "x_auth_subject"))
+        #expect(!headers.contains(name: "x_forwarded_for"))
+        #expect(!headers.contains(name: "x_user_email"))
+        #expect(headers["x_custom"] == ["kept"])
     }
 
     @Test func chunkedBodyStaysChunkedAndEmptyPostGetsZeroLength() {

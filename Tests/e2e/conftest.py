@@ -15,6 +15,7 @@ PORTCULLIS_BIN names the binary (scripts/test sets it; default .build/debug/port
 from __future__ import annotations
 
 import json
+import secrets
 import os
 import signal
 import socket
@@ -51,6 +52,13 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+def hs256_secret() -> bytes:
+    """A random HMAC secret for a `secret_file`. Hex text, so it never ends in a newline the
+    edge would trim (as it does for files written by editors and `echo`): 32 random bytes
+    end in 0x0A once in 256 runs, and the key is then one byte short."""
+    return secrets.token_hex(32).encode()
 
 
 def free_port() -> int:

@@ -19,7 +19,7 @@ import redis
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from conftest import edge_id
+from conftest import edge_id, hs256_secret
 
 MiB = 1024 * 1024
 WAIT = 10.0  # default bound for anything that crosses the bus
@@ -67,7 +67,7 @@ class Keys:
     """An HS256 key set for socket routes' `auth`, and tokens signed with it."""
 
     def __init__(self, directory):
-        self.secret = secrets.token_bytes(32)
+        self.secret = hs256_secret()
         self.path = directory / "socket-hs.key"
         self.path.write_bytes(self.secret)
 

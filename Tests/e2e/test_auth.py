@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from conftest import pool, route
+from conftest import hs256_secret, pool, route
 
 NOW = lambda: int(time.time())  # noqa: E731
 
@@ -21,7 +21,7 @@ NOW = lambda: int(time.time())  # noqa: E731
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory):
     d = tmp_path_factory.mktemp("keys")
-    hs1, hs2 = secrets.token_bytes(32), secrets.token_bytes(32)
+    hs1, hs2 = hs256_secret(), hs256_secret()
     (d / "hs1.key").write_bytes(hs1)
     (d / "hs2.key").write_bytes(hs2)
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -210,7 +210,7 @@ def test_refusals_are_counted_per_reason_in_the_admin_metrics(auth_proxy, keys):
 
 
 def test_a_key_file_replaced_on_disk_is_picked_up_by_the_file_watch(portcullis, upstream, tmp_path):
-    old_secret, new_secret = secrets.token_bytes(32), secrets.token_bytes(32)
+    old_secret, new_secret = hs256_secret(), hs256_secret()
     key_file = tmp_path / "rotating.key"
     key_file.write_bytes(old_secret)
     up = upstream(name="app")

@@ -16,7 +16,7 @@ import jwt
 import pytest
 import redis
 
-from conftest import pool, portcullis_bin, route
+from conftest import hs256_secret, pool, portcullis_bin, route
 
 SECRET_NEW = "keyboard-cat-2026"
 SECRET_OLD = "keyboard-cat-2024"
@@ -46,7 +46,7 @@ def store(redis_url):
 def session_proxy(portcullis, upstream, redis_url, tmp_path):
     secrets_file = tmp_path / "cookie-secrets"
     secrets_file.write_text(f"{SECRET_NEW}\n{SECRET_OLD}\n")
-    hs = secrets.token_bytes(32)
+    hs = hs256_secret()
     (tmp_path / "hs.key").write_bytes(hs)
     prefix = f"sess-{secrets.token_hex(4)}:"
     revoked = f"revoked-{secrets.token_hex(4)}:"

@@ -103,13 +103,32 @@ def test_x_forwarded_for_is_the_client_ip_when_absent(echo_proxy):
     assert values(up.requests[-1]["headers"], "X-Forwarded-For") == ["127.0.0.1"]
 
 
-def test_x_forwarded_for_keeps_the_existing_chain_and_appends_the_client_ip(echo_proxy):
+def test_forwarding_headers_from_an_ordinary_client_are_replaced_with_what_the_edge_saw(echo_proxy):
     proxy, up = echo_proxy
-    resp, _ = raw_get(proxy, "/", [("X-Forwarded-For", "1.2.3.4")])
+    resp, _ = raw_get(proxy, "/", [("X-Forwarded-For", "1.2.3.4"), ("X-Real-IP", "1.2.3.4"),
+                                   ("Forwarded", "for=1.2.3.4;proto=https")], host="shop.test")
     assert resp.status == 200
-    xff = values(up.requests[-1]["headers"], "X-Forwarded-For")
+    seen = up.requests[-1]["headers"]
+    assert values(seen, "X-Forwarded-For") == ["127.0.0.1"]
+    assert values(seen, "X-Real-IP") == ["127.0.0.1"]
+    assert values(seen, "Forwarded") == ['for=127.0.0.1;proto=http;host="shop.test"']
+
+
+def test_a_trusted_proxy_chain_is_extended_and_the_real_client_named(portcullis, upstream):
+    up = upstream(name="app")
+    proxy = portcullis(upstreams={"app": pool(up.addr)}, routes=[route("root", "/", "app")],
+                       listener={"trusted_proxies": ["127.0.0.0/8"]})
+    resp, _ = raw_get(proxy, "/", [("X-Forwarded-For", "203.0.113.9, 127.0.0.5"),
+                                   ("X-Forwarded-Proto", "https"), ("Forwarded", "for=203.0.113.9")],
+                      host="shop.test")
+    assert resp.status == 200
+    seen = up.requests[-1]["headers"]
+    xff = values(seen, "X-Forwarded-For")
     assert len(xff) == 1
-    assert [part.strip() for part in xff[0].split(",")] == ["1.2.3.4", "127.0.0.1"]
+    assert [part.strip() for part in xff[0].split(",")] == ["203.0.113.9", "127.0.0.5", "127.0.0.1"]
+    assert values(seen, "X-Real-IP") == ["203.0.113.9"]
+    assert values(seen, "X-Forwarded-Proto") == ["https"]
+    assert values(seen, "Forwarded") == ['for=203.0.113.9, for=127.0.0.1;proto=http;host="shop.test"']
 
 
 def test_x_forwarded_proto_and_host_describe_the_original_request(echo_proxy):

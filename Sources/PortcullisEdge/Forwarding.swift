@@ -1,0 +1,60 @@
+import NIOHTTP1
+import PortcullisConfig
+
+/// Where a request came from, and the one policy for the forwarding headers
+/// (`X-Forwarded-For`, `-Proto`, `-Host`, `Forwarded`, `X-Real-IP`).
+///
+/// From an ordinary client they are replaced with what the edge saw: a client cannot
+/// claim another address, scheme or host. From a peer in the listener's
+/// `trusted_proxies` (a load balancer in front of the edge) they are believed and
+/// extended: the peer is appended to `X-Forwarded-For` and `Forwarded`, its
+/// `X-Forwarded-Proto` and `-Host` are kept, and `X-Real-IP` names the first address
+/// from the right of the chain that is not a trusted proxy (nginx's `real_ip_recursive`).
+struct Forwarding {
+    /// The address the connection came from (after a PROXY protocol header, the one it names).
+    let peer: String
+    let peerTrusted: Bool
+    /// The client as far as the edge can tell: the peer, or from a trusted peer the
+    /// right-most untrusted address of `X-Forwarded-For`.
+    let client: String
+    let scheme: String
+
+    init(peer: String, scheme: String, trustedProxies: [CIDRBlock], headers: HTTPHeaders) {
+        self.peer = peer
+        self.scheme = scheme
+        let trusted = { (address: String) in trustedProxies.contains { $0.contains(address) } }
+        peerTrusted = !trustedProxies.isEmpty && trusted(peer)
+        guard peerTrusted else {
+            client = peer
+            return
+        }
+        var chain: [String] = []
+        for value in headers["x-forwarded-for"] {
+            for element in value.split(separator: ",") { chain.append(String(element.trimmingSpaces())) }
+        }
+        client = chain.reversed().first { !trusted($0) } ?? chain.first ?? peer
+    }
+
+    /// Replaces (or, from a trusted peer, extends) the forwarding headers in `headers`.
+    func apply(to headers: inout HTTPHeaders, host: String?) {
+        let previousFor = peerTrusted ? headers["x-forwarded-for"].joined(separator: ", ") : ""
+        let previousForwarded = peerTrusted ? headers["forwarded"].joined(separator: ", ") : ""
+        let proto = (peerTrusted ? headers.first(name: "x-forwarded-proto") : nil) ?? scheme
+        let forwardedHost = (peerTrusted ? headers.first(name: "x-forwarded-host") : nil) ?? host
+        for name in HeaderRewriting.forwardingHeaders where headers.contains(name: name) {
+            headers.remove(name: name)
+        }
+        headers.add(name: "x-forwarded-for", value: previousFor.isEmpty ? peer : "\(previousFor), \(peer)")
+        headers.add(name: "x-forwarded-proto", value: proto)
+        if let forwardedHost { headers.add(name: "x-forwarded-host", value: forwardedHost) }
+        headers.add(name: "x-real-ip", value: client)
+        var element = "for=\(Self.node(peer));proto=\(scheme)"
+        if let host { element += ";host=\"\(host)\"" }
+        headers.add(name: "forwarded", value: previousForwarded.isEmpty ? element : "\(previousForwarded), \(element)")
+    }
+
+    /// RFC 7239 §6: IPv6 addresses are bracketed and quoted.
+    private static func node(_ address: String) -> String {
+        address.contains(":") ? "\"[\(address)]\"" : address
+    }
+}
