@@ -158,6 +158,8 @@ public final class EdgeServer: Service, Sendable {
         )
         let policy = RequestPolicy(listener: listener)
         let tls = listener.tls != nil
+        let proxyProtocol = listener.proxyProtocol ? listener.trustedProxies : nil
+        let logger = self.logger
         let snapshots = self.snapshots
         let listenerName = listener.name
         let bootstrap = ServerBootstrap(group: group)
@@ -173,6 +175,10 @@ public final class EdgeServer: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let trusted = proxyProtocol {
+                        try sync.addHandler(
+                            ByteToMessageHandler(ProxyProtocolDecoder(trustedProxies: trusted, logger: logger)))
+                    }
                     if tls {
                         try sync.addHandler(
                             ByteToMessageHandler(

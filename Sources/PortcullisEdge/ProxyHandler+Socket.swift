@@ -163,14 +163,16 @@ extension ProxyHandler {
 }
 
 /// Swaps the HTTP handlers of a client connection for the WebSocket frame decoder and a
-/// ``SocketHandler``, after the 101 was written.
+/// ``SocketHandler``, after the 101 was written. The HTTP handlers go first: the response
+/// encoder at once, so nothing the socket writes meets it; the request decoder a moment
+/// later, handing the frame decoder any bytes the client sent behind its upgrade request.
 enum SocketPipeline {
     static func install(_ handler: SocketHandler, replacing proxy: ChannelHandlerContext, maxFrameSize: Int) throws {
         let pipeline = proxy.pipeline.syncOperations
+        try WebSocketTunnel.removeHTTPHandlers(from: pipeline)
         try pipeline.addHandler(
             ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)), position: .last)
         try pipeline.addHandler(handler, position: .last)
-        try WebSocketTunnel.removeHTTPHandlers(from: pipeline)
         pipeline.removeHandler(context: proxy, promise: nil)
         proxy.channel.read()
     }

@@ -75,6 +75,17 @@ extension ProxyHandler: UpstreamDelegate {
             lease(exchange, context: context)
         case .closed(responseStarted: false):
             fail(exchange, status: .badGateway, context: context)
+        case .invalidResponse(let problem) where !exchange.responseStarted:
+            environment.logger.info(
+                "invalid upstream response",
+                metadata: [
+                    "request.id": "\(exchange.requestId)", "upstream.server": "\(exchange.server ?? "-")",
+                    "problem": "\(problem)",
+                ])
+            fail(exchange, status: .badGateway, context: context, outcome: "invalid upstream response")
+        case .invalidResponse:
+            logAccess(exchange, outcome: "invalid upstream response mid-response")
+            close(context: context)
         case .timeout, .closed(responseStarted: true):
             logAccess(exchange, outcome: "upstream failed mid-response")
             close(context: context)

@@ -197,6 +197,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     static let allowedMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let source = event as? ProxyProtocolSource {
+            clientAddress = source.address
+            return
+        }
         if event is ChannelShouldQuiesceEvent {
             quiescing = true
             if case .idle = state, queued.isEmpty { close(context: context) }
@@ -503,11 +507,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if upstream.isWritable { resumeClientReads() }
     }
 
-    func fail(_ exchange: Exchange, status: HTTPResponseStatus, context: ChannelHandlerContext) {
+    func fail(
+        _ exchange: Exchange, status: HTTPResponseStatus, context: ChannelHandlerContext, outcome: String? = nil
+    ) {
         replyLocally(
             status, head: exchange.head, requestId: exchange.requestId, route: exchange.route,
             closeAfter: !exchange.requestEnded || !exchange.keepAlive, context: context,
-            server: exchange.server
+            server: exchange.server, outcome: outcome
         )
     }
 
@@ -599,8 +605,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         reads.resume(context: context)
     }
 
+    /// Closes the client connection after flushing what was written: a response cut short
+    /// by its upstream reaches the client as far as it got, visibly truncated.
     func close(context: ChannelHandlerContext) {
         state = .closed
+        context.flush()
         context.close(promise: nil)
     }
 

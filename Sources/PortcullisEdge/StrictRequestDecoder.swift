@@ -19,9 +19,9 @@ enum ClientRequestPart {
 /// It replaces NIO's llhttp-based decoder so that every rule of the strict request path
 /// lives in the pure `PortcullisHTTP` module: the head the proxy sees is already
 /// canonical (normalized target, one `Host`, the edge's own framing). After an upgrade
-/// request it stops, leaving the following bytes buffered; they are passed on when the
-/// handler is removed (the WebSocket tunnel and socket routes do that). After a refusal
-/// it drops everything.
+/// request it stops, leaving the following bytes buffered; they are passed on as raw
+/// bytes when the handler is removed (the WebSocket tunnel and socket routes do that).
+/// After a refusal it drops everything.
 final class StrictRequestDecoder: ByteToMessageDecoder {
     typealias InboundOut = ClientRequestPart
 
@@ -82,10 +82,15 @@ final class StrictRequestDecoder: ByteToMessageDecoder {
         }
     }
 
+    /// At EOF a partial request is the client's loss. On removal after an upgrade, the
+    /// bytes the client sent behind its upgrade request (a first WebSocket frame) go on
+    /// to the handlers that replace HTTP, as raw bytes.
     func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        // At EOF a partial request is the client's loss; on removal after an upgrade the
-        // bytes stay in the buffer and are passed on by ByteToMessageHandler.
-        .needMoreData
+        if case .upgraded = state, !seenEOF, buffer.readableBytes > 0 {
+            context.fireChannelRead(NIOAny(buffer.readSlice(length: buffer.readableBytes)!))
+            context.fireChannelReadComplete()
+        }
+        return .needMoreData
     }
 
     private func decodeHead(context: ChannelHandlerContext, buffer: inout ByteBuffer, scanFrom: Int) -> DecodingState {

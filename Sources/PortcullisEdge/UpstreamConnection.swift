@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import PortcullisHTTP
 
 /// Why an exchange with an upstream ended early.
 enum UpstreamFailure: Error {
@@ -8,6 +9,10 @@ enum UpstreamFailure: Error {
     /// The upstream closed or reset the connection; `responseStarted` tells whether the
     /// client has already seen a response head.
     case closed(responseStarted: Bool)
+    /// The response's head or framing was invalid (both lengths, an unknown transfer
+    /// coding, a malformed length, a parse error): where it ends is in doubt, so the
+    /// connection is discarded and the request never replayed.
+    case invalidResponse(String)
 }
 
 /// Receives one exchange's response from an `UpstreamConnection`; always called on the
@@ -160,6 +165,10 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         lastActivity = .now()
         switch part {
         case .head(let head):
+            if let problem = ResponseFraming.problem(in: head.headers, status: Int(head.status.code)) {
+                invalidResponse(problem, context: context)
+                return
+            }
             keepAlive = head.isKeepAlive
             phase = .exchanging(responseStarted: true)
         case .body:
@@ -202,6 +211,21 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         keepAlive = false
+        if error is HTTPParserError, case .exchanging = phase {
+            invalidResponse("unparsable response: \(error)", context: context)
+            return
+        }
+        context.close(promise: nil)
+    }
+
+    /// Fails the exchange with ``UpstreamFailure/invalidResponse(_:)`` and discards the
+    /// connection; nothing more is read from it.
+    private func invalidResponse(_ problem: String, context: ChannelHandlerContext) {
+        timer?.cancel()
+        phase = .broken
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.upstream(self, failed: .invalidResponse(problem))
         context.close(promise: nil)
     }
 

@@ -248,48 +248,59 @@ def _wait_ready(pc: Portcullis) -> None:
                 f"config {pc.config_path}\n--- output ---\n{pc.tail(80)}")
 
 
+def launch_portcullis(directory: Path, n: int, upstreams: dict, routes: list, *,
+                      listener: dict | None = None, tls: list[dict] | None = None,
+                      edge: dict | None = None, tls_listener: dict | None = None,
+                      extra: dict | None = None) -> Portcullis:
+    """Writes a config into `directory` (files numbered `n`), starts `portcullis serve` on
+    it and waits until it is ready."""
+    port, admin_port = free_port(), free_port()
+    tls_port = free_port() if tls else None
+    main = {"name": "main", "address": f"127.0.0.1:{port}"}
+    main.update(listener or {})
+    listeners = [main]
+    if tls:
+        tls_entry = {"name": "tls", "address": f"127.0.0.1:{tls_port}",
+                     "tls": {"certificates": tls}}
+        tls_entry.update(tls_listener or {})
+        listeners.append(tls_entry)
+    edge_settings = {"id": f"e2e-{n}", "drain_timeout": "5s", "event_loops": 2}
+    edge_settings.update(edge or {})
+    config = {
+        "version": 1,
+        "edge": edge_settings,
+        "listeners": listeners,
+        "admin": {"address": f"127.0.0.1:{admin_port}"},
+        "upstreams": upstreams,
+        "routes": routes,
+    }
+    config.update(extra or {})
+    config_path = directory / f"portcullis-{n}.yaml"
+    config_path.write_text(to_yaml(config))
+    stderr_path = directory / f"portcullis-{n}.stderr"
+    stdout_path = directory / f"portcullis-{n}.stdout"
+    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+        proc = subprocess.Popen([portcullis_bin(), "serve", "--config", str(config_path)],
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                cwd=directory)
+    pc = Portcullis(proc, config_path, stderr_path, stdout_path, port, admin_port, tls_port,
+                    config=config)
+    try:
+        _wait_ready(pc)
+    except BaseException:
+        pc.stop()
+        raise
+    return pc
+
+
 @pytest.fixture
 def portcullis(tmp_path, request):
     """Factory: `proxy = portcullis(upstreams={...}, routes=[...])`."""
     started: list[Portcullis] = []
 
-    def start(upstreams: dict, routes: list, *, listener: dict | None = None,
-              tls: list[dict] | None = None, edge: dict | None = None,
-              tls_listener: dict | None = None, extra: dict | None = None) -> Portcullis:
-        n = len(started)
-        port, admin_port = free_port(), free_port()
-        tls_port = free_port() if tls else None
-        main = {"name": "main", "address": f"127.0.0.1:{port}"}
-        main.update(listener or {})
-        listeners = [main]
-        if tls:
-            tls_entry = {"name": "tls", "address": f"127.0.0.1:{tls_port}",
-                         "tls": {"certificates": tls}}
-            tls_entry.update(tls_listener or {})
-            listeners.append(tls_entry)
-        edge_settings = {"id": f"e2e-{n}", "drain_timeout": "5s", "event_loops": 2}
-        edge_settings.update(edge or {})
-        config = {
-            "version": 1,
-            "edge": edge_settings,
-            "listeners": listeners,
-            "admin": {"address": f"127.0.0.1:{admin_port}"},
-            "upstreams": upstreams,
-            "routes": routes,
-        }
-        config.update(extra or {})
-        config_path = tmp_path / f"portcullis-{n}.yaml"
-        config_path.write_text(to_yaml(config))
-        stderr_path = tmp_path / f"portcullis-{n}.stderr"
-        stdout_path = tmp_path / f"portcullis-{n}.stdout"
-        with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-            proc = subprocess.Popen([portcullis_bin(), "serve", "--config", str(config_path)],
-                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                    cwd=tmp_path)
-        pc = Portcullis(proc, config_path, stderr_path, stdout_path, port, admin_port, tls_port,
-                        config=config)
+    def start(upstreams: dict, routes: list, **options) -> Portcullis:
+        pc = launch_portcullis(tmp_path, len(started), upstreams, routes, **options)
         started.append(pc)
-        _wait_ready(pc)
         return pc
 
     yield start

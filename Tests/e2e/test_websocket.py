@@ -55,3 +55,25 @@ def test_plain_requests_still_work_next_to_a_websocket_route(ws_proxy, http):
         assert r.json()["server"] == "http"
         ws.send("still open")
         assert ws.recv(timeout=10) == "still open"
+
+
+def test_a_frame_sent_right_behind_the_upgrade_request_is_tunnelled_too(ws_proxy):
+    """Bytes a client pipelines behind its upgrade request must survive the switch from
+    HTTP to the byte tunnel (the HTTP decoder hands them on when it leaves)."""
+    import base64
+    import socket
+
+    key = base64.b64encode(os.urandom(16)).decode()
+    upgrade = (f"GET /ws HTTP/1.1\r\nHost: site.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
+    mask = os.urandom(4)
+    payload = b"early bird"
+    frame = bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    with socket.create_connection(("127.0.0.1", ws_proxy.port), timeout=10) as sock:
+        sock.sendall(upgrade + frame)
+        received = b""
+        while b"early bird" not in received:
+            chunk = sock.recv(65536)
+            assert chunk, f"closed after {received!r}"
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 101")
