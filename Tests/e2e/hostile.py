@@ -548,8 +548,12 @@ def outcome(case: Case, answer: Answer, seen: list[Seen], edge_sets_identity: bo
         return "UNSAFE: " + "; ".join(bad)
     complete = [s for s in seen if s.complete]
     if complete:
-        return f"forwarded {complete[0].target}" + (f" (answered {answer.status})"
-                                                    if answer.status not in (200, None) else "")
+        kept = sorted({k.lower() for k, v in complete[0].headers
+                       if k.lower().replace("_", "-") in FORWARDING
+                       and ("10.1.1.1" in v or "admin.test" in v or v == "https")})
+        return (f"forwarded {complete[0].target}"
+                + (f" (answered {answer.status})" if answer.status not in (200, None) else "")
+                + (f" (client's {', '.join(kept)} kept)" if kept else ""))
     if answer.status is None:
         return f"closed ({answer.error})" if answer.error else "closed"
     return f"refused {answer.status}"
