@@ -124,6 +124,8 @@ public struct Listener: Sendable {
 public struct TLSSettings: Sendable {
     /// The first certificate is the default when SNI names no other.
     public var certificates: [CertificateSettings]
+    /// Protocol versions and cipher suites offered, for every certificate of the listener.
+    public var profile: TLSProfile = .intermediate
     public var location: SourceLocation
 
     public init(certificates: [CertificateSettings], location: SourceLocation) {

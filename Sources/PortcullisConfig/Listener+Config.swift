@@ -67,25 +67,50 @@ extension TLSSettings {
     /// Decodes `tls:`, either as a list of certificates chosen by SNI
     /// (`certificates: [{certificate, private_key, server_names}]`) or as the one-certificate
     /// shorthand with those keys directly under `tls:`.
+    ///
+    /// | Key            | Type                                   | Default        |
+    /// |----------------|----------------------------------------|----------------|
+    /// | `certificates` | list of `CertificateSettings`          | or shorthand   |
+    /// | `profile`      | `intermediate` or `modern`             | `intermediate` |
     static func decode(_ reader: ConfigReader) -> TLSSettings? {
         reader.mapping { mapping -> TLSSettings? in
+            // Read before any early return, so a valid `profile` is never reported as unknown.
+            let profile = mapping.optional("profile").flatMap(TLSProfile.decode)
             let hasList = mapping.has("certificates")
             let shorthandKeys = ["certificate", "private_key", "server_names"].filter { mapping.has($0) }
             if hasList, let key = shorthandKeys.first {
                 mapping.optional(key)?.fail("give either certificates or certificate and private_key, not both")
                 return nil
             }
+            let certificates: [CertificateSettings]
             if !shorthandKeys.isEmpty {
-                let certificate = CertificateSettings.decode(mapping)
-                return TLSSettings(certificates: [certificate], location: reader.location)
+                certificates = [CertificateSettings.decode(mapping)]
+            } else {
+                guard let list = mapping.required("certificates") else { return nil }
+                certificates = list.list { item in item.mapping(CertificateSettings.decode) } ?? []
+                if certificates.isEmpty, case .sequence(let items) = list.node, items.isEmpty {
+                    list.fail("needs at least one certificate")
+                }
             }
-            guard let list = mapping.required("certificates") else { return nil }
-            let certificates = list.list { item in item.mapping(CertificateSettings.decode) } ?? []
-            if certificates.isEmpty, case .sequence(let items) = list.node, items.isEmpty {
-                list.fail("needs at least one certificate")
+            var settings = TLSSettings(certificates: certificates, location: reader.location)
+            if let profile {
+                settings.profile = profile
             }
-            return TLSSettings(certificates: certificates, location: reader.location)
+            return settings
         } ?? nil
+    }
+}
+
+extension TLSProfile {
+    /// Decodes `tls.profile`; the error lists every profile this build knows.
+    static func decode(_ reader: ConfigReader) -> TLSProfile? {
+        guard let text = reader.string() else { return nil }
+        guard let profile = TLSProfile(rawValue: text) else {
+            let names = allCases.map(\.rawValue).joined(separator: " or ")
+            reader.fail("expected \(names), got \(reader.quoted(text))")
+            return nil
+        }
+        return profile
     }
 }
 

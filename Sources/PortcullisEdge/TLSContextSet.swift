@@ -4,7 +4,8 @@ import PortcullisConfig
 /// The TLS contexts of one listener, chosen per connection by the SNI name.
 ///
 /// Contexts are built once per snapshot (parsing PEM files and keys is expensive) and are
-/// immutable afterwards. TLS 1.2 and 1.3 only; ALPN offers `http/1.1`.
+/// immutable afterwards. Versions and suites come from the listener's `TLSProfile`; ALPN
+/// offers `http/1.1`.
 final class TLSContextSet: Sendable {
     private let defaultContext: NIOSSLContext
     private let exact: [String: NIOSSLContext]
@@ -25,8 +26,7 @@ final class TLSContextSet: Sendable {
                 certificateChain: chain.map { .certificate($0) },
                 privateKey: .privateKey(key)
             )
-            configuration.minimumTLSVersion = .tlsv12
-            configuration.maximumTLSVersion = .tlsv13
+            configuration.apply(settings.profile)
             configuration.applicationProtocols = ["http/1.1"]
             let context = try NIOSSLContext(configuration: configuration)
             contexts.append(context)

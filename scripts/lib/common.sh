@@ -6,7 +6,7 @@
 
 # Debian packages the build and the test suites need: the C libraries the Swift system
 # library targets link against, Redis for the bus tests, and the command-line peers the
-# end-to-end tests drive (curl, openssl).
+# end-to-end tests drive (curl, openssl, and testssl.sh, which scans the TLS listener).
 PORTCULLIS_APT_PACKAGES=(
   pkg-config
   libjwt-dev
@@ -17,6 +17,7 @@ PORTCULLIS_APT_PACKAGES=(
   curl
   openssl
   ca-certificates
+  testssl.sh
 )
 
 # Root of the repository, whatever the caller's working directory.
