@@ -17,10 +17,12 @@ import PortcullisWire
 /// this handler writes bytes, not NIO frame values).
 ///
 /// Backpressure both ways: reading stops while too many appends are unanswered (Redis
-/// slow or away), and a client whose unsent bytes pass the route's `send_queue` is closed
-/// as a slow consumer (1008) so it never slows anyone else. Timers (heartbeat, close
-/// timeout, identity expiry) are driven by the hub's one-second sweep, not one timer per
-/// socket, which keeps an idle connection small.
+/// slow or away), and a client whose unsent bytes stay over the route's `send_queue` (the
+/// channel's high water mark) for ``slowConsumerGrace`` is closed as a slow consumer
+/// (1008) so it never slows anyone else; ``SlowConsumerDetector`` forgives a burst the
+/// client drains in time. Timers (heartbeat, close timeout, identity expiry, that grace)
+/// are driven by the hub's one-second sweep, not one timer per socket, which keeps an
+/// idle connection small.
 final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = NIOWebSocket.WebSocketFrame
     typealias OutboundIn = ByteBuffer
@@ -57,6 +59,7 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var closeMachine: WebSocketCloseStateMachine<ContinuousClock.Instant>
     private var heartbeat: WebSocketHeartbeat<ContinuousClock.Instant>
     private var limiter: MessageRateLimiter<ContinuousClock.Instant>?
+    private var slowConsumer = SlowConsumerDetector<ContinuousClock.Instant>(grace: slowConsumerGrace)
     private var context: ChannelHandlerContext?
     private var closeReason = "client closed"
     private var unansweredAppends = 0
@@ -64,6 +67,14 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Reading stops at this many unanswered appends and resumes at a quarter of it.
     static let maxUnansweredAppends = 64
+
+    /// How long a client's unsent bytes may stay over `send_queue` before it is closed as a
+    /// slow consumer. The hub writes a whole batch of deliveries at once, so a reader that
+    /// keeps up is briefly over the limit after a burst (on a loaded 2-core machine, 1.2 MB
+    /// over a 64 KiB `send_queue`, drained within 50 ms). A client that stopped reading
+    /// never drains; a second tells the two apart with a wide margin and bounds what a
+    /// stalled client holds to what arrives for it in that second.
+    static let slowConsumerGrace: Duration = .seconds(1)
 
     /// - Parameter accessLog: log a `socket closed` line (route, reason, duration) at the end.
     /// - Parameter refresher: verifies a token offered in band (signature, claims,
@@ -96,6 +107,7 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if !context.channel.isWritable { slowConsumer.backlogExceeded(now: .now) }
         hub.register(self)
         publish(envelope(.open))
     }
@@ -135,6 +147,17 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         closeReason = "connection error"
         context.close(promise: nil)
+    }
+
+    /// NIO flips writability when the unsent bytes pass the high water mark (`send_queue`)
+    /// and again when they drain under the low one; both feed the slow-consumer check.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            slowConsumer.backlogDrained()
+        } else {
+            slowConsumer.backlogExceeded(now: .now)
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -306,16 +329,24 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Outbound
 
     /// Writes a pre-encoded frame from the bus; false when this connection took nothing.
+    ///
+    /// Writing to a client that is behind is fine: only a backlog that outlasts the grace
+    /// closes it (checked here, so a busy stream closes it on time, and on the sweep).
     @discardableResult
     func send(_ delivery: OutboundDelivery) -> Bool {
         guard !closeMachine.isClosing, let context, let frame = delivery.frame(for: session.mode) else { return false }
         context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
         if !context.channel.isWritable {
-            closeCategory = "slow_consumer"
-            closeReason = "slow consumer"
-            run(closeMachine.closeRequested(code: .policyViolation, reason: "slow consumer", now: .now))
+            let now = ContinuousClock.now
+            if slowConsumer.check(now: now) == .close { closeAsSlowConsumer(now: now) }
         }
         return true
+    }
+
+    private func closeAsSlowConsumer(now: ContinuousClock.Instant) {
+        closeCategory = "slow_consumer"
+        closeReason = "slow consumer"
+        run(closeMachine.closeRequested(code: .policyViolation, reason: "slow consumer", now: now))
     }
 
     /// Closes with 4000 and the reason (a `disconnect` envelope).
@@ -332,7 +363,8 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         run(closeMachine.closeRequested(code: .goingAway, reason: "server shutting down", now: .now))
     }
 
-    /// Driven by the hub once a second: identity expiry, heartbeat, close timeout.
+    /// Driven by the hub once a second: identity expiry, slow consumer, heartbeat, close
+    /// timeout.
     func tick(now: ContinuousClock.Instant) {
         // Most ticks find nothing due; flushing then would walk the pipeline for nothing.
         var wrote = false
@@ -341,6 +373,9 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             closeReason = "credentials expired"
             run(closeMachine.closeRequested(code: WebSocketCloseCode(4001), reason: "credentials expired", now: now))
             wrote = true
+        }
+        if !closeMachine.isClosing, slowConsumer.check(now: now) == .close {
+            closeAsSlowConsumer(now: now)
         }
         run(closeMachine.timerFired(now: now))
         switch heartbeat.tick(now: now) {

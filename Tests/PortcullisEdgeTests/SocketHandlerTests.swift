@@ -193,22 +193,53 @@ import Testing
         #expect(connection.hub.connectionCount == 0)
     }
 
-    @Test func deliveriesAreWrittenAndASlowConsumerIsClosedWith1008() throws {
+    private let news = OutboundDelivery(
+        Envelope(id: "x", kind: .emit, target: .connection("edge-t.b0-1"), event: "news", data: .json("1")),
+        allocator: ByteBufferAllocator())
+
+    /// What NIO does when the unsent bytes cross the water marks (`send_queue` and half of it).
+    private func setWritable(_ writable: Bool, _ channel: EmbeddedChannel) {
+        channel.isWritable = writable
+        channel.pipeline.fireChannelWritabilityChanged()
+    }
+
+    @Test func aClientWhoseBacklogOutlastsTheGraceIsClosedWith1008() throws {
         let connection = try connect()
-        let emit = OutboundDelivery(
-            Envelope(id: "x", kind: .emit, target: .connection("edge-t.b0-1"), event: "news", data: .json("1")),
-            allocator: ByteBufferAllocator())
-        connection.hub.deliver([emit])
+        connection.hub.deliver([news])
         let frames = try written(connection.channel)
         #expect(frames.map { String(decoding: $0.1, as: UTF8.self) } == [#"{"event":"news","data":1}"#])
 
-        connection.channel.isWritable = false
-        connection.hub.deliver([emit])
-        let after = try written(connection.channel)
-        #expect(after.last.map { $0.0 == 0x8 && closeCode($0.1) == 1008 } == true)
-        // Closing: nothing more is sent to it.
-        connection.hub.deliver([emit])
+        setWritable(false, connection.channel)
+        let behindSince = ContinuousClock.now
+        connection.hub.deliver([news])
+        // Over the limit but within the grace: still written to, not closed.
+        #expect(try written(connection.channel).map(\.0) == [0x1])
+        connection.handler.tick(now: behindSince.advanced(by: SocketHandler.slowConsumerGrace / 2))
         #expect(try written(connection.channel).isEmpty)
+
+        connection.handler.tick(now: behindSince.advanced(by: SocketHandler.slowConsumerGrace))
+        let after = try written(connection.channel)
+        #expect(after.count == 1 && after[0].0 == 0x8 && closeCode(after[0].1) == 1008)
+        #expect(String(decoding: after[0].1.dropFirst(2), as: UTF8.self) == "slow consumer")
+        // Closing: nothing more is sent to it.
+        connection.hub.deliver([news])
+        #expect(try written(connection.channel).isEmpty)
+        // It never reads, so the close timeout ends the connection; the reason is recorded.
+        connection.handler.tick(now: behindSince.advanced(by: .seconds(10)))
+        #expect(!connection.channel.isActive)
+        #expect(try connection.bus.envelopes().last?.reason == "slow consumer")
+    }
+
+    @Test func aReaderThatDrainsItsBacklogWithinTheGraceStaysOpen() throws {
+        let connection = try connect()
+        setWritable(false, connection.channel)
+        let behindSince = ContinuousClock.now
+        connection.hub.deliver([news, news, news])
+        setWritable(true, connection.channel)
+        connection.handler.tick(now: behindSince.advanced(by: SocketHandler.slowConsumerGrace * 3))
+        connection.hub.deliver([news])
+        #expect(try written(connection.channel).map(\.0) == [0x1, 0x1, 0x1, 0x1])
+        #expect(connection.channel.isActive)
     }
 
     @Test func aRateLimitAnswersWithErrorsThenCloses() throws {

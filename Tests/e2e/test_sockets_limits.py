@@ -3,6 +3,7 @@ fast, protocol violations on the wire, credentials that expire, and the drain on
 Each checks the close code the client sees (docs/configuration.md, "What clients see")."""
 
 import json
+import signal
 import time
 
 import pytest
@@ -53,11 +54,17 @@ def test_a_client_that_stops_reading_is_closed_as_a_slow_consumer_and_slows_nobo
             wait_envelopes(bus, out_edge, lambda es: {e.get("target") for e in es if e["kind"] == "join"}
                            >= {reader_conn, slow_conn}, what="both joins")
 
+            # Published while the edge is paused, so they reach it in one read and go out to
+            # each socket back to back: the reader is briefly megabytes behind, far over
+            # send_queue, yet catches up at once; only the slow client stays behind.
             count, pad = 100, "x" * 60_000
-            for i in range(count):
-                publish(bus, f"{bus_prefix}:out:bcast", kind="emit", app="echo", to="room", target="r",
-                        event="big", data=json.dumps({"i": i, "pad": pad}))
-                time.sleep(0.005)
+            edge.pc.proc.send_signal(signal.SIGSTOP)
+            try:
+                for i in range(count):
+                    publish(bus, f"{bus_prefix}:out:bcast", kind="emit", app="echo", to="room", target="r",
+                            event="big", data=json.dumps({"i": i, "pad": pad}))
+            finally:
+                edge.pc.proc.send_signal(signal.SIGCONT)
             got = reader.wait_for(lambda c: len(c.events("big")) >= count and c.events("big"), timeout=20,
                                   what=f"{count} emits")
             assert [e["data"]["i"] for e in got] == list(range(count))
