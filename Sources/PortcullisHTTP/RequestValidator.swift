@@ -58,7 +58,9 @@ public enum RequestValidator {
                 guard field.value.lowercased() == "100-continue" else {
                     return .failure(RequestRefusal(.unsupportedExpectation, status: 417, "only 100-continue is met"))
                 }
-                expectContinue = head.minorVersion == 1
+                // RFC 9110 §10.1.1: an HTTP/1.0 client gets no 100 Continue.
+                guard head.minorVersion == 1 else { continue }
+                expectContinue = true
             }
             fields.append(field)
         }

@@ -87,6 +87,13 @@ func code(_ result: Result<ValidatedRequest, RequestRefusal>) -> String? {
         #expect(bare.target == "/")
     }
 
+    @Test func anHTTP10ClientIsNeverPromisedA100Continue() throws {
+        let request = try validate("PUT / HTTP/1.0\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n")
+            .get()
+        #expect(!request.expectContinue)
+        #expect(!request.fields.contains { $0.hasName("expect") })
+    }
+
     @Test func optionsAsteriskIsAcceptedAndOnlyForOptions() throws {
         #expect(try validate("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").get().target == "*")
     }
