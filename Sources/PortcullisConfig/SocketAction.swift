@@ -41,7 +41,8 @@ public struct SocketAction: Sendable {
     public var pingTimeout: Duration = .seconds(20)
     /// From the upgrade request's head to the 101 (authentication included).
     public var handshakeTimeout: Duration = .seconds(10)
-    /// Bytes queued for a client that is not reading; past this it is closed (1008).
+    /// Bytes queued for a client that is not reading; a client whose backlog stays past this
+    /// for a second (not back under half of it) is closed as a slow consumer (1008).
     public var sendQueue: Int = 1 << 20
     public var rateLimit: RateLimit? = RateLimit(messagesPerSecond: 100, burst: 200, closeAfter: 50)
     /// Subprotocols the route speaks; the first one the client offers is chosen.
