@@ -2,7 +2,8 @@ import ArgumentParser
 import PortcullisConfig
 import PortcullisEdge
 
-/// `portcullis check`: validates the conf files like `nginx -t` and prints the route table.
+/// `portcullis check`: validates the conf files like `nginx -t` and prints the route table;
+/// routes whose auth can be sidestepped are warned about on stderr.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate the configuration and print the route table; exit 1 on errors."
@@ -12,11 +13,16 @@ struct Check: ParsableCommand {
 
     func run() throws {
         let configuration = try loadConfiguration(options.config)
+        let snapshot: EdgeSnapshot
         do {
-            _ = try EdgeSnapshot(configuration: configuration)
+            snapshot = try EdgeSnapshot(configuration: configuration)
         } catch {
             printError("\(options.config): \(error)")
             throw ExitCode(1)
+        }
+        // Warnings, not errors: a public fallback may be intended, so the file stays valid.
+        for fallThrough in snapshot.routeFallThroughs {
+            printError(fallThrough.warningLine)
         }
         print(RouteTablePrinter.describe(configuration))
         print("configuration OK: \(configuration.files.joined(separator: ", "))")

@@ -3,19 +3,6 @@ import Testing
 
 @testable import PortcullisEdge
 
-private func route(
-    _ name: String, host: String? = nil, path: String = "/", methods: [String] = [], listeners: [String] = []
-) -> Route {
-    var route = Route(
-        name: name,
-        match: RouteMatch(host: host, path: path, methods: methods),
-        proxy: ProxyAction(upstream: "app"),
-        location: SourceLocation(file: "test.yaml", line: 1, keyPath: "routes[0]")
-    )
-    route.listeners = listeners
-    return route
-}
-
 @Suite struct RouteTableTests {
     let table = RouteTable(routes: [
         route("root"),

@@ -1,8 +1,11 @@
-"""Routing: host (exact and *.suffix), longest path prefix, methods, strip_prefix, 404."""
+"""Routing: host (exact and *.suffix), longest path prefix, methods, strip_prefix, 404,
+and the warning for auth routes whose other methods fall through to a public route."""
+
+import subprocess
 
 import pytest
 
-from conftest import pool, route
+from conftest import pool, portcullis_bin, route, to_yaml
 
 
 @pytest.fixture
@@ -107,3 +110,53 @@ def test_request_matching_no_route_gets_404_and_reaches_no_upstream(http, routed
     r = get(http, proxy, "/nothing/here", "nobody.test")
     assert r.status_code == 404
     assert all(up.requests == [] for up in ups.values())
+
+
+def fall_through_config(secret_file) -> dict:
+    """A public `/` route and a GET/HEAD-only `/admin` route with auth on the same host:
+    `POST /admin` reaches the public route."""
+    return {
+        "version": 1,
+        "listeners": [{"name": "main", "address": "127.0.0.1:0"}],
+        "admin": {"address": "127.0.0.1:0"},
+        "upstreams": {"app": pool("127.0.0.1:9")},
+        "auth": {"key_sets": {"main": [{"secret_file": str(secret_file), "alg": "HS256", "default": True}]}},
+        "routes": [
+            route("public", "/", "app", host="api.test"),
+            route("admin-read", "/admin", "app", host="api.test", methods=["GET", "HEAD"],
+                  auth={"key_set": "main"}),
+        ],
+    }
+
+
+FALL_THROUGH_WARNING = (
+    'warning: routes[1] "admin-read" requires auth for GET, HEAD on api.test/admin, but other methods '
+    '(POST, PUT, PATCH, DELETE, OPTIONS, ...) fall through to routes[0] "public" which has none')
+
+
+def test_check_warns_when_other_methods_of_an_auth_route_fall_through_to_a_public_route(tmp_path):
+    secret = tmp_path / "hs.key"
+    secret.write_text("0123456789abcdef0123456789abcdef")
+    conf = tmp_path / "portcullis.yaml"
+    conf.write_text(to_yaml(fall_through_config(secret)))
+    result = subprocess.run([portcullis_bin(), "check", "--config", str(conf)], capture_output=True,
+                            text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stdout + result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "warning:" in line]
+    assert warnings == [f"{conf}:{admin_route_line(conf)}: {FALL_THROUGH_WARNING}"], result.stderr
+    assert "configuration OK" in result.stdout
+
+    config = fall_through_config(secret)
+    config["routes"][0]["auth"] = {"key_set": "main"}
+    conf.write_text(to_yaml(config))
+    result = subprocess.run([portcullis_bin(), "check", "--config", str(conf)], capture_output=True,
+                            text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "warning:" not in result.stderr
+
+
+def admin_route_line(conf) -> int:
+    """The line of the `admin-read` route's item in `conf`, where the warning points."""
+    lines = conf.read_text().splitlines()
+    name_line = next(i for i, line in enumerate(lines) if '"admin-read"' in line)
+    return name_line + 1

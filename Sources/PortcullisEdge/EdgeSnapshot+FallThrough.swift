@@ -1,0 +1,27 @@
+import Logging
+import PortcullisConfig
+
+extension EdgeSnapshot {
+    /// Requests that slip past an auth route's method or listener filter to a broader public
+    /// route (see `RouteTable.fallThroughs(listeners:)`).
+    public var routeFallThroughs: [RouteTable.FallThrough] {
+        routes.fallThroughs(listeners: configuration.listeners.map(\.name))
+    }
+
+    /// Logs each fall-through at warning level; called when a snapshot starts serving (at
+    /// start and after a reload), so an operator who never ran `portcullis check` sees them.
+    public func logRouteFallThroughs(to logger: Logger) {
+        for fallThrough in routeFallThroughs {
+            let location = fallThrough.protected.route.location
+            logger.warning(
+                "route falls through to a route without auth",
+                metadata: [
+                    "route.name": "\(fallThrough.protected.name)",
+                    "fallback.name": "\(fallThrough.fallback.name)",
+                    "location": "\(location.file):\(location.line)",
+                    "detail": "\(fallThrough.description)",
+                ]
+            )
+        }
+    }
+}
