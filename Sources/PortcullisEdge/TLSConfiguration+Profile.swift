@@ -19,11 +19,8 @@ extension TLSConfiguration {
 
     /// Sets protocol versions and suites for `profile`.
     ///
-    /// The TLS 1.2 suite order is Mozilla's, but the client's preference decides: BoringSSL
-    /// honours a server order only with `SSL_OP_CIPHER_SERVER_PREFERENCE`, and swift-nio-ssl
-    /// neither sets that option nor exposes the `SSL_CTX` to set it on. Every suite offered
-    /// is ECDHE + AEAD, so whichever the client picks is one Mozilla recommends (whose
-    /// intermediate profile itself lets the client choose).
+    /// The TLS 1.2 suite order is Mozilla's, and it decides once the context is built:
+    /// see ``NIOSSLContext/preferServerCipherOrder()``.
     mutating func apply(_ profile: TLSProfile) {
         cipherSuiteValues = Self.intermediateCipherSuites
         maximumTLSVersion = .tlsv13

@@ -29,6 +29,7 @@ final class TLSContextSet: Sendable {
             configuration.apply(settings.profile)
             configuration.applicationProtocols = ["http/1.1"]
             let context = try NIOSSLContext(configuration: configuration)
+            try context.preferServerCipherOrder()
             contexts.append(context)
             let names = certificate.serverNames.isEmpty ? Self.dnsNames(of: leaf) : certificate.serverNames
             for name in names.map({ $0.lowercased() }) {
