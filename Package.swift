@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "portcullis", targets: ["portcullis"]),
         .executable(name: "portcullis-rooms", targets: ["portcullis-rooms"]),
         .executable(name: "portcullis-bench", targets: ["portcullis-bench"]),
+        .executable(name: "portcullis-fuzz", targets: ["portcullis-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -119,6 +120,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        // libFuzzer target over PortcullisHTTP (scripts/fuzz, docs/fuzzing.md); a plain build
+        // gives a replay driver instead. Not installed.
+        .executableTarget(
+            name: "portcullis-fuzz",
+            dependencies: ["PortcullisHTTP"]
         ),
         // WebSocket load generator and broadcast floor for scripts/bench/ws; not installed.
         .executableTarget(

@@ -12,7 +12,7 @@
 ///
 /// `%2F` and `%5C` survive normalization (they are data, not separators, to the edge);
 /// whether a route accepts them is the route's policy (``containsEncodedSeparator(_:)``).
-/// The query string is left exactly as sent, after a character check.
+/// The query string is left exactly as sent, after a character check and the `%00` refusal.
 public enum PathNormalizer {
     public static func normalize(_ target: String, mergeSlashes: Bool) -> Result<String, RequestRefusal> {
         var utf8 = Array(target.utf8)
@@ -29,6 +29,9 @@ public enum PathNormalizer {
             || byte == UInt8(ascii: "%"))
         {
             return .failure(RequestRefusal(.badTarget, "query holds a character outside RFC 3986"))
+        }
+        if containsEncodedNul(utf8[queryStart...]) {
+            return .failure(RequestRefusal(.encodedNul, "%00 in the query"))
         }
         let path: [UInt8]
         switch decodeUnreserved(utf8[..<queryStart]) {
@@ -60,6 +63,17 @@ public enum PathNormalizer {
                 return true
             }
             previous = (previous.1, byte)
+        }
+        return false
+    }
+
+    /// Whether `bytes` hold the escape `%00`, which a backend in C reads as the end of
+    /// the string: the query is forwarded as sent, so it must not carry one either.
+    private static func containsEncodedNul(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var index = bytes.startIndex
+        while let percent = bytes[index...].firstIndex(of: UInt8(ascii: "%")) {
+            if bytes[(percent + 1)...].starts(with: "00".utf8) { return true }
+            index = percent + 1
         }
         return false
     }

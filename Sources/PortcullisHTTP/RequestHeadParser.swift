@@ -33,7 +33,8 @@ public enum RequestHeadParser {
                 }
             }
             index += 1
-            if index > limits.maxHeadSize {
+            // None of the first `index` bytes ended the head: it is longer than maxHeadSize.
+            if index >= limits.maxHeadSize {
                 return .refused(tooLarge(bytes, limits: limits))
             }
         }

@@ -44,7 +44,11 @@ public enum RequestValidator {
                 sawTransferEncoding = true
                 for element in field.value.split(separator: ",", omittingEmptySubsequences: false) {
                     let coding = element.trimmingWhitespace()
-                    if !coding.isEmpty { codings.append(coding.lowercased()) }
+                    // ASCII only: Unicode lower-casing turns a KELVIN SIGN into `k`, so
+                    // `chun\u{212A}ed` would pass as `chunked` and then as a token.
+                    if !coding.isEmpty {
+                        codings.append(String(decoding: coding.utf8.map(HeaderField.lower), as: UTF8.self))
+                    }
                 }
                 continue
             }

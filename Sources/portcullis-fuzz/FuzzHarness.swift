@@ -1,0 +1,36 @@
+import PortcullisHTTP
+
+/// Drives one input through the strict request path in the order the edge's decoder
+/// does: head scan over streamed reads, parse, validate, then the chunked body decoder
+/// over whatever follows. Path normalization and response framing checks run on the
+/// pieces the parser produced, and on the raw payload, so they are fuzzed even where
+/// the head is not well formed.
+enum FuzzHarness {
+    static func run(_ input: FuzzCase) {
+        let payload = input.payload
+        let policy = input.policy
+        if let text = String(validating: payload, as: UTF8.self) {
+            PathChecks.check(text)
+        }
+        let stream = HeadChecks.scanStreaming(
+            payload, limits: policy.limits, reads: FuzzCase.splits(seed: input.splitSeed, total: payload.count))
+        var bodyStart = 0
+        if case .complete(let length) = stream.scan {
+            let rest = UnsafeRawBufferPointer(rebasing: payload[stream.start...])
+            if let head = HeadChecks.parse(rest, headLength: length, limits: policy.limits) {
+                PathChecks.check(head.target)
+                ResponseFramingChecks.check(head.fields, status: input.responseStatus)
+                if let request = HeadChecks.validate(head, policy: policy) {
+                    ResponseFramingChecks.checkAccepted(head: head, request: request)
+                }
+            }
+            bodyStart = stream.start + length
+        } else {
+            HeadChecks.parseAnything(payload, limits: policy.limits)
+        }
+        let body = UnsafeRawBufferPointer(rebasing: payload[bodyStart...])
+        // Rotated, so the body is not cut at the same offsets as the head was.
+        let bodySeed = input.splitSeed >> 2 | input.splitSeed << 6
+        ChunkedChecks.check(body, limits: policy.limits, reads: FuzzCase.splits(seed: bodySeed, total: body.count))
+    }
+}
