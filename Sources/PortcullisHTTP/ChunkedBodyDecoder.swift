@@ -146,7 +146,7 @@ public struct ChunkedBodyDecoder: Sendable {
                     state = .failed
                     return (index, .refused(RequestRefusal(.badTrailer, "invalid trailer: \(refusal.detail)")))
                 case .success(let fields):
-                    if let field = fields.first(where: { Self.forbiddenTrailers.contains($0.name.lowercased()) }) {
+                    if let field = fields.first(where: { Self.forbiddenTrailers.contains($0.name.asciiLowercased()) }) {
                         state = .failed
                         return (
                             index, .refused(RequestRefusal(.badTrailer, "\(field.name) is not allowed in a trailer"))

@@ -49,7 +49,7 @@ public enum HostSyntax {
 
     /// A comparable form: lower-cased, without a trailing dot or the scheme's default port.
     static func key(_ value: String, defaultPort: String) -> String {
-        var host = value.lowercased()
+        var host = value.asciiLowercased()
         if host.hasSuffix(":" + defaultPort) { host.removeLast(defaultPort.count + 1) }
         if host.hasSuffix(".") { host.removeLast() }
         return host

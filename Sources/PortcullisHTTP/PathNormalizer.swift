@@ -33,6 +33,9 @@ public enum PathNormalizer {
         if containsEncodedNul(utf8[queryStart...]) {
             return .failure(RequestRefusal(.encodedNul, "%00 in the query"))
         }
+        if isAlreadyNormal(utf8[..<queryStart], mergeSlashes: mergeSlashes) {
+            return .success(target)
+        }
         let path: [UInt8]
         switch decodeUnreserved(utf8[..<queryStart]) {
         case .failure(let refusal): return .failure(refusal)
@@ -76,6 +79,21 @@ public enum PathNormalizer {
             index = percent + 1
         }
         return false
+    }
+
+    /// Whether a path is normal as it stands: literal characters only (no escape to
+    /// decode), no segment starting with `.`, and no empty segment to merge. Most paths
+    /// are, and skip the copies the general case makes.
+    private static func isAlreadyNormal(_ path: ArraySlice<UInt8>, mergeSlashes: Bool) -> Bool {
+        var previous: UInt8 = 0
+        for byte in path {
+            guard ByteClass.pathLiteral[Int(byte)] else { return false }
+            if previous == UInt8(ascii: "/") {
+                if byte == UInt8(ascii: ".") || (mergeSlashes && byte == UInt8(ascii: "/")) { return false }
+            }
+            previous = byte
+        }
+        return true
     }
 
     /// Checks the path's characters, decodes escapes of unreserved characters and

@@ -44,7 +44,9 @@ public enum ProxyProtocolHeader {
 
     private static func parseV2(_ bytes: UnsafeRawBufferPointer) -> Parse {
         guard bytes.count >= 16 else {
-            return bytes.elementsEqual(v2Signature.prefix(bytes.count)) ? .incomplete : .invalid("not a PROXY header")
+            let seen = min(bytes.count, v2Signature.count)
+            return bytes.prefix(seen).elementsEqual(v2Signature.prefix(seen))
+                ? .incomplete : .invalid("not a PROXY header")
         }
         guard bytes.prefix(12).elementsEqual(v2Signature) else { return .invalid("bad PROXY v2 signature") }
         let versionCommand = bytes[12]

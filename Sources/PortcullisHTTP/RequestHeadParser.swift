@@ -38,7 +38,8 @@ public enum RequestHeadParser {
                 return .refused(tooLarge(bytes, limits: limits))
             }
         }
-        if !hasLineEnd(bytes, within: limits.maxRequestLine + 2) && count > limits.maxRequestLine + 1 {
+        // The cheap test first: a request line arriving a byte at a time must not cost O(n²).
+        if count > limits.maxRequestLine + 1 && !hasLineEnd(bytes, within: limits.maxRequestLine + 2) {
             return .refused(requestLineTooLong(limits))
         }
         return .incomplete(resumeAt: max(count - 3, 0))

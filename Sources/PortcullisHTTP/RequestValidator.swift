@@ -47,7 +47,7 @@ public enum RequestValidator {
                     // ASCII only: Unicode lower-casing turns a KELVIN SIGN into `k`, so
                     // `chun\u{212A}ed` would pass as `chunked` and then as a token.
                     if !coding.isEmpty {
-                        codings.append(String(decoding: coding.utf8.map(HeaderField.lower), as: UTF8.self))
+                        codings.append(coding.asciiLowercased())
                     }
                 }
                 continue
@@ -55,11 +55,13 @@ public enum RequestValidator {
             if field.hasName("connection") {
                 connectionUpgrade =
                     connectionUpgrade
-                    || field.value.split(separator: ",").contains { $0.trimmingWhitespace().lowercased() == "upgrade" }
+                    || field.value.split(separator: ",").contains {
+                        $0.trimmingWhitespace().asciiLowercased() == "upgrade"
+                    }
             } else if field.hasName("upgrade") {
                 upgradeField = true
             } else if field.hasName("expect") {
-                guard field.value.lowercased() == "100-continue" else {
+                guard field.value.asciiLowercased() == "100-continue" else {
                     return .failure(RequestRefusal(.unsupportedExpectation, status: 417, "only 100-continue is met"))
                 }
                 // RFC 9110 §10.1.1: an HTTP/1.0 client gets no 100 Continue.
@@ -183,7 +185,7 @@ struct AbsoluteTarget {
     let defaultPort: String
 
     init?(_ target: String) {
-        let lower = target.prefix(8).lowercased()
+        let lower = target.prefix(8).asciiLowercased()
         let schemeLength: Int
         if lower.hasPrefix("http://") {
             schemeLength = 7
@@ -203,6 +205,13 @@ struct AbsoluteTarget {
 }
 
 extension StringProtocol {
+    /// Lower-cased in ASCII only. HTTP's case-insensitive tokens are ASCII, and Unicode
+    /// lower-casing would let look-alikes through (`chun\u{212A}ed`, with a KELVIN SIGN,
+    /// lower-cases to `chunked`).
+    func asciiLowercased() -> String {
+        String(decoding: utf8.map(HeaderField.lower), as: UTF8.self)
+    }
+
     /// Without leading and trailing spaces and tabs (HTTP's OWS).
     func trimmingWhitespace() -> Substring {
         var slice = Substring(self)

@@ -12,6 +12,7 @@ enum FuzzHarness {
         if let text = String(validating: payload, as: UTF8.self) {
             PathChecks.check(text)
         }
+        ProxyProtocolChecks.check(payload)
         let stream = HeadChecks.scanStreaming(
             payload, limits: policy.limits, reads: FuzzCase.splits(seed: input.splitSeed, total: payload.count))
         var bodyStart = 0

@@ -44,5 +44,8 @@ import Testing
         let local = ProxyProtocolHeader.v2Signature + [0x20, 0x00, 0, 0]
         #expect(parse(local) == .complete(length: 16, source: nil))
         #expect(parse(Array(v4.prefix(20))) == .incomplete)
+        for length in 0..<28 {
+            #expect(parse(Array(v4.prefix(length))) == .incomplete, "a \(length)-byte prefix")
+        }
     }
 }

@@ -16,6 +16,7 @@ import Testing
         #expect(problem([("Content-Length", "-5")]) != nil)
         #expect(problem([("Transfer-Encoding", "gzip")]) != nil)
         #expect(problem([("Transfer-Encoding", "chunked, chunked")]) != nil)
+        #expect(problem([("Transfer-Encoding", "chun\u{212A}ed")]) != nil, "a KELVIN SIGN is no k")
         #expect(problem([("Content-Length", "5"), ("Transfer-Encoding", "chunked")], status: 304) == nil)
     }
 }
