@@ -57,7 +57,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var clientAddress = "unknown"
     private var reads = ReadGate()
     private var upstreamNeedsFlush = false
-    private var requestIds = RequestId()
+    var requestIds = RequestId()
     /// Parts of pipelined requests waiting for the exchange in flight to end.
     private var queued = CircularBuffer<ClientRequestPart>()
     /// Set by a drain: finish the exchange in flight, then close.
@@ -150,51 +150,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         state = .closed
         context.close(promise: nil)
     }
-
-    /// The decoder refused a request head, or the body of the request in flight: answer
-    /// with the refusal's status unless a response has started, then close. An upstream
-    /// connection that carried part of the request is closed, never reused.
-    private func requestRefused(_ refusal: RequestRefusal, context: ChannelHandlerContext) {
-        var requestId: String?
-        var route: String?
-        switch state {
-        case .proxying(let exchange, let upstream):
-            upstream.close()
-            (requestId, route) = (exchange.requestId, exchange.route.name)
-            if exchange.responseStarted {
-                logAccess(exchange, outcome: "refused: \(refusal.code)")
-                close(context: context)
-                return
-            }
-        case .connecting(let exchange):
-            (requestId, route) = (exchange.requestId, exchange.route.name)
-        case .socketHandshake, .tunnelled, .closed:
-            close(context: context)
-            return
-        case .idle, .discarding:
-            break
-        }
-        let id = requestId ?? requestIds.make()
-        EdgeMetrics.shared.requestRefused(reason: refusal.code.description)
-        EdgeMetrics.shared.request(route: route ?? "-", status: UInt(refusal.status))
-        environment.logger.info(
-            "request refused",
-            metadata: [
-                "listener": "\(environment.listener)", "route": "\(route ?? "-")", "status": "\(refusal.status)",
-                "reason": "\(refusal.code)", "detail": "\(refusal.detail)", "request.id": "\(id)",
-                "client": "\(clientAddress)",
-            ]
-        )
-        state = .closed
-        var extraHeaders: [(String, String)] = []
-        if refusal.status == 405 { extraHeaders.append(("allow", Self.allowedMethods)) }
-        writeLocalResponse(
-            HTTPResponseStatus(statusCode: refusal.status), version: .http1_1, requestId: id, closeAfter: true,
-            context: context, extraHeaders: extraHeaders, detail: refusal.code.description)
-    }
-
-    /// Methods the edge forwards, for `Allow` on 405 and `OPTIONS *`.
-    static let allowedMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let source = event as? ProxyProtocolSource {
@@ -361,19 +316,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Answers a failed authentication (401/403 with its challenge) and counts it.
-    func refuse(
-        _ failure: AuthFailure, head: HTTPRequestHead, requestId: String, route: RouteTable.Entry, closeAfter: Bool,
-        context: ChannelHandlerContext
-    ) {
-        EdgeMetrics.shared.authFailure(route: route.name, reason: "\(failure.code)")
-        var headers: [(String, String)] = []
-        if let challenge = failure.wwwAuthenticate { headers.append(("www-authenticate", challenge)) }
-        replyLocally(
-            HTTPResponseStatus(statusCode: failure.httpStatus), head: head, requestId: requestId, route: route,
-            closeAfter: closeAfter, context: context, extraHeaders: headers, outcome: "auth refused: \(failure.code)")
-    }
-
     private func receivedBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
         switch state {
         case .connecting(let exchange):
@@ -515,84 +457,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             closeAfter: !exchange.requestEnded || !exchange.keepAlive, context: context,
             server: exchange.server, outcome: outcome
         )
-    }
-
-    // MARK: Local answers
-
-    func replyLocally(
-        _ status: HTTPResponseStatus,
-        head: HTTPRequestHead,
-        requestId: String,
-        route: RouteTable.Entry?,
-        closeAfter: Bool,
-        context: ChannelHandlerContext,
-        server: String? = nil,
-        extraHeaders: [(String, String)] = [],
-        outcome: String? = nil
-    ) {
-        let requestEnded: Bool
-        switch state {
-        case .connecting(let exchange), .proxying(let exchange, _): requestEnded = exchange.requestEnded
-        case .socketHandshake(let handshake): requestEnded = handshake.requestEnded
-        default: requestEnded = false
-        }
-        let closeAfter = closeAfter || quiescing
-        state = requestEnded ? .idle : .discarding(closeAfter: closeAfter)
-        let bytes = writeLocalResponse(
-            status, version: head.version, requestId: requestId, closeAfter: closeAfter, context: context,
-            extraHeaders: extraHeaders)
-        EdgeMetrics.shared.request(route: route?.name ?? "-", status: status.code)
-        if environment.accessLog {
-            environment.logger.info(
-                "request",
-                metadata: [
-                    "listener": "\(environment.listener)", "route": "\(route?.name ?? "-")",
-                    "method": "\(head.method.rawValue)", "status": "\(status.code)",
-                    "upstream": "\(server ?? "-")", "duration.ms": "0", "bytes.out": "\(bytes)",
-                    "request.id": "\(requestId)", "client": "\(clientAddress)", "outcome": "\(outcome ?? "-")",
-                ]
-            )
-        }
-        if closeAfter {
-            state = .closed
-        } else if requestEnded {
-            becameIdle(context: context)
-        } else {
-            resumeClientReads()
-        }
-    }
-
-    @discardableResult
-    private func writeLocalResponse(
-        _ status: HTTPResponseStatus,
-        version: HTTPVersion,
-        requestId: String,
-        closeAfter: Bool,
-        context: ChannelHandlerContext,
-        extraHeaders: [(String, String)] = [],
-        detail: String? = nil
-    ) -> Int {
-        var body = context.channel.allocator.buffer(capacity: 64)
-        body.writeString("\(status.code) \(status.reasonPhrase)")
-        if let detail { body.writeString(": \(detail)") }
-        body.writeString("\n")
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "text/plain; charset=utf-8")
-        headers.add(name: "content-length", value: "\(body.readableBytes)")
-        headers.add(name: "x-request-id", value: requestId)
-        if closeAfter { headers.add(name: "connection", value: "close") }
-        headers.add(contentsOf: extraHeaders)
-        let bytes = body.readableBytes
-        context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        let done = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
-        if closeAfter {
-            let channel = context.channel
-            done.futureResult.whenComplete { _ in channel.close(promise: nil) }
-        }
-        return bytes
     }
 
     // MARK: Flow control and teardown
