@@ -41,9 +41,7 @@ struct Forwarding {
         let previousForwarded = peerTrusted ? headers["forwarded"].joined(separator: ", ") : ""
         let proto = (peerTrusted ? headers.first(name: "x-forwarded-proto") : nil) ?? scheme
         let forwardedHost = (peerTrusted ? headers.first(name: "x-forwarded-host") : nil) ?? host
-        for name in HeaderRewriting.forwardingHeaders where headers.contains(name: name) {
-            headers.remove(name: name)
-        }
+        headers.removeAll(named: HeaderRewriting.forwardingHeaders)
         headers.add(name: "x-forwarded-for", value: previousFor.isEmpty ? peer : "\(previousFor), \(peer)")
         headers.add(name: "x-forwarded-proto", value: proto)
         if let forwardedHost { headers.add(name: "x-forwarded-host", value: forwardedHost) }

@@ -44,9 +44,7 @@ enum HeaderRewriting {
         where name != "close" && name != "keep-alive" && !framingHeaders.contains(name) && !protected.contains(name) {
             headers.remove(name: name)
         }
-        for name in hopByHop where headers.contains(name: name) {
-            headers.remove(name: name)
-        }
+        headers.removeAll(named: hopByHop)
     }
 
     /// Removes headers whose names equal one in `owned` once case is folded and `_` read
@@ -111,9 +109,7 @@ enum HeaderRewriting {
         ownedHeaders: [String],
         to headers: inout HTTPHeaders
     ) {
-        for name in ownedHeaders where headers.contains(name: name) {
-            headers.remove(name: name)
-        }
+        headers.removeAll(named: ownedHeaders)
         guard let policy else { return }
         if !policy.forwardAuthorization { headers.remove(name: "authorization") }
         if !policy.forwardCookie { headers.remove(name: "cookie") }

@@ -11,10 +11,10 @@ public struct HeaderField: Hashable, Sendable {
 
     /// Case-insensitive name comparison against a lower-case ASCII name.
     public func hasName(_ lowercased: String) -> Bool {
-        name.utf8.count == lowercased.utf8.count
-            && zip(name.utf8, lowercased.utf8).allSatisfy { Self.lower($0) == $1 }
+        name.equalsASCIICaseInsensitive(lowercased)
     }
 
+    @usableFromInline
     static func lower(_ byte: UInt8) -> UInt8 {
         byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
@@ -38,5 +38,14 @@ public struct RequestHead: Hashable, Sendable {
 
     public func values(_ lowercasedName: String) -> [String] {
         fields.filter { $0.hasName(lowercasedName) }.map(\.value)
+    }
+}
+
+extension StringProtocol {
+    /// Whether this equals `lowercased` (lower-case ASCII) when ASCII letters are folded;
+    /// no allocation, and no Unicode folding (see `asciiLowercased()`).
+    @inlinable
+    public func equalsASCIICaseInsensitive(_ lowercased: String) -> Bool {
+        utf8.count == lowercased.utf8.count && zip(utf8, lowercased.utf8).allSatisfy { HeaderField.lower($0) == $1 }
     }
 }

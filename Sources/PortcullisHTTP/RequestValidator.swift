@@ -61,7 +61,7 @@ public enum RequestValidator {
             } else if field.hasName("upgrade") {
                 upgradeField = true
             } else if field.hasName("expect") {
-                guard field.value.asciiLowercased() == "100-continue" else {
+                guard field.value.equalsASCIICaseInsensitive("100-continue") else {
                     return .failure(RequestRefusal(.unsupportedExpectation, status: 417, "only 100-continue is met"))
                 }
                 // RFC 9110 §10.1.1: an HTTP/1.0 client gets no 100 Continue.

@@ -11,10 +11,10 @@ public enum ResponseFraming {
         var codings: [Substring] = []
         var sawTransferEncoding = false
         for (name, value) in fields {
-            if name.utf8.count == 14, name.asciiLowercased() == "content-length" {
+            if name.equalsASCIICaseInsensitive("content-length") {
                 lengths += 1
                 lengthValue = value.trimmingWhitespace()
-            } else if name.utf8.count == 17, name.asciiLowercased() == "transfer-encoding" {
+            } else if name.equalsASCIICaseInsensitive("transfer-encoding") {
                 sawTransferEncoding = true
                 for element in value.split(separator: ",") {
                     let coding = element.trimmingWhitespace()
@@ -26,7 +26,7 @@ public enum ResponseFraming {
         if status < 200 || status == 204 || status == 304 { return nil }
         if sawTransferEncoding {
             if lengths > 0 { return "both Content-Length and Transfer-Encoding" }
-            guard codings.count == 1, codings[0].asciiLowercased() == "chunked" else {
+            guard codings.count == 1, codings[0].equalsASCIICaseInsensitive("chunked") else {
                 return "Transfer-Encoding other than chunked"
             }
             return nil
