@@ -158,11 +158,9 @@ class RecordingBackend:
         if "chunked" in te:
             body = bytearray()
             while True:
-                while b"\n" not in buffer:
-                    if not self._recv(conn, buffer):
-                        return bytes(body), False, buffer
-                line, _, rest = bytes(buffer).partition(b"\n")
-                buffer = bytearray(rest)
+                line = self._line(conn, buffer)
+                if line is None:
+                    return bytes(body), False, buffer
                 try:
                     size = int(line.split(b";")[0].strip() or b"x", 16)
                 except ValueError:
@@ -170,11 +168,9 @@ class RecordingBackend:
                     return bytes(body), False, buffer
                 if size == 0:
                     while True:
-                        while b"\n" not in buffer:
-                            if not self._recv(conn, buffer):
-                                return bytes(body), False, buffer
-                        line, _, rest = bytes(buffer).partition(b"\n")
-                        buffer = bytearray(rest)
+                        line = self._line(conn, buffer)
+                        if line is None:
+                            return bytes(body), False, buffer
                         if line in (b"", b"\r"):
                             return bytes(body), True, buffer
                         seen.notes.append(f"trailer {line.decode('latin-1').strip()}")
@@ -194,6 +190,15 @@ class RecordingBackend:
                     return bytes(buffer), False, bytearray()
             return bytes(buffer[:length]), True, bytearray(buffer[length:])
         return b"", True, buffer
+
+    def _line(self, conn, buffer: bytearray) -> bytes | None:
+        """The next line (without its LF) taken off `buffer`, reading as needed; None at EOF."""
+        while b"\n" not in buffer:
+            if not self._recv(conn, buffer):
+                return None
+        line, _, rest = bytes(buffer).partition(b"\n")
+        buffer[:] = rest
+        return line
 
     def settle(self, quiet: float = 0.15, timeout: float = 10.0) -> None:
         """Waits until every backend connection has been idle (blocked reading, no complete
