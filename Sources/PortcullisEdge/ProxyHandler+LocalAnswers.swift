@@ -27,7 +27,8 @@ extension ProxyHandler {
             close(context: context)
             return
         case .idle, .discarding:
-            break
+            // A refused head: nothing in it is believed, not even a forwarding chain.
+            requestClient = clientAddress
         }
         let id = requestId ?? requestIds.make()
         EdgeMetrics.shared.requestRefused(reason: refusal.code.description)
@@ -37,7 +38,7 @@ extension ProxyHandler {
             metadata: [
                 "listener": "\(environment.listener)", "route": "\(route ?? "-")", "status": "\(refusal.status)",
                 "reason": "\(refusal.code)", "detail": "\(refusal.detail)", "request.id": "\(id)",
-                "client": "\(clientAddress)",
+                "client": "\(requestClient)",
             ]
         )
         state = .closed
@@ -94,7 +95,7 @@ extension ProxyHandler {
                     "listener": "\(environment.listener)", "route": "\(route?.name ?? "-")",
                     "method": "\(head.method.rawValue)", "status": "\(status.code)",
                     "upstream": "\(server ?? "-")", "duration.ms": "0", "bytes.out": "\(bytes)",
-                    "request.id": "\(requestId)", "client": "\(clientAddress)", "outcome": "\(outcome ?? "-")",
+                    "request.id": "\(requestId)", "client": "\(requestClient)", "outcome": "\(outcome ?? "-")",
                 ]
             )
         }

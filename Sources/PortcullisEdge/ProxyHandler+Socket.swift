@@ -119,7 +119,7 @@ extension ProxyHandler {
                 "socket open",
                 metadata: [
                     "listener": "\(environment.listener)", "route": "\(handshake.route.name)",
-                    "request.id": "\(handshake.requestId)", "client": "\(clientAddress)", "conn.id": "\(id)",
+                    "request.id": "\(handshake.requestId)", "client": "\(requestClient)", "conn.id": "\(id)",
                     "user": "\(identity.user ?? "-")",
                 ])
         }

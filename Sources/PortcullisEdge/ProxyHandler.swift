@@ -54,7 +54,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let environment: ProxyEnvironment
     var state = State.idle
     var context: ChannelHandlerContext?
+    /// The TCP peer, or the client a PROXY protocol header named.
     var clientAddress = "unknown"
+    /// The client of the request in flight, for logs: the peer, or from a trusted proxy
+    /// the address its `X-Forwarded-For` chain names (see ``Forwarding``).
+    var requestClient = "unknown"
     private var reads = ReadGate()
     private var upstreamNeedsFlush = false
     var requestIds = RequestId()
@@ -72,6 +76,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         clientAddress = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        requestClient = clientAddress
         armIdleTimer(at: lastActivity + environment.idleTimeout)
     }
 
@@ -154,6 +159,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let source = event as? ProxyProtocolSource {
             clientAddress = source.address
+            requestClient = source.address
             return
         }
         if event is ChannelShouldQuiesceEvent {
@@ -218,6 +224,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func startExchange(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let requestId = RequestId.accept(head.headers.first(name: "x-request-id")) ?? requestIds.make()
         let snapshot = environment.snapshots.current
+        let forwarding = Forwarding(
+            peer: clientAddress, scheme: environment.scheme, trustedProxies: environment.trustedProxies,
+            headers: head.headers)
+        requestClient = forwarding.client
         if head.uri == "*" {
             // `OPTIONS *` asks about the server, not a resource: the edge answers it.
             replyLocally(
@@ -259,9 +269,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let target =
             proxy.stripPrefix
             ? RouteTable.strip(prefix: route.route.match.path, from: head.uri) : head.uri
-        let forwarding = Forwarding(
-            peer: clientAddress, scheme: environment.scheme, trustedProxies: environment.trustedProxies,
-            headers: head.headers)
         var upstreamHead = HeaderRewriting.upstreamRequest(
             head,
             target: target,
@@ -487,7 +494,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             "upstream": "\(exchange.server ?? "-")",
             "duration.ms": "\(Double(elapsed.nanoseconds) / 1_000_000)",
             "bytes.in": "\(exchange.requestBytes)", "bytes.out": "\(exchange.responseBytes)",
-            "request.id": "\(exchange.requestId)", "client": "\(clientAddress)",
+            "request.id": "\(exchange.requestId)", "client": "\(requestClient)",
         ]
         if let outcome { metadata["outcome"] = "\(outcome)" }
         environment.logger.info("request", metadata: metadata)

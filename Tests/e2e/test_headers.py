@@ -129,6 +129,8 @@ def test_a_trusted_proxy_chain_is_extended_and_the_real_client_named(portcullis,
     assert values(seen, "X-Real-IP") == ["203.0.113.9"]
     assert values(seen, "X-Forwarded-Proto") == ["https"]
     assert values(seen, "Forwarded") == ['for=203.0.113.9, for=127.0.0.1;proto=http;host="shop.test"']
+    request_lines = [line for line in proxy.output().splitlines() if line.endswith("request")]
+    assert "client=203.0.113.9" in request_lines[-1], "the access log names the real client"
 
 
 def test_x_forwarded_proto_and_host_describe_the_original_request(echo_proxy):
