@@ -8,6 +8,17 @@ extension EdgeSnapshot {
         routes.fallThroughs(listeners: configuration.listeners.map(\.name))
     }
 
+    /// Hosts on which a host-less or wildcard auth route's path reaches a more specific
+    /// public route (see `RouteTable.hostShadowings(listeners:)`).
+    public var routeHostShadowings: [RouteTable.HostShadowing] {
+        routes.hostShadowings(listeners: configuration.listeners.map(\.name))
+    }
+
+    /// Every route warning `portcullis check` prints, as `file:line: warning: …` lines.
+    public var routeWarningLines: [String] {
+        routeFallThroughs.map(\.warningLine) + routeHostShadowings.map(\.warningLine)
+    }
+
     /// Logs each fall-through at warning level; called when a snapshot starts serving (at
     /// start and after a reload), so an operator who never ran `portcullis check` sees them.
     public func logRouteFallThroughs(to logger: Logger) {
@@ -20,6 +31,18 @@ extension EdgeSnapshot {
                     "fallback.name": "\(fallThrough.fallback.name)",
                     "location": "\(location.file):\(location.line)",
                     "detail": "\(fallThrough.description)",
+                ]
+            )
+        }
+        for shadowing in routeHostShadowings {
+            let location = shadowing.protected.route.location
+            logger.warning(
+                "route is shadowed by a route without auth on a more specific host",
+                metadata: [
+                    "route.name": "\(shadowing.protected.name)",
+                    "fallback.name": "\(shadowing.fallback.name)",
+                    "location": "\(location.file):\(location.line)",
+                    "detail": "\(shadowing.description)",
                 ]
             )
         }

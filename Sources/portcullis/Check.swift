@@ -21,8 +21,8 @@ struct Check: ParsableCommand {
             throw ExitCode(1)
         }
         // Warnings, not errors: a public fallback may be intended, so the file stays valid.
-        for fallThrough in snapshot.routeFallThroughs {
-            printError(fallThrough.warningLine)
+        for line in snapshot.routeWarningLines {
+            printError(line)
         }
         print(RouteTablePrinter.describe(configuration))
         print("configuration OK: \(configuration.files.joined(separator: ", "))")
