@@ -44,8 +44,8 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let routeName: String
     /// Rooms joined, kept here so a close can leave them without a search.
     var rooms: Set<String> = []
-    /// A bounded label for the close metric.
-    private(set) var closeCategory = "client"
+    /// Why the connection ends: its close frame, metric label and envelope reason.
+    private(set) var closeCause = SocketCloseCause.connectionLost
 
     private let claims: String?
     private let accessLog: Bool
@@ -61,7 +61,6 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var limiter: MessageRateLimiter<ContinuousClock.Instant>?
     private var slowConsumer = SlowConsumerDetector<ContinuousClock.Instant>(grace: slowConsumerGrace)
     private var context: ChannelHandlerContext?
-    private var closeReason = "client closed"
     private var unansweredAppends = 0
     private var reads = ReadGate()
 
@@ -120,7 +119,7 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         _ = closeMachine.connectionClosed()
         heartbeat.stop()
         var close = envelope(.close)
-        close.reason = closeReason
+        close.reason = closeCause.description
         publish(close)
         hub.unregister(self)
         if accessLog {
@@ -128,7 +127,7 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             hub.logger.info(
                 "socket closed",
                 metadata: [
-                    "route": "\(routeName)", "conn.id": "\(id)", "user": "\(user ?? "-")", "reason": "\(closeReason)",
+                    "route": "\(routeName)", "conn.id": "\(id)", "user": "\(user ?? "-")", "reason": "\(closeCause)",
                     "duration.ms":
                         "\(lifetime.components.seconds * 1000 + lifetime.components.attoseconds / 1_000_000_000_000_000)",
                 ])
@@ -138,14 +137,12 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if let error = error as? NIOWebSocketError {
-            closeCategory = "protocol_error"
             let code: WebSocketCloseCode = error == .invalidFrameLength ? .messageTooBig : .protocolError
             let reason = error == .invalidFrameLength ? "frame too large" : "invalid control frame"
-            closeReason = "protocol error: \(reason)"
-            run(closeMachine.failed(code: code, reason: reason))
+            end(.protocolError(code: code, message: reason), now: .now)
             return
         }
-        closeReason = "connection error"
+        closeCause = .connectionError
         context.close(promise: nil)
     }
 
@@ -196,7 +193,7 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             write(ServerFrame.encode(opcode: ServerFrame.pong, payload: bytes, allocator: context.channel.allocator))
         case .closeReceived(let close):
             // When we started the close, its reason stays the one recorded.
-            if !closeMachine.isClosing { closeReason = "client closed (\(close.code.rawValue))" }
+            if !closeMachine.isClosing { closeCause = .clientClosed(code: close.code) }
             run(closeMachine.closeReceived(close))
         case .fail(let failure):
             fail(failure)
@@ -227,9 +224,7 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 refuse(code: "rate_limited", message: "too many messages; slow down")
                 return
             case .close:
-                closeCategory = "rate_limit"
-                closeReason = "rate limit exceeded"
-                run(closeMachine.closeRequested(code: .policyViolation, reason: "rate limit exceeded", now: .now))
+                end(.rateLimited, now: .now)
                 return
             }
         }
@@ -301,9 +296,7 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
                         code: "unavailable",
                         message: unavailable ? "message bus unavailable; try again later" : "message not delivered")
                 } else if unavailable {
-                    closeCategory = "unavailable"
-                    closeReason = "message bus unavailable"
-                    run(closeMachine.closeRequested(code: .tryAgainLater, reason: "try again later", now: .now))
+                    end(.busUnavailable, now: .now)
                 }
                 context?.flush()
             }
@@ -338,29 +331,19 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
         if !context.channel.isWritable {
             let now = ContinuousClock.now
-            if slowConsumer.check(now: now) == .close { closeAsSlowConsumer(now: now) }
+            if slowConsumer.check(now: now) == .close { end(.slowConsumer, now: now) }
         }
         return true
     }
 
-    private func closeAsSlowConsumer(now: ContinuousClock.Instant) {
-        closeCategory = "slow_consumer"
-        closeReason = "slow consumer"
-        run(closeMachine.closeRequested(code: .policyViolation, reason: "slow consumer", now: now))
-    }
-
     /// Closes with 4000 and the reason (a `disconnect` envelope).
     func disconnect(reason: String) {
-        closeCategory = "disconnect"
-        closeReason = "disconnected: \(reason)"
-        run(closeMachine.closeRequested(code: WebSocketCloseCode(4000), reason: reason, now: .now))
+        end(.disconnected(reason: reason), now: .now)
     }
 
     /// Drain: close 1001 and let the client finish the closing handshake.
     func goAway() {
-        closeCategory = "shutdown"
-        closeReason = "server shutting down"
-        run(closeMachine.closeRequested(code: .goingAway, reason: "server shutting down", now: .now))
+        end(.shutdown, now: .now)
     }
 
     /// Driven by the hub once a second: identity expiry, slow consumer, heartbeat, close
@@ -369,13 +352,11 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // Most ticks find nothing due; flushing then would walk the pipeline for nothing.
         var wrote = false
         if let expiresAt, now >= expiresAt, !closeMachine.isClosing {
-            closeCategory = "expired"
-            closeReason = "credentials expired"
-            run(closeMachine.closeRequested(code: WebSocketCloseCode(4001), reason: "credentials expired", now: now))
+            end(.expired, now: now)
             wrote = true
         }
         if !closeMachine.isClosing, slowConsumer.check(now: now) == .close {
-            closeAsSlowConsumer(now: now)
+            end(.slowConsumer, now: now)
         }
         run(closeMachine.timerFired(now: now))
         switch heartbeat.tick(now: now) {
@@ -386,17 +367,30 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             write(ServerFrame.encode(opcode: ServerFrame.ping, payload: payload, allocator: context.channel.allocator))
             wrote = true
         case .closeUnresponsive(let close):
-            closeCategory = "ping_timeout"
-            closeReason = "ping timeout"
-            run(closeMachine.failed(code: close.code, reason: close.reason))
+            end(.pingTimeout(close), now: now)
         }
         if wrote { context?.flush() }
     }
 
     private func fail(_ failure: WebSocketFailure) {
-        closeCategory = "protocol_error"
-        closeReason = "protocol error: \(failure.message)"
-        run(closeMachine.failed(code: failure.closeCode, reason: failure.message))
+        end(.protocolError(code: failure.closeCode, message: failure.message), now: .now)
+    }
+
+    /// Ends the connection for `cause`: records it (metric, envelope, log) and runs the
+    /// closing the cause asks for. The first cause of a closing is the one recorded; the
+    /// close machine still sees later ones (a protocol error after our close frame drops
+    /// TCP at once).
+    private func end(_ cause: SocketCloseCause, now: ContinuousClock.Instant) {
+        if !closeMachine.isClosing { closeCause = cause }
+        guard let code = cause.code else { return }
+        switch cause.ending {
+        case .none:
+            break
+        case .handshake:
+            run(closeMachine.closeRequested(code: code, reason: cause.wireReason, now: now))
+        case .fail:
+            run(closeMachine.failed(code: code, reason: cause.wireReason))
+        }
     }
 
     private func run(_ action: WebSocketCloseStateMachine<ContinuousClock.Instant>.Action) {

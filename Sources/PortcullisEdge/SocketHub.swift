@@ -94,7 +94,7 @@ final class SocketHub {
         for room in handler.rooms {
             leave(handler, room: room)
         }
-        EdgeMetrics.shared.socketClosed(reason: handler.closeCategory)
+        EdgeMetrics.shared.socketClosed(reason: handler.closeCause.label)
         send(["HDEL", RedisArgument(registryKey), RedisArgument(handler.id)])
     }
 
