@@ -47,7 +47,8 @@ let package = Package(
             name: "PortcullisAuth",
             dependencies: ["PortcullisConfig", "CJWT", "COpenSSL"]
         ),
-        // Pure protocol state machines (WebSocket message layer, raw protocol); no IO.
+        // Pure protocol state machines and codecs (WebSocket message layer, raw protocol,
+        // Engine.IO/Socket.IO, ActionCable, typed close causes); no IO.
         .target(name: "PortcullisWire"),
         // Pure HTTP/1.1 request rules: strict head parser, framing, chunked bodies, target and
         // path normalization, response framing checks; no IO (fuzzed on its own).
