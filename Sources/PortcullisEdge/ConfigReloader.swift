@@ -72,7 +72,7 @@ public final class ConfigReloader: Service, Sendable {
             return ReloadOutcome(applied: false, message: "\(configPath): \(error)")
         }
         snapshots.replace(with: next)
-        next.logRouteFallThroughs(to: logger)
+        next.logRouteAuthWarnings(to: logger)
         var notes: [String] = []
         if Self.bindings(of: current.configuration) != Self.bindings(of: configuration) {
             notes.append(

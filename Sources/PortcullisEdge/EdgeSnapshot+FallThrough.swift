@@ -14,35 +14,23 @@ extension EdgeSnapshot {
         routes.hostShadowings(listeners: configuration.listeners.map(\.name))
     }
 
-    /// Every route warning `portcullis check` prints, as `file:line: warning: …` lines.
-    public var routeWarningLines: [String] {
-        routeFallThroughs.map(\.warningLine) + routeHostShadowings.map(\.warningLine)
+    /// Every way around a route's auth that `portcullis check` prints and `serve` logs.
+    public var routeAuthWarnings: [any RouteAuthWarning] {
+        routeFallThroughs + routeHostShadowings
     }
 
-    /// Logs each fall-through at warning level; called when a snapshot starts serving (at
-    /// start and after a reload), so an operator who never ran `portcullis check` sees them.
-    public func logRouteFallThroughs(to logger: Logger) {
-        for fallThrough in routeFallThroughs {
-            let location = fallThrough.protected.route.location
+    /// Logs each warning at warning level; called when a snapshot starts serving (at start
+    /// and after a reload), so an operator who never ran `portcullis check` sees them.
+    public func logRouteAuthWarnings(to logger: Logger) {
+        for warning in routeAuthWarnings {
+            let location = warning.protected.route.location
             logger.warning(
-                "route falls through to a route without auth",
+                "route auth can be sidestepped",
                 metadata: [
-                    "route.name": "\(fallThrough.protected.name)",
-                    "fallback.name": "\(fallThrough.fallback.name)",
+                    "route.name": "\(warning.protected.name)",
+                    "fallback.name": "\(warning.fallback.name)",
                     "location": "\(location.file):\(location.line)",
-                    "detail": "\(fallThrough.description)",
-                ]
-            )
-        }
-        for shadowing in routeHostShadowings {
-            let location = shadowing.protected.route.location
-            logger.warning(
-                "route is shadowed by a route without auth on a more specific host",
-                metadata: [
-                    "route.name": "\(shadowing.protected.name)",
-                    "fallback.name": "\(shadowing.fallback.name)",
-                    "location": "\(location.file):\(location.line)",
-                    "detail": "\(shadowing.description)",
+                    "detail": "\(warning.description)",
                 ]
             )
         }

@@ -158,7 +158,14 @@ extension RouteTable {
     }
 }
 
-extension RouteTable.FallThrough {
+/// A way around a route's `auth:` that `portcullis check` prints and `serve` logs: the
+/// protected route, the route without auth that answers instead, and one sentence.
+public protocol RouteAuthWarning: CustomStringConvertible, Sendable {
+    var protected: RouteTable.Entry { get }
+    var fallback: RouteTable.Entry { get }
+}
+
+extension RouteAuthWarning {
     /// `file:line: warning: …` at the protected route, the way `portcullis check` prints
     /// configuration errors, so editors can jump to it.
     public var warningLine: String {
@@ -166,3 +173,5 @@ extension RouteTable.FallThrough {
         return "\(location.file):\(location.line): warning: \(description)"
     }
 }
+
+extension RouteTable.FallThrough: RouteAuthWarning {}

@@ -8,7 +8,7 @@ extension RouteTable {
     /// auth and a public `/` route for `api.example.com`, `api.example.com/admin` goes to
     /// the public route, whose backend may well serve `/admin`. Reported as a warning, not
     /// an error: the host may really have no admin area.
-    public struct HostShadowing: Sendable, CustomStringConvertible {
+    public struct HostShadowing: RouteAuthWarning {
         public let protected: Entry
         public let fallback: Entry
         /// Hosts on which the protected path reaches `fallback`, in table order.
@@ -28,12 +28,6 @@ extension RouteTable {
                 + "\(RouteTable.scope(of: protected.route)), but on \(hosts.count == 1 ? "host" : "hosts") "
                 + "\(hosts.joined(separator: ", ")) requests for it go to routes[\(fallback.index)] "
                 + "\"\(fallback.name)\" which has none"
-        }
-
-        /// `file:line: warning: …` at the protected route, as `portcullis check` prints it.
-        public var warningLine: String {
-            let location = protected.route.location
-            return "\(location.file):\(location.line): warning: \(description)"
         }
     }
 

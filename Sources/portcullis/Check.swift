@@ -21,8 +21,8 @@ struct Check: ParsableCommand {
             throw ExitCode(1)
         }
         // Warnings, not errors: a public fallback may be intended, so the file stays valid.
-        for line in snapshot.routeWarningLines {
-            printError(line)
+        for warning in snapshot.routeAuthWarnings {
+            printError(warning.warningLine)
         }
         print(RouteTablePrinter.describe(configuration))
         print("configuration OK: \(configuration.files.joined(separator: ", "))")

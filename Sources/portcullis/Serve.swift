@@ -33,7 +33,7 @@ struct Serve: AsyncParsableCommand {
             printError("\(options.config): \(error)")
             throw ExitCode(1)
         }
-        snapshot.logRouteFallThroughs(to: logger)
+        snapshot.logRouteAuthWarnings(to: logger)
         let edge = EdgeServer(snapshot: snapshot, configPath: options.config, logger: logger, metrics: registry)
         let group = ServiceGroup(
             configuration: .init(
