@@ -87,7 +87,8 @@ public final class RedisConnection: RedisCommandSender {
         }
     }
 
-    /// Opens a connection on `eventLoop` and runs the configured handshake (AUTH, SELECT).
+    /// Opens a connection on `eventLoop` and runs the configured handshake (AUTH, SELECT,
+    /// then a PING that a server still loading its data set refuses with -LOADING).
     ///
     /// Throws ``RedisError`` with code ``RedisError/Code/connectFailed`` when the socket
     /// cannot be opened, or when AUTH or SELECT is refused (the server's reply is in
@@ -157,7 +158,19 @@ public final class RedisConnection: RedisCommandSender {
         if configuration.database != 0 {
             steps.append(self.send(["SELECT", RedisArgument(configuration.database)]))
         }
-        // Both are pipelined; the first failure (AUTH's, when it fails) is reported.
+        // A restarted Redis accepts connections while it loads its AOF or RDB file, but
+        // answers every command with -LOADING until it is done (AUTH and SELECT excepted).
+        // A PING refused that way fails the handshake, so the client retries with backoff,
+        // keeping what it buffered instead of flushing it into errors. Other PING errors
+        // (-NOAUTH without a password) surface on the commands themselves, as before.
+        let ping = self.send(["PING"]).flatMapError { error -> EventLoopFuture<RESPValue> in
+            if (error as? RedisError)?.serverCode == "LOADING" {
+                return self.channel.eventLoop.makeFailedFuture(error)
+            }
+            return self.channel.eventLoop.makeSucceededFuture(.nullBulkString)
+        }
+        steps.append(ping)
+        // All are pipelined; the first failure (AUTH's, when it fails) is reported.
         return EventLoopFuture.whenAllComplete(steps, on: self.channel.eventLoop).flatMapThrowing { results in
             for result in results {
                 _ = try result.get()

@@ -117,23 +117,22 @@ public final class RedisServerProcess: @unchecked Sendable {
         throw RedisError(code: .connectFailed, message: "redis-server on port \(self.port) did not become ready")
     }
 
+    /// Whether the server answers at all: a PONG, or an error reply such as -NOAUTH or
+    /// -LOADING (a server still loading its data set is up, just not ready).
     private static func answersPing(port: Int) async -> Bool {
         let configuration = RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port))
-        guard let connection = try? await RedisConnection.connect(to: configuration, logger: testLogger) else {
-            return false
-        }
-        defer { connection.close() }
         do {
+            let connection = try await RedisConnection.connect(to: configuration, logger: testLogger)
+            defer { connection.close() }
             _ = try await connection.send(["PING"])
             return true
         } catch let error as RedisError {
-            return error.code == .server
+            return error.code == .server || error.serverCode != nil
         } catch {
             return false
         }
     }
 
-    /// A port that was free a moment ago (bound to 0 and released).
     private static func freePort() async throws -> Int {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
