@@ -8,11 +8,13 @@ import Testing
 /// -LOADING meanwhile. The client must not count such a server as back: what it buffered
 /// during the outage must wait for the load, not be flushed into errors.
 ///
-/// The server saves 40,000 keys and loads them again with a 50 µs delay per key
+/// The server saves 40,000 keys and loads them again with a 100 µs delay per key
 /// (`key-load-delay`, a Redis test setting) while serving clients every KiB
-/// (`loading-process-events-interval-bytes`), so it answers -LOADING for about two seconds.
+/// (`loading-process-events-interval-bytes`), so it answers -LOADING for about four
+/// seconds: far longer than the gap between the restart and the probe, even on a loaded
+/// machine.
 @Suite(
-    .redisServer(arguments: ["--key-load-delay", "50", "--loading-process-events-interval-bytes", "1024"]),
+    .redisServer(arguments: ["--key-load-delay", "100", "--loading-process-events-interval-bytes", "1024"]),
     .serialized)
 struct RedisLoadingTests {
     @Test func commandsBufferedDuringARestartWaitForTheDataSetToLoad() async throws {
