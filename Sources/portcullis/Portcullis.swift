@@ -1,12 +1,14 @@
 import ArgumentParser
 import PortcullisConfig
 
-/// The edge's command line: `serve`, `check`, `version`.
+/// The edge's command line: `serve`, `check`, `version` (and `--version`, as
+/// `portcullis-rooms` has it).
 @main
 struct Portcullis: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "portcullis",
         abstract: "An edge for real-time products: TLS, reverse proxy, authentication, WebSockets.",
+        version: "portcullis \(PortcullisVersion.current)",
         subcommands: [
             Serve.self, Check.self, Reload.self, Revoke.self, TokenCommand.self, KeysCommand.self, SecretCommand.self,
             Version.self,

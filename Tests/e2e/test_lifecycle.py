@@ -196,3 +196,6 @@ def test_version_prints_a_version_number():
     result = run_cli("version")
     assert result.returncode == 0, result.stderr
     assert re.search(r"\d+\.\d+", result.stdout), result.stdout
+    flag = run_cli("--version")
+    assert flag.returncode == 0, flag.stderr
+    assert flag.stdout == result.stdout
