@@ -20,8 +20,10 @@ import NIOCore
 /// | `ack`      | decimal                      | optional                               |
 /// | `reason`   | text                         | optional                               |
 /// | `claims`   | JSON text                    | optional                               |
+/// | `args`     | `1`                          | when `data` is an argument list        |
 /// | `dataType` | `json`, `text`, `binary`     | with `data` when not `json`            |
 /// | `data`     | bytes                        | optional                               |
+/// | `att:<i>`  | bytes, `i` in 0…9            | binary attachments, `att:0` first      |
 /// | `ts`       | decimal, ms since the epoch  | optional                               |
 ///
 /// Encoding writes present fields in this order. Decoding accepts any order, ignores fields
@@ -30,8 +32,11 @@ extension Envelope {
     /// Every field name this version writes, in the order ``fields`` writes them.
     public static let fieldOrder: [String] = [
         "v", "id", "kind", "app", "edge", "conn", "user", "ns", "to", "target", "except", "room",
-        "event", "ack", "reason", "claims", "dataType", "data", "ts",
+        "event", "ack", "reason", "claims", "args", "dataType", "data", "att:<i>", "ts",
     ]
+
+    /// The most attachments an envelope carries (Socket.IO's default `maxAttachments`).
+    public static let maximumAttachments = 10
 
     /// The longest `id` accepted, in bytes.
     public static let maximumIDLength = 128
@@ -61,11 +66,15 @@ extension Envelope {
         add("ack", self.ack.map { String($0) })
         add("reason", self.reason)
         add("claims", self.claims)
+        if self.arguments { add("args", "1") }
         if let data = self.data {
             if data.type != .json {
                 add("dataType", data.type.rawValue)
             }
             fields.append(("data", RedisArgument(data.bytes)))
+        }
+        for (index, attachment) in self.attachments.enumerated() {
+            fields.append(("att:\(index)", RedisArgument(attachment)))
         }
         add("ts", self.timestamp.map { String($0) })
         return fields
@@ -136,6 +145,16 @@ extension Envelope {
             type = parsed
         }
         self.data = wire.data.map { Payload(bytes: $0, type: type) }
+        if let args = wire.args {
+            guard args.readableBytesView.elementsEqual("1".utf8) else { throw .invalid("args", "expected 1") }
+            self.arguments = true
+        }
+        for index in wire.attachments.indices {
+            guard let attachment = wire.attachments[index] else {
+                throw .missing("att:\(index)")
+            }
+            self.attachments.append(attachment)
+        }
     }
 
     private static func decodeTarget(to: ByteBuffer?, target: ByteBuffer?) throws(EnvelopeError) -> Target? {
@@ -182,7 +201,9 @@ extension Envelope {
 /// The raw value of each known field while decoding, so that one pass finds duplicates.
 private struct WireFields {
     var version, id, kind, app, edge, conn, user, ns, to, target, except, room: ByteBuffer?
-    var event, ack, reason, claims, dataType, data, ts: ByteBuffer?
+    var event, ack, reason, claims, args, dataType, data, ts: ByteBuffer?
+    /// `att:<i>` by index; a gap is an error once all fields are read.
+    var attachments: [ByteBuffer?] = []
 
     mutating func store(_ value: ByteBuffer, as name: String) throws(EnvelopeError) {
         switch name {
@@ -205,8 +226,30 @@ private struct WireFields {
         case "dataType": try Self.set(&self.dataType, value, name)
         case "data": try Self.set(&self.data, value, name)
         case "ts": try Self.set(&self.ts, value, name)
-        default: break  // a field from a newer publisher
+        case "args": try Self.set(&self.args, value, name)
+        default:
+            if name.hasPrefix("att:") {
+                try self.storeAttachment(value, name: name)
+            }
+            // Any other field is from a newer publisher.
         }
+    }
+
+    private mutating func storeAttachment(_ value: ByteBuffer, name: String) throws(EnvelopeError) {
+        let digits = name.utf8.dropFirst(4)
+        guard digits.count == 1, let digit = digits.first, digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9")
+        else {
+            throw EnvelopeError(
+                code: .invalidValue, field: name, message: "attachment fields are att:0 … att:9")
+        }
+        let index = Int(digit - UInt8(ascii: "0"))
+        if self.attachments.count <= index {
+            self.attachments += Array(repeating: nil, count: index + 1 - self.attachments.count)
+        }
+        guard self.attachments[index] == nil else {
+            throw EnvelopeError(code: .duplicateField, field: name, message: "field \(name) appears more than once")
+        }
+        self.attachments[index] = value
     }
 
     private static func set(_ slot: inout ByteBuffer?, _ value: ByteBuffer, _ name: String) throws(EnvelopeError) {

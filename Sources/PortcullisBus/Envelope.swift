@@ -46,6 +46,12 @@ public struct Envelope: Sendable, Hashable {
     public var claims: String?
     /// `data` and `dataType`: the payload, untouched bytes.
     public var data: Payload?
+    /// `args`: `data` is a JSON array of event arguments (Socket.IO spreads them into the
+    /// event), not one value. Inbound Socket.IO messages and acks always set it.
+    public var arguments: Bool = false
+    /// `att:0` … `att:9`: binary attachments of a Socket.IO binary event or ack, in the
+    /// order of the `{"_placeholder":true,"num":i}` placeholders in `data`.
+    public var attachments: [ByteBuffer] = []
     /// `ts`: when the envelope was made, in milliseconds since the Unix epoch.
     public var timestamp: Int64?
 
@@ -133,12 +139,19 @@ extension Envelope {
         public static let join = Kind(rawValue: "join")
         /// Remove the target's connections from `room`.
         public static let leave = Kind(rawValue: "leave")
-        /// Close the target's connections with the protocol's notice and `reason`.
+        /// Close the target's connections with the protocol's notice and `reason`; with
+        /// `ns`, only leave that namespace (Socket.IO DISCONNECT) or subscription.
         public static let disconnect = Kind(rawValue: "disconnect")
+        /// Confirm the target connection's pending subscription `ns` (ActionCable
+        /// `confirm_subscription`); the handler's answer to an `open` for a channel.
+        public static let confirm = Kind(rawValue: "confirm")
+        /// Refuse it (ActionCable `reject_subscription`, Socket.IO CONNECT_ERROR with
+        /// `reason`).
+        public static let reject = Kind(rawValue: "reject")
 
         /// Every kind this version knows, inbound first.
         public static let allKnown: [Kind] = [
-            .open, .message, .close, .refresh, .ack, .emit, .join, .leave, .disconnect,
+            .open, .message, .close, .refresh, .ack, .emit, .join, .leave, .disconnect, .confirm, .reject,
         ]
 
         /// False for a kind this version does not know: skip (and acknowledge) the envelope.
