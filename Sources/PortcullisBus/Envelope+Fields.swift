@@ -12,7 +12,7 @@ import NIOCore
 /// | `conn`     | text                         | optional                               |
 /// | `user`     | text                         | optional                               |
 /// | `ns`       | text                         | optional                               |
-/// | `to`       | `conn`, `user`, `room`, `all`| outbound                               |
+/// | `to`       | `conn`, `user`, `room`, `jti`, `all` | outbound                       |
 /// | `target`   | text                         | with `to` other than `all`             |
 /// | `except`   | text (connection id)         | optional, outbound                     |
 /// | `room`     | text                         | `join`, `leave`                        |
@@ -169,7 +169,8 @@ extension Envelope {
         case "conn": make = Target.connection
         case "user": make = Target.user
         case "room": make = Target.room
-        default: throw .invalid("to", "expected conn, user, room or all, got \(Self.excerpt(to))")
+        case "jti": make = Target.token
+        default: throw .invalid("to", "expected conn, user, room, jti or all, got \(Self.excerpt(to))")
         }
         guard let target else { throw .missing("target") }
         return make(String(buffer: target))
@@ -231,7 +232,7 @@ private struct WireFields {
             if name.hasPrefix("att:") {
                 try self.storeAttachment(value, name: name)
             }
-            // Any other field is from a newer publisher.
+        // Any other field is from a newer publisher.
         }
     }
 

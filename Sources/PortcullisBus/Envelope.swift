@@ -160,20 +160,24 @@ extension Envelope {
         public var description: String { self.rawValue }
     }
 
-    /// Who an outbound envelope is for: one connection, every connection of a user or of a
-    /// room, or every connection (of ``Envelope/app`` when set). Written as `to` and `target`.
+    /// Who an outbound envelope is for: one connection, every connection of a user, of a
+    /// room or of one token, or every connection (of ``Envelope/app`` when set). Written as
+    /// `to` and `target`.
     public enum Target: Sendable, Hashable {
         case connection(String)
         case user(String)
         case room(String)
+        /// Every connection authenticated with the token whose `jti` this is (revocation).
+        case token(String)
         case all
 
-        /// The `to` field: `conn`, `user`, `room` or `all`.
+        /// The `to` field: `conn`, `user`, `room`, `jti` or `all`.
         public var scope: String {
             switch self {
             case .connection: "conn"
             case .user: "user"
             case .room: "room"
+            case .token: "jti"
             case .all: "all"
             }
         }
@@ -181,7 +185,7 @@ extension Envelope {
         /// The `target` field; nil for ``all``.
         public var value: String? {
             switch self {
-            case .connection(let id), .user(let id), .room(let id): id
+            case .connection(let id), .user(let id), .room(let id), .token(let id): id
             case .all: nil
             }
         }

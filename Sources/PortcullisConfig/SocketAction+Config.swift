@@ -4,8 +4,10 @@ extension SocketAction {
     /// | Key                 | Type                                   | Default |
     /// |---------------------|----------------------------------------|---------|
     /// | `app`               | `[A-Za-z0-9_-]{1,64}`                  | required |
-    /// | `protocol`          | `raw`                                  | `raw`   |
-    /// | `mode`              | `json` or `opaque`                     | `json`  |
+    /// | `protocol`          | `raw`, `socketio` or `actioncable`     | `raw`   |
+    /// | `mode`              | `json` or `opaque` (raw only)          | `json`  |
+    /// | `socketio`          | mapping (`SocketAction.SocketIO`)      | defaults, with `protocol: socketio` |
+    /// | `actioncable`       | mapping (`SocketAction.ActionCable`)   | defaults, with `protocol: actioncable` |
     /// | `max_message_size`  | size, 125 B to 64 MiB                  | `1MiB`  |
     /// | `ping_interval`     | duration                               | `25s`   |
     /// | `ping_timeout`      | duration                               | `20s`   |
@@ -23,8 +25,23 @@ extension SocketAction {
                 if let value = WireProtocol(rawValue: text) {
                     socket.wireProtocol = value
                 } else {
-                    reader.fail("expected raw, got \(reader.quoted(text))")
+                    reader.fail("expected raw, socketio or actioncable, got \(reader.quoted(text))")
                 }
+            }
+            switch socket.wireProtocol {
+            case .raw:
+                break
+            case .socketio:
+                socket.socketIO = mapping.optional("socketio").map(SocketIO.decode) ?? SocketIO()
+            case .actioncable:
+                socket.actionCable = mapping.optional("actioncable").map(ActionCable.decode) ?? ActionCable()
+            }
+            for (key, wireProtocol) in [("socketio", WireProtocol.socketio), ("actioncable", .actioncable)]
+            where socket.wireProtocol != wireProtocol {
+                mapping.optional(key)?.fail("only with protocol: \(wireProtocol.rawValue)")
+            }
+            if socket.wireProtocol != .raw {
+                mapping.optional("mode")?.fail("only with protocol: raw")
             }
             if let reader = mapping.optional("mode"), let text = reader.string() {
                 if let value = Mode(rawValue: text) {
@@ -52,8 +69,102 @@ extension SocketAction {
             if let reader = mapping.optional("subprotocols") {
                 socket.subprotocols = reader.list { $0.name(extra: "!#$%&'*+-.^_`|~", maxLength: 128) } ?? []
             }
+            if let socketIO = socket.socketIO {
+                // Engine.IO's limit is per message: the advertised maxPayload is the one enforced.
+                socket.maxMessageSize = socketIO.maxPayload
+            }
             return socket
         }
+    }
+}
+
+extension SocketAction.SocketIO {
+    /// Decodes `socket.socketio:`.
+    ///
+    /// | Key               | Type                                         | Default        |
+    /// |-------------------|----------------------------------------------|----------------|
+    /// | `path`            | absolute path                                | `/socket.io/`  |
+    /// | `namespaces`      | list of `/name` (or `*`: any)                | `["/"]`        |
+    /// | `transports`      | list of `polling`, `websocket`               | both           |
+    /// | `ping_interval`   | duration                                     | `25s`          |
+    /// | `ping_timeout`    | duration                                     | `20s`          |
+    /// | `max_payload`     | size, 125 B to 64 MiB                        | `1000000`      |
+    /// | `connect_timeout` | duration                                     | `45s`          |
+    /// | `auth_token_field`| name                                         | `token`        |
+    /// | `refresh_event`   | event name                                   | none           |
+    /// | `expiry_event`    | event name                                   | none           |
+    /// | `max_attachments` | int, 0 to 100                                | `10`           |
+    static func decode(_ reader: ConfigReader) -> SocketAction.SocketIO {
+        reader.mapping { mapping in
+            var settings = SocketAction.SocketIO()
+            if let reader = mapping.optional("path"), let path = reader.string() {
+                if path.hasPrefix("/"), !path.contains("?"), !path.contains("#"), !path.contains(" ") {
+                    settings.path = path
+                } else {
+                    reader.fail("expected an absolute path like /socket.io/, got \(reader.quoted(path))")
+                }
+            }
+            if let reader = mapping.optional("namespaces") {
+                settings.namespaces =
+                    reader.list { item -> String? in
+                        guard let text = item.string() else { return nil }
+                        guard text == "*" || (text.hasPrefix("/") && !text.contains(",") && !text.contains("?"))
+                        else {
+                            item.fail("expected a namespace like /chat (or *), got \(item.quoted(text))")
+                            return nil
+                        }
+                        return text
+                    } ?? settings.namespaces
+            }
+            if let reader = mapping.optional("transports") {
+                let transports = reader.list { $0.choice(Transport.self) } ?? []
+                if transports.isEmpty {
+                    reader.fail("expected at least one of polling, websocket")
+                } else {
+                    settings.transports = transports
+                }
+            }
+            if let value = mapping.optional("ping_interval")?.duration() { settings.pingInterval = value }
+            if let value = mapping.optional("ping_timeout")?.duration() { settings.pingTimeout = value }
+            if let value = mapping.optional("max_payload")?.size(
+                in: 125...(64 << 20), rangeText: "between 125B and 64MiB")
+            {
+                settings.maxPayload = value
+            }
+            if let value = mapping.optional("connect_timeout")?.duration() { settings.connectTimeout = value }
+            if let value = mapping.optional("auth_token_field")?.name(extra: "_-.", maxLength: 64) {
+                settings.authTokenField = value
+            }
+            if let value = mapping.optional("refresh_event")?.name(extra: "_-.:$", maxLength: 128) {
+                settings.refreshEvent = value
+            }
+            if let value = mapping.optional("expiry_event")?.name(extra: "_-.:$", maxLength: 128) {
+                settings.expiryEvent = value
+            }
+            if let value = mapping.optional("max_attachments")?.int(min: 0, max: 100) {
+                settings.maxAttachments = value
+            }
+            return settings
+        } ?? SocketAction.SocketIO()
+    }
+}
+
+extension SocketAction.ActionCable {
+    /// Decodes `socket.actioncable:`.
+    ///
+    /// | Key                 | Type             | Default |
+    /// |---------------------|------------------|---------|
+    /// | `ping_interval`     | duration         | `3s`    |
+    /// | `max_subscriptions` | int, 1 to 10000  | `100`   |
+    static func decode(_ reader: ConfigReader) -> SocketAction.ActionCable {
+        reader.mapping { mapping in
+            var settings = SocketAction.ActionCable()
+            if let value = mapping.optional("ping_interval")?.duration() { settings.pingInterval = value }
+            if let value = mapping.optional("max_subscriptions")?.int(min: 1, max: 10_000) {
+                settings.maxSubscriptions = value
+            }
+            return settings
+        } ?? SocketAction.ActionCable()
     }
 }
 

@@ -5,6 +5,56 @@ public struct SocketAction: Sendable {
     public enum WireProtocol: String, Sendable, CaseIterable {
         /// Plain WebSocket messages (`mode` says how they map to envelopes).
         case raw
+        /// Socket.IO protocol v5 on Engine.IO 4, over WebSocket and HTTP long-polling.
+        case socketio
+        /// Rails ActionCable (`actioncable-v1-json`).
+        case actioncable
+    }
+
+    /// Socket.IO on the route (`socket.socketio:`).
+    public struct SocketIO: Sendable, Hashable {
+        public enum Transport: String, Sendable, Hashable, CaseIterable {
+            case polling
+            case websocket
+        }
+
+        /// The Engine.IO path; requests to it with or without the trailing slash are served.
+        public var path = "/socket.io/"
+        /// Namespaces clients may connect to; `*` allows any.
+        public var namespaces: [String] = ["/"]
+        public var transports: [Transport] = [.polling, .websocket]
+        /// The server pings every `pingInterval`; a client that does not answer within
+        /// `pingTimeout` is closed.
+        public var pingInterval: Duration = .seconds(25)
+        public var pingTimeout: Duration = .seconds(20)
+        /// The largest message (and polling request body) accepted, advertised as `maxPayload`.
+        public var maxPayload: Int = 1_000_000
+        /// A connection that joins no namespace within this is closed.
+        public var connectTimeout: Duration = .seconds(45)
+        /// The member of the CONNECT `auth` object holding a token (with the route's token
+        /// source `socketio`).
+        public var authTokenField = "token"
+        /// An event clients send to refresh their token in band (`verify_user`), answered
+        /// through its ack with `{"status": true|false}`; nil: none.
+        public var refreshEvent: String?
+        /// An event sent before the DISCONNECT when the token expires or is revoked
+        /// (`loggedOut` with `{"reason": …}`); nil: none.
+        public var expiryEvent: String?
+        /// Binary attachments per packet.
+        public var maxAttachments = 10
+
+        public init() {}
+    }
+
+    /// ActionCable on the route (`socket.actioncable:`).
+    public struct ActionCable: Sendable, Hashable {
+        /// How often `{"type":"ping"}` is sent (Rails: 3 s; clients call a connection stale
+        /// after two missed pings).
+        public var pingInterval: Duration = .seconds(3)
+        /// Subscriptions per connection.
+        public var maxSubscriptions = 100
+
+        public init() {}
     }
 
     /// How the raw protocol maps messages to envelopes.
@@ -47,6 +97,10 @@ public struct SocketAction: Sendable {
     public var rateLimit: RateLimit? = RateLimit(messagesPerSecond: 100, burst: 200, closeAfter: 50)
     /// Subprotocols the route speaks; the first one the client offers is chosen.
     public var subprotocols: [String] = []
+    /// Set when `wireProtocol` is `socketio`.
+    public var socketIO: SocketIO?
+    /// Set when `wireProtocol` is `actioncable`.
+    public var actionCable: ActionCable?
 
     public init(app: String) {
         self.app = app

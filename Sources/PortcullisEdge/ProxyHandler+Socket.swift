@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOWebSocket
 import PortcullisAuth
 import PortcullisConfig
+import PortcullisWire
 
 /// An upgrade request on a socket route, from its head to the 101 or a refusal.
 final class SocketHandshake {
@@ -80,7 +81,7 @@ extension ProxyHandler {
     /// `result` nil: a public route (anonymous connection).
     private func socketAuthenticated(_ handshake: SocketHandshake, result: Result<Identity, AuthFailure>?) {
         guard case .socketHandshake(let current) = state, current === handshake, let context else { return }
-        var identity = SocketHandler.Identity()
+        var identity = SocketConnection.Identity()
         switch result {
         case .failure(let failure):
             handshake.timer?.cancel()
@@ -89,9 +90,7 @@ extension ProxyHandler {
                 closeAfter: true, context: context)
             return
         case .success(let verified):
-            identity.user = verified.subject
-            identity.claims = verified.claimsJSON
-            identity.expiresAt = verified.expiresAt
+            identity = SocketConnection.Identity(verified)
         case nil:
             break
         }
@@ -102,7 +101,7 @@ extension ProxyHandler {
         }
     }
 
-    private func upgrade(_ handshake: SocketHandshake, identity: SocketHandler.Identity) {
+    private func upgrade(_ handshake: SocketHandshake, identity: SocketConnection.Identity) {
         guard case .socketHandshake(let current) = state, current === handshake, let context,
             context.channel.isActive, let hub = environment.sockets?.hub(for: context.eventLoop)
         else { return }
@@ -123,10 +122,12 @@ extension ProxyHandler {
                     "user": "\(identity.user ?? "-")",
                 ])
         }
-        let handler = SocketHandler(
-            id: id, routeName: handshake.route.name, settings: handshake.socket, identity: identity, hub: hub,
+        let connection = SocketConnection(
+            id: id, routeName: handshake.route.name, settings: handshake.socket,
+            session: RawSession(mode: handshake.socket.mode == .json ? .json : .opaque), identity: identity, hub: hub,
             accessLog: environment.accessLog,
-            refresher: makeRefresher(route: handshake.route, eventLoop: context.eventLoop))
+            verifier: makeVerifier(route: handshake.route, eventLoop: context.eventLoop))
+        let handler = SocketHandler(connection: connection, settings: handshake.socket)
         do {
             try SocketPipeline.install(handler, replacing: context, maxFrameSize: handshake.socket.maxMessageSize)
             context.channel.setOption(
@@ -142,10 +143,10 @@ extension ProxyHandler {
 }
 
 extension ProxyHandler {
-    /// Verifies in-band refresh tokens against the route's guard in the snapshot current at
+    /// Verifies tokens offered after the upgrade (refresh, Socket.IO CONNECT `auth`) against the route's guard in the snapshot current at
     /// refresh time, so key rotations apply to live sockets too; nil for routes without
     /// token authentication.
-    fileprivate func makeRefresher(route: RouteTable.Entry, eventLoop: EventLoop) -> SocketHandler.Refresher? {
+    fileprivate func makeVerifier(route: RouteTable.Entry, eventLoop: EventLoop) -> SocketConnection.Verifier? {
         guard let policy = route.route.auth, policy.methods.contains(.jwt) else { return nil }
         let environment = self.environment
         let name = route.name

@@ -32,8 +32,8 @@ enum ServerFrame {
         encode(opcode: text, payload: string.utf8, allocator: allocator)
     }
 
-    /// A raw-protocol message as one frame: text stays text, binary stays binary.
-    static func encode(_ outbound: RawProtocolSession.Outbound, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// A session message as one frame: text stays text, binary stays binary.
+    static func encode(_ outbound: SocketOutbound, allocator: ByteBufferAllocator) -> ByteBuffer {
         switch outbound {
         case .text(let string): text(string, allocator: allocator)
         case .binary(let bytes): encode(opcode: binary, payload: bytes, allocator: allocator)

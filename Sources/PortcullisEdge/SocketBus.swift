@@ -198,7 +198,7 @@ final class SocketBus: Sendable {
         do {
             let envelope = try Envelope(entry: entry)
             guard envelope.kind.isKnown else { return nil }
-            return OutboundDelivery(envelope, allocator: ByteBufferAllocator())
+            return OutboundDelivery(envelope)
         } catch {
             logger.warning(
                 "skipping malformed outbound entry",

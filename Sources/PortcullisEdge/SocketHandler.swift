@@ -6,66 +6,38 @@ import PortcullisBus
 import PortcullisConfig
 import PortcullisWire
 
-/// One terminated WebSocket on a socket route, after the 101.
+/// The WebSocket transport of a socket connection, after the 101.
 ///
 /// A thin handler around pure state machines: NIOWebSocket's decoder cuts frames, the
 /// ``WebSocketMessageAssembler`` enforces RFC 6455 and reassembles messages,
 /// ``WebSocketCloseStateMachine`` runs the closing handshake, ``WebSocketHeartbeat`` pings
-/// idle peers, ``RawProtocolSession`` maps messages to envelopes. Client messages become
-/// envelopes appended through the loop's ``SocketHub``; outbound frames arrive
-/// pre-encoded from the hub and are written as they are (server frames are unmasked, so
-/// this handler writes bytes, not NIO frame values).
+/// idle peers (for protocols without a heartbeat of their own). Complete messages go to the
+/// transport-free ``SocketConnection``, which runs the route's protocol; what it and the
+/// hub's fan-out write arrives here as messages or pre-encoded frames and is written as it
+/// is (server frames are unmasked, so this handler writes bytes, not NIO frame values).
 ///
-/// Backpressure both ways: reading stops while too many appends are unanswered (Redis
-/// slow or away), and a client whose unsent bytes stay over the route's `send_queue` (the
+/// Backpressure both ways: the connection pauses reading while too many appends are
+/// unanswered, and a client whose unsent bytes stay over the route's `send_queue` (the
 /// channel's high water mark) for ``slowConsumerGrace`` is closed as a slow consumer
 /// (1008) so it never slows anyone else; ``SlowConsumerDetector`` forgives a burst the
-/// client drains in time. Timers (heartbeat, close timeout, identity expiry, that grace)
-/// are driven by the hub's one-second sweep, not one timer per socket, which keeps an
-/// idle connection small.
-final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
+/// client drains in time. Timers (heartbeat, close timeout, that grace) are driven by the
+/// hub's one-second sweep, not one timer per socket, which keeps an idle connection small.
+final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler, SocketTransport {
     typealias InboundIn = NIOWebSocket.WebSocketFrame
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// Verifies a refresh token; see ``init(id:routeName:settings:identity:hub:accessLog:refresher:)``.
-    typealias Refresher = (String) -> EventLoopFuture<Result<PortcullisAuth.Identity, AuthFailure>>
-
-    struct Identity {
-        var user: String?
-        var claims: String?
-        /// Unix seconds after which the connection is closed with 4001.
-        var expiresAt: Int64?
-    }
-
-    let id: String
-    let app: String
-    let user: String?
-    let routeName: String
-    /// Rooms joined, kept here so a close can leave them without a search.
-    var rooms: Set<String> = []
-    /// Why the connection ends: its close frame, metric label and envelope reason.
-    private(set) var closeCause = SocketCloseCause.connectionLost
-
-    private let claims: String?
-    private let accessLog: Bool
-    private let opened = ContinuousClock.now
-    /// When the identity expires (4001); moved by an in-band refresh.
-    private var expiresAt: ContinuousClock.Instant?
-    private let refresher: Refresher?
-    private let hub: SocketHub
-    private let session: RawProtocolSession
+    /// The connection this WebSocket carries (nil while it only probes an Engine.IO
+    /// upgrade).
+    private var port: (any SocketConnectionPort)?
+    /// Set while a polling session's client probes this WebSocket (`2probe` … `5`).
+    private var probe: EngineIOUpgradeProbe?
     private var assembler: WebSocketMessageAssembler
     private var closeMachine: WebSocketCloseStateMachine<ContinuousClock.Instant>
     private var heartbeat: WebSocketHeartbeat<ContinuousClock.Instant>
-    private var limiter: MessageRateLimiter<ContinuousClock.Instant>?
     private var slowConsumer = SlowConsumerDetector<ContinuousClock.Instant>(grace: slowConsumerGrace)
     private var context: ChannelHandlerContext?
-    private var unansweredAppends = 0
     private var reads = ReadGate()
-
-    /// Reading stops at this many unanswered appends and resumes at a quarter of it.
-    static let maxUnansweredAppends = 64
 
     /// How long a client's unsent bytes may stay over `send_queue` before it is closed as a
     /// slow consumer. The hub writes a whole batch of deliveries at once, so a reader that
@@ -75,40 +47,37 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// stalled client holds to what arrives for it in that second.
     static let slowConsumerGrace: Duration = .seconds(1)
 
-    /// - Parameter accessLog: log a `socket closed` line (route, reason, duration) at the end.
-    /// - Parameter refresher: verifies a token offered in band (signature, claims,
-    ///   revocation); nil on routes without token authentication.
-    init(
-        id: String, routeName: String, settings: SocketAction, identity: Identity, hub: SocketHub,
-        accessLog: Bool = false, refresher: Refresher? = nil
-    ) {
+    /// - Parameter webSocketHeartbeat: send WebSocket pings to idle clients (raw and
+    ///   ActionCable); Engine.IO runs its own heartbeat in the session.
+    init(connection: SocketConnection, settings: SocketAction, webSocketHeartbeat: Bool = true) {
+        self.port = connection
         let now = ContinuousClock.now
-        self.id = id
-        self.app = settings.app
-        self.user = identity.user
-        self.routeName = routeName
-        self.accessLog = accessLog
-        self.claims = identity.claims
-        self.expiresAt = identity.expiresAt.map { Self.instant(unixSeconds: $0, now: now) }
-        self.refresher = refresher
-        self.hub = hub
-        self.session = RawProtocolSession(mode: settings.mode == .json ? .json : .opaque)
         self.assembler = WebSocketMessageAssembler(configuration: .init(maxMessageSize: settings.maxMessageSize))
         self.closeMachine = WebSocketCloseStateMachine()
         self.heartbeat = WebSocketHeartbeat(
             configuration: .init(pingInterval: settings.pingInterval, pingTimeout: settings.pingTimeout), now: now)
-        self.limiter = settings.rateLimit.map {
-            MessageRateLimiter(rate: $0.messagesPerSecond, burst: $0.burst, closeAfter: $0.closeAfter, now: now)
-        }
+        if !webSocketHeartbeat { heartbeat.stop() }
     }
+
+    /// A WebSocket that asks to take over polling session `probe` (`transport=websocket&sid=…`).
+    init(probing probe: EngineIOUpgradeProbe, settings: SocketAction) {
+        self.probe = probe
+        self.assembler = WebSocketMessageAssembler(configuration: .init(maxMessageSize: settings.maxMessageSize))
+        self.closeMachine = WebSocketCloseStateMachine()
+        self.heartbeat = WebSocketHeartbeat(
+            configuration: .init(pingInterval: settings.pingInterval, pingTimeout: settings.pingTimeout), now: .now)
+        heartbeat.stop()
+    }
+
+    var kind: SocketTransportKind { .webSocket }
+    var isClosing: Bool { closeMachine.isClosing }
 
     // MARK: Lifecycle
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if !context.channel.isWritable { slowConsumer.backlogExceeded(now: .now) }
-        hub.register(self)
-        publish(envelope(.open))
+        port?.attach(self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -118,20 +87,8 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         _ = closeMachine.connectionClosed()
         heartbeat.stop()
-        var close = envelope(.close)
-        close.reason = closeCause.description
-        publish(close)
-        hub.unregister(self)
-        if accessLog {
-            let lifetime = opened.duration(to: .now)
-            hub.logger.info(
-                "socket closed",
-                metadata: [
-                    "route": "\(routeName)", "conn.id": "\(id)", "user": "\(user ?? "-")", "reason": "\(closeCause)",
-                    "duration.ms":
-                        "\(lifetime.components.seconds * 1000 + lifetime.components.attoseconds / 1_000_000_000_000_000)",
-                ])
-        }
+        port?.transportClosed()
+        probe?.abandoned()
         context.fireChannelInactive()
     }
 
@@ -139,10 +96,12 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let error = error as? NIOWebSocketError {
             let code: WebSocketCloseCode = error == .invalidFrameLength ? .messageTooBig : .protocolError
             let reason = error == .invalidFrameLength ? "frame too large" : "invalid control frame"
-            end(.protocolError(code: code, message: reason), now: .now)
+            let cause = SocketCloseCause.protocolError(code: code, message: reason)
+            port?.noteCause(cause)
+            close(cause, now: .now)
             return
         }
-        closeCause = .connectionError
+        port?.noteCause(.connectionError)
         context.close(promise: nil)
     }
 
@@ -159,7 +118,11 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
-            goAway()
+            if let port {
+                port.end(.shutdown)
+            } else {
+                close(.shutdown, now: .now)
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -186,14 +149,22 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .none:
             break
         case .text(let text):
-            received(session.receivedText(text))
+            if probe != nil {
+                probed(text, context: context)
+            } else {
+                port?.receivedText(text)
+            }
         case .binary(let bytes):
-            received(session.receivedBinary(bytes))
+            if probe != nil {
+                failProbe("binary message during the upgrade probe")
+            } else {
+                port?.receivedBinary(bytes)
+            }
         case .sendPong(let bytes):
             write(ServerFrame.encode(opcode: ServerFrame.pong, payload: bytes, allocator: context.channel.allocator))
         case .closeReceived(let close):
             // When we started the close, its reason stays the one recorded.
-            if !closeMachine.isClosing { closeCause = .clientClosed(code: close.code) }
+            if !closeMachine.isClosing { port?.noteCause(.clientClosed(code: close.code)) }
             run(closeMachine.closeReceived(close))
         case .fail(let failure):
             fail(failure)
@@ -209,154 +180,69 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         reads.read(context: context)
     }
 
-    private func received(_ action: RawProtocolSession.Action) {
-        if case .send(let outbound) = action {
-            write(outbound)
-            return
-        }
-        if var limiter {
-            let decision = limiter.message(now: .now)
-            self.limiter = limiter
-            switch decision {
-            case .accept:
-                break
-            case .refuse:
-                refuse(code: "rate_limited", message: "too many messages; slow down")
-                return
-            case .close:
-                end(.rateLimited, now: .now)
-                return
-            }
-        }
-        if case .refresh(let token) = action {
-            refresh(token: token)
-            return
-        }
-        var message = envelope(.message)
-        switch action {
-        case .publish(let event, let data, let ack):
-            message.event = event
-            message.data = .json(data)
-            message.ack = ack
-        case .publishText(let text):
-            message.data = .text(text)
-        case .publishBinary(let bytes):
-            message.data = .binary(ByteBuffer(bytes: bytes))
-        case .send, .refresh:
-            return
-        }
-        EdgeMetrics.shared.socketMessageIn()
-        publish(message, fromClient: true)
+    func pauseReads() {
+        reads.pause()
     }
 
-    /// In-band refresh: a valid token for the same subject moves the expiry, is announced to
-    /// the handlers as a `refresh` envelope and answered with `$refreshed`; anything else is
-    /// answered with an `error` event and changes nothing.
-    private func refresh(token: String) {
-        guard let refresher else {
-            refuse(code: "refresh_unsupported", message: "this route does not authenticate with tokens")
-            return
-        }
-        refresher(token).assumeIsolated().whenSuccess { [self] result in
-            guard !closeMachine.isClosing else { return }
-            switch result {
-            case .failure(let failure):
-                refuse(code: "refresh_refused", message: "\(failure.code): \(failure.message)")
-            case .success(let identity) where identity.subject != user:
-                refuse(code: "refresh_refused", message: "the token is for another subject")
-            case .success(let identity):
-                expiresAt = identity.expiresAt.map { Self.instant(unixSeconds: $0, now: .now) }
-                var refreshed = envelope(.refresh)
-                refreshed.claims = identity.claimsJSON
-                publish(refreshed)
-                write(.text(RawProtocolSession.refreshedEvent(expiresAt: identity.expiresAt)))
-            }
-            context?.flush()
+    func resumeReads() {
+        reads.resume(context: context)
+    }
+
+    // MARK: Engine.IO upgrade
+
+    /// The probe exchange: `2probe` is answered `3probe` (and the polling GET released with
+    /// a noop); `5` completes the upgrade and this WebSocket takes the session over. Any
+    /// other message fails the probe; the polling session carries on.
+    private func probed(_ text: String, context: ChannelHandlerContext) {
+        guard let probe else { return }
+        switch text {
+        case "2probe":
+            write(.text("3probe"))
+            context.flush()
+            probe.probed()
+        case "5":
+            self.probe = nil
+            port = probe.complete(with: self, on: context.eventLoop)
+        default:
+            failProbe("unexpected packet during the upgrade probe")
         }
     }
 
-    private static func instant(unixSeconds: Int64, now: ContinuousClock.Instant) -> ContinuousClock.Instant {
-        now.advanced(by: .seconds(unixSeconds - Int64(Date().timeIntervalSince1970)))
-    }
-
-    /// Appends `envelope`; a client message that cannot be appended is answered with the
-    /// protocol's error: an `error` event in json mode, close 1013 in opaque mode (which
-    /// has no in-band errors).
-    private func publish(_ envelope: Envelope, fromClient: Bool = false) {
-        let future = hub.append(envelope, app: app)
-        guard fromClient else { return }
-        unansweredAppends += 1
-        if unansweredAppends >= Self.maxUnansweredAppends { reads.pause() }
-        future.assumeIsolated().whenComplete { [self] result in
-            unansweredAppends -= 1
-            if case .failure(let error) = result {
-                let unavailable = (error as? RedisError)?.code == .bufferFull
-                if session.mode == .json {
-                    refuse(
-                        code: "unavailable",
-                        message: unavailable ? "message bus unavailable; try again later" : "message not delivered")
-                } else if unavailable {
-                    end(.busUnavailable, now: .now)
-                }
-                context?.flush()
-            }
-            if unansweredAppends <= Self.maxUnansweredAppends / 4 {
-                reads.resume(context: context)
-            }
-        }
-    }
-
-    private func refuse(code: String, message: String) {
-        guard session.mode == .json else { return }
-        write(.text(RawProtocolSession.errorEvent(code: code, message: message)))
-    }
-
-    private func envelope(_ kind: Envelope.Kind) -> Envelope {
-        Envelope(
-            id: Envelope.randomID(), kind: kind, app: app, edge: hub.edgeID, connection: id, user: user,
-            claims: kind == .open ? claims : nil,
-            timestamp: Int64(Date().timeIntervalSince1970 * 1000)
-        )
+    private func failProbe(_ message: String) {
+        close(.protocolError(code: .protocolError, message: message), now: .now)
     }
 
     // MARK: Outbound
 
-    /// Writes a pre-encoded frame from the bus; false when this connection took nothing.
+    func write(_ outbound: SocketOutbound) {
+        guard let context, !closeMachine.isClosing else { return }
+        write(ServerFrame.encode(outbound, allocator: context.channel.allocator))
+    }
+
+    /// Writes frames a fan-out encoded once; false when this connection took nothing.
     ///
     /// Writing to a client that is behind is fine: only a backlog that outlasts the grace
     /// closes it (checked here, so a busy stream closes it on time, and on the sweep).
-    @discardableResult
-    func send(_ delivery: OutboundDelivery) -> Bool {
-        guard !closeMachine.isClosing, let context, let frame = delivery.frame(for: session.mode) else { return false }
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+    func write(encoded: EncodedMessages) -> Bool {
+        guard !closeMachine.isClosing, let context, case .webSocket(let frames) = encoded else { return false }
+        context.write(wrapOutboundOut(frames), promise: nil)
         if !context.channel.isWritable {
             let now = ContinuousClock.now
-            if slowConsumer.check(now: now) == .close { end(.slowConsumer, now: now) }
+            if slowConsumer.check(now: now) == .close { port?.end(.slowConsumer) }
         }
         return true
     }
 
-    /// Closes with 4000 and the reason (a `disconnect` envelope).
-    func disconnect(reason: String) {
-        end(.disconnected(reason: reason), now: .now)
+    func flush() {
+        context?.flush()
     }
 
-    /// Drain: close 1001 and let the client finish the closing handshake.
-    func goAway() {
-        end(.shutdown, now: .now)
-    }
-
-    /// Driven by the hub once a second: identity expiry, slow consumer, heartbeat, close
-    /// timeout.
+    /// The transport's timers: slow consumer, close handshake timeout, WebSocket pings.
     func tick(now: ContinuousClock.Instant) {
         // Most ticks find nothing due; flushing then would walk the pipeline for nothing.
         var wrote = false
-        if let expiresAt, now >= expiresAt, !closeMachine.isClosing {
-            end(.expired, now: now)
-            wrote = true
-        }
         if !closeMachine.isClosing, slowConsumer.check(now: now) == .close {
-            end(.slowConsumer, now: now)
+            port?.end(.slowConsumer)
         }
         run(closeMachine.timerFired(now: now))
         switch heartbeat.tick(now: now) {
@@ -367,22 +253,24 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             write(ServerFrame.encode(opcode: ServerFrame.ping, payload: payload, allocator: context.channel.allocator))
             wrote = true
         case .closeUnresponsive(let close):
-            end(.pingTimeout(close), now: now)
+            port?.end(.pingTimeout(close))
         }
         if wrote { context?.flush() }
     }
 
     private func fail(_ failure: WebSocketFailure) {
-        end(.protocolError(code: failure.closeCode, message: failure.message), now: .now)
+        let cause = SocketCloseCause.protocolError(code: failure.closeCode, message: failure.message)
+        port?.noteCause(cause)
+        close(cause, now: .now)
     }
 
-    /// Ends the connection for `cause`: records it (metric, envelope, log) and runs the
-    /// closing the cause asks for. The first cause of a closing is the one recorded; the
-    /// close machine still sees later ones (a protocol error after our close frame drops
-    /// TCP at once).
-    private func end(_ cause: SocketCloseCause, now: ContinuousClock.Instant) {
-        if !closeMachine.isClosing { closeCause = cause }
-        guard let code = cause.code else { return }
+    /// Runs the closing the cause asks for. The close machine sees every cause, so a
+    /// protocol error after our close frame drops TCP at once.
+    func close(_ cause: SocketCloseCause, now: ContinuousClock.Instant) {
+        guard let code = cause.code else {
+            if cause.ending == .none { context?.close(promise: nil) }
+            return
+        }
         switch cause.ending {
         case .none:
             break
@@ -417,11 +305,6 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func closeFrame(_ close: WebSocketClose, allocator: ByteBufferAllocator) -> ByteBuffer {
         ServerFrame.close(code: close.code.rawValue, reason: close.reason, allocator: allocator)
-    }
-
-    private func write(_ outbound: RawProtocolSession.Outbound) {
-        guard let context else { return }
-        write(ServerFrame.encode(outbound, allocator: context.channel.allocator))
     }
 
     private func write(_ buffer: ByteBuffer) {

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import PortcullisBus
+import PortcullisWire
 
 /// Where a hub's commands go: the loop's pipelined Redis client in the edge, a recorder
 /// in tests.
@@ -27,9 +28,18 @@ final class SocketHub {
     private let registryKey: String
     private var counter: UInt64 = 0
 
-    private var connections: [String: SocketHandler] = [:]
-    private var users: [String: [ObjectIdentifier: SocketHandler]] = [:]
-    private var rooms: [String: [ObjectIdentifier: SocketHandler]] = [:]
+    /// A room within a namespace (Socket.IO namespace, ActionCable identifier; nil for
+    /// raw and for joins that name none).
+    struct RoomKey: Hashable {
+        var namespace: String?
+        var room: String
+    }
+
+    private var connections: [String: SocketConnection] = [:]
+    private var users: [String: [ObjectIdentifier: SocketConnection]] = [:]
+    /// room → namespace → members: an emit to a room with a namespace reaches that
+    /// namespace's members; without one (an ActionCable stream broadcast), every namespace's.
+    private var rooms: [String: [String?: [ObjectIdentifier: SocketConnection]]] = [:]
     private var sweeper: Scheduled<Void>?
     /// Appends written but not yet answered, and who waits for them to reach zero.
     private var pendingAppends = 0
@@ -55,8 +65,8 @@ final class SocketHub {
     func start() {
         sweeper = eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) { [self] in
             let now = ContinuousClock.now
-            for handler in Array(connections.values) {
-                handler.tick(now: now)
+            for connection in Array(connections.values) {
+                connection.tick(now: now)
             }
             if sweeper != nil { start() }
         }
@@ -74,45 +84,59 @@ final class SocketHub {
 
     // MARK: Registry
 
-    func register(_ handler: SocketHandler) {
-        connections[handler.id] = handler
-        if let user = handler.user {
-            users[user, default: [:]][ObjectIdentifier(handler)] = handler
-        }
+    func register(_ connection: SocketConnection) {
+        connections[connection.id] = connection
+        if connection.user != nil { identified(connection) }
         EdgeMetrics.shared.socketOpened()
-        let record = PresenceRecord(app: handler.app, user: handler.user)
-        send(["HSET", RedisArgument(registryKey), RedisArgument(handler.id), RedisArgument(record.json)])
+        let record = PresenceRecord(app: connection.app, user: connection.user)
+        send(["HSET", RedisArgument(registryKey), RedisArgument(connection.id), RedisArgument(record.json)])
     }
 
-    func unregister(_ handler: SocketHandler) {
-        guard connections.removeValue(forKey: handler.id) != nil else { return }
-        let key = ObjectIdentifier(handler)
-        if let user = handler.user {
+    /// Indexes a connection under its user (at registration, or when a Socket.IO CONNECT
+    /// token gave an anonymous connection its identity).
+    func identified(_ connection: SocketConnection) {
+        guard connections[connection.id] === connection, let user = connection.user else { return }
+        users[user, default: [:]][ObjectIdentifier(connection)] = connection
+    }
+
+    func unregister(_ connection: SocketConnection) {
+        guard connections.removeValue(forKey: connection.id) != nil else { return }
+        let key = ObjectIdentifier(connection)
+        if let user = connection.user {
             users[user]?.removeValue(forKey: key)
             if users[user]?.isEmpty == true { users.removeValue(forKey: user) }
         }
-        for room in handler.rooms {
-            leave(handler, room: room)
+        for membership in connection.memberships {
+            leave(connection, membership)
         }
-        EdgeMetrics.shared.socketClosed(reason: handler.closeCause.label)
-        send(["HDEL", RedisArgument(registryKey), RedisArgument(handler.id)])
+        EdgeMetrics.shared.socketClosed(reason: connection.closeCause.label)
+        send(["HDEL", RedisArgument(registryKey), RedisArgument(connection.id)])
     }
 
-    func join(_ handler: SocketHandler, room: String) {
-        guard connections[handler.id] === handler, handler.rooms.insert(room).inserted else { return }
-        rooms[room, default: [:]][ObjectIdentifier(handler)] = handler
+    func join(_ connection: SocketConnection, _ key: RoomKey) {
+        guard connections[connection.id] === connection, connection.memberships.insert(key).inserted else { return }
+        rooms[key.room, default: [:]][key.namespace, default: [:]][ObjectIdentifier(connection)] = connection
     }
 
-    func leave(_ handler: SocketHandler, room: String) {
-        handler.rooms.remove(room)
-        rooms[room]?.removeValue(forKey: ObjectIdentifier(handler))
-        if rooms[room]?.isEmpty == true { rooms.removeValue(forKey: room) }
+    func leave(_ connection: SocketConnection, _ key: RoomKey) {
+        connection.memberships.remove(key)
+        rooms[key.room]?[key.namespace]?.removeValue(forKey: ObjectIdentifier(connection))
+        if rooms[key.room]?[key.namespace]?.isEmpty == true { rooms[key.room]?.removeValue(forKey: key.namespace) }
+        if rooms[key.room]?.isEmpty == true { rooms.removeValue(forKey: key.room) }
+    }
+
+    /// Leaves every room the connection joined in `namespace` (it left the namespace).
+    func leave(_ connection: SocketConnection, namespace: String) {
+        for key in connection.memberships where key.namespace == namespace {
+            leave(connection, key)
+        }
     }
 
     // MARK: Appends
 
     /// Appends an inbound envelope to `<prefix>:in:<app>`. The future fails with
     /// ``RedisError/Code/bufferFull`` while Redis is away and the buffer is full.
+    @discardableResult
     func append(_ envelope: Envelope, app: String) -> EventLoopFuture<Void> {
         let stream: StreamName
         do {
@@ -124,7 +148,7 @@ final class SocketHub {
     }
 
     @discardableResult
-    private func send(_ command: [RedisArgument]) -> EventLoopFuture<RESPValue> {
+    func send(_ command: [RedisArgument]) -> EventLoopFuture<RESPValue> {
         pendingAppends += 1
         let future = redis.send(command)
         future.assumeIsolated().whenComplete { [self] result in
@@ -151,7 +175,8 @@ final class SocketHub {
 
     // MARK: Delivery
 
-    /// Applies outbound envelopes read from the bus, in stream order.
+    /// Applies outbound envelopes read from the bus, in stream order. Each is encoded at
+    /// most once per encoding its targets on this loop need.
     func deliver(_ deliveries: [OutboundDelivery]) {
         for delivery in deliveries {
             deliver(delivery)
@@ -162,42 +187,86 @@ final class SocketHub {
         let envelope = delivery.envelope
         switch envelope.kind {
         case .emit, .ack:
+            var cache = OutboundDelivery.Cache()
             var sent = 0
-            forEachTarget(of: envelope) { if $0.send(delivery) { sent += 1 } }
+            forEachTarget(of: envelope) { connection, namespace in
+                if connection.deliver(delivery, namespace: namespace, cache: &cache) { sent += 1 }
+            }
             if sent > 0 { EdgeMetrics.shared.socketMessagesOut(sent) }
         case .join:
             guard let room = envelope.room else { return }
-            forEachTarget(of: envelope) { join($0, room: room) }
+            forEachTarget(of: envelope) { connection, _ in
+                join(connection, RoomKey(namespace: envelope.namespace, room: room))
+            }
         case .leave:
             guard let room = envelope.room else { return }
-            forEachTarget(of: envelope) { leave($0, room: room) }
+            forEachTarget(of: envelope) { connection, _ in
+                leave(connection, RoomKey(namespace: envelope.namespace, room: room))
+            }
         case .disconnect:
             let reason = envelope.reason ?? "disconnected"
-            forEachTarget(of: envelope) { $0.disconnect(reason: reason) }
+            forEachTarget(of: envelope) { connection, _ in
+                if let namespace = envelope.namespace {
+                    connection.control(.disconnect(namespace: namespace, reason: reason))
+                } else {
+                    connection.end(Self.cause(disconnectReason: reason))
+                }
+            }
+        case .confirm:
+            guard let namespace = envelope.namespace else { return }
+            forEachTarget(of: envelope) { connection, _ in connection.control(.confirm(namespace: namespace)) }
+        case .reject:
+            guard let namespace = envelope.namespace else { return }
+            forEachTarget(of: envelope) { connection, _ in
+                connection.control(.reject(namespace: namespace, reason: envelope.reason))
+            }
         default:
             break
         }
     }
 
-    /// Calls `body` for each local connection the envelope targets: filtered by `app` when
-    /// set, leaving out `except`. Collected first, so `body` may change the indexes.
-    private func forEachTarget(of envelope: Envelope, _ body: (SocketHandler) -> Void) {
+    /// Revocations and logouts end connections with their own notice (4001, the
+    /// protocols' `token_revoked`, `session_ended`); any other reason is a handler's.
+    static func cause(disconnectReason reason: String) -> SocketCloseCause {
+        switch reason {
+        case "token_revoked", "revoked": .revoked
+        case "session_ended": .sessionEnded
+        case "token_expired": .expired
+        default: .disconnected(reason: reason)
+        }
+    }
+
+    /// Calls `body` for each local connection the envelope targets, with the namespace to
+    /// deliver in: the envelope's, or for a room without one each namespace the
+    /// connection joined the room in. Filtered by `app` when set, leaving out `except`.
+    /// Collected first, so `body` may change the indexes.
+    private func forEachTarget(of envelope: Envelope, _ body: (SocketConnection, String?) -> Void) {
         guard let target = envelope.target else { return }
-        var targets: [SocketHandler] = []
+        var targets: [(SocketConnection, String?)] = []
         switch target {
         case .connection(let id):
-            if let handler = connections[id] { targets = [handler] }
+            if let connection = connections[id] { targets = [(connection, envelope.namespace)] }
         case .user(let user):
-            targets = users[user].map { Array($0.values) } ?? []
+            targets = users[user].map { $0.values.map { ($0, envelope.namespace) } } ?? []
         case .room(let room):
-            targets = rooms[room].map { Array($0.values) } ?? []
+            guard let namespaces = rooms[room] else { break }
+            if let namespace = envelope.namespace {
+                targets = namespaces[namespace].map { $0.values.map { ($0, namespace) } } ?? []
+            } else {
+                for (namespace, members) in namespaces {
+                    targets += members.values.map { ($0, namespace) }
+                }
+            }
+        case .token(let tokenID):
+            // Revocations are rare: a scan beats keeping a per-token index on every connection.
+            targets = connections.values.filter { $0.tokenID == tokenID }.map { ($0, envelope.namespace) }
         case .all:
-            targets = Array(connections.values)
+            targets = connections.values.map { ($0, envelope.namespace) }
         }
-        for handler in targets {
-            if let app = envelope.app, handler.app != app { continue }
-            if let except = envelope.except, handler.id == except { continue }
-            body(handler)
+        for (connection, namespace) in targets {
+            if let app = envelope.app, connection.app != app { continue }
+            if let except = envelope.except, connection.id == except { continue }
+            body(connection, namespace)
         }
     }
 }

@@ -19,7 +19,8 @@ public struct SocketCloseCause: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The metric label: one of a fixed set (`client`, `protocol_error`, `rate_limit`,
-    /// `unavailable`, `slow_consumer`, `disconnect`, `shutdown`, `expired`, `ping_timeout`).
+    /// `unavailable`, `slow_consumer`, `disconnect`, `shutdown`, `expired`, `revoked`,
+    /// `session_ended`, `ping_timeout`).
     public let label: String
     /// The `close` envelope's and the log line's reason.
     public let description: String
@@ -88,6 +89,29 @@ public struct SocketCloseCause: Hashable, Sendable, CustomStringConvertible {
     public static let expired = SocketCloseCause(
         label: "expired", description: "credentials expired", code: WebSocketCloseCode(4001),
         wireReason: "credentials expired", ending: .handshake)
+
+    /// The token behind the connection was revoked (by `jti` or by subject): 4001.
+    public static let revoked = SocketCloseCause(
+        label: "revoked", description: "token revoked", code: WebSocketCloseCode(4001), wireReason: "token_revoked",
+        ending: .handshake)
+
+    /// The session behind the connection was destroyed (logout): 4001.
+    public static let sessionEnded = SocketCloseCause(
+        label: "session_ended", description: "session ended", code: WebSocketCloseCode(4001),
+        wireReason: "session_ended", ending: .handshake)
+
+    /// The reason word protocols with their own goodbye send: `token_expired`,
+    /// `token_revoked`, `session_ended`, `server_restart`, a handler's reason, or the
+    /// metric label for the rest.
+    public var noticeReason: String {
+        switch label {
+        case "expired": "token_expired"
+        case "revoked", "session_ended": wireReason
+        case "shutdown": "server_restart"
+        case "disconnect": wireReason
+        default: label
+        }
+    }
 
     /// The client answered no ping in time.
     public static func pingTimeout(_ close: WebSocketClose) -> SocketCloseCause {

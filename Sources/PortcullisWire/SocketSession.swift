@@ -39,6 +39,10 @@ public protocol SocketSession: Sendable {
     /// refused): the protocol's in-band error, when it has one.
     mutating func publishFailed(_ inbound: SocketInbound, busUnavailable: Bool) -> [SocketSessionAction]
 
+    /// The connection's rate limit refused a client message: the protocol's in-band notice,
+    /// when it has one (default: nothing).
+    mutating func rateLimited() -> [SocketSessionAction]
+
     /// The edge ends the connection for `cause` (expiry, revocation, drain, a handler's
     /// disconnect without a namespace): the protocol's notice (Socket.IO `loggedOut`-style
     /// event and DISCONNECT, ActionCable `disconnect`), then ``SocketSessionAction/close(_:)``.
@@ -52,6 +56,10 @@ public protocol SocketSession: Sendable {
     /// is the envelope's `ns` (nil: every namespace or subscription the connection is in,
     /// for raw simply its one encoding). Empty when the connection is not in `namespace`.
     func encodings(for namespace: String?) -> [SocketEncoding]
+}
+
+extension SocketSession {
+    public func rateLimited() -> [SocketSessionAction] { [] }
 }
 
 /// A handler's decision about one namespace or subscription of a connection (outbound

@@ -8,9 +8,10 @@ import PortcullisConfig
 /// authentication (cached tokens included).
 ///
 /// `--jti` revokes one token until `--ttl` (set it to the longest token lifetime you
-/// issue); `--subject` revokes every token of a subject issued before now and also closes
-/// the subject's live sockets on every edge (a `disconnect` envelope to the user on
-/// `<prefix>:out:bcast`, reason `revoked`).
+/// issue); `--subject` revokes every token of a subject issued before now. Either also
+/// closes the live sockets it covers on every edge (a `disconnect` envelope on
+/// `<prefix>:out:bcast` to the token or the user, reason `token_revoked`), with the
+/// protocol's notice and close code 4001.
 struct Revoke: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Revoke a token (--jti) or every token of a subject issued before now (--subject)."
@@ -63,13 +64,11 @@ struct Revoke: AsyncParsableCommand {
                 printError("redis answered \(reply)")
                 throw ExitCode(1)
             }
-            if let subject {
-                let names = try StreamNames(prefix: configuration.bus.prefix)
-                let disconnect = Envelope(
-                    id: Envelope.randomID(), kind: .disconnect, target: .user(subject), reason: "revoked",
-                    timestamp: Int64(Date().timeIntervalSince1970 * 1000))
-                try await client.xadd(names.broadcast, trim: StreamNames.broadcastTrim, envelope: disconnect)
-            }
+            let names = try StreamNames(prefix: configuration.bus.prefix)
+            let disconnect = Envelope(
+                id: Envelope.randomID(), kind: .disconnect, target: subject.map { .user($0) } ?? .token(jti ?? ""),
+                reason: "token_revoked", timestamp: Int64(Date().timeIntervalSince1970 * 1000))
+            try await client.xadd(names.broadcast, trim: StreamNames.broadcastTrim, envelope: disconnect)
             await client.close()
         } catch let exit as ExitCode {
             throw exit

@@ -11,7 +11,16 @@ import Testing
 
     private func emit(_ data: Envelope.Payload?, event: String? = "news") -> OutboundDelivery {
         OutboundDelivery(
-            Envelope(id: "e1", kind: .emit, target: .room("r"), event: event, data: data), allocator: allocator)
+            Envelope(id: "e1", kind: .emit, target: .room("r"), event: event, data: data))
+    }
+
+    /// The frames of `delivery` for WebSocket connections in `format`, as a hub's cache
+    /// makes them.
+    private func frame(_ delivery: OutboundDelivery, _ format: SocketEncoding.Format) -> ByteBuffer? {
+        var cache = OutboundDelivery.Cache()
+        guard case .webSocket(let frames) = cache.encoded(delivery, as: SocketEncoding(format: format), for: .webSocket)
+        else { return nil }
+        return frames
     }
 
     /// (opcode, payload) of an unmasked server frame.
@@ -37,25 +46,25 @@ import Testing
 
     @Test func jsonDataIsInsertedAsItIsInJsonMode() throws {
         let delivery = emit(.json(#"{"n": 1.50}"#))
-        let (opcode, payload) = try decode(delivery.frame(for: .json))
+        let (opcode, payload) = try decode(frame(delivery, .rawJSON))
         #expect(opcode == 0x1)
         #expect(String(decoding: payload, as: UTF8.self) == #"{"event":"news","data":{"n": 1.50}}"#)
-        let (opaqueOpcode, opaquePayload) = try decode(delivery.frame(for: .opaque))
+        let (opaqueOpcode, opaquePayload) = try decode(frame(delivery, .rawOpaque))
         #expect(opaqueOpcode == 0x1)
         #expect(String(decoding: opaquePayload, as: UTF8.self) == #"{"n": 1.50}"#)
     }
 
     @Test func textDataBecomesAJSONStringInJsonMode() throws {
         let delivery = emit(.text("say \"hi\"\n"))
-        let (_, payload) = try decode(delivery.frame(for: .json))
+        let (_, payload) = try decode(frame(delivery, .rawJSON))
         #expect(String(decoding: payload, as: UTF8.self) == #"{"event":"news","data":"say \"hi\"\n"}"#)
     }
 
     @Test func binaryStaysBinaryInBothModes() throws {
         let bytes: [UInt8] = [0, 0xFF, 13, 10] + Array(repeating: 7, count: 300)
         let delivery = emit(.binary(ByteBuffer(bytes: bytes)))
-        for mode: RawProtocolSession.Mode in [.json, .opaque] {
-            let (opcode, payload) = try decode(delivery.frame(for: mode))
+        for format: SocketEncoding.Format in [.rawJSON, .rawOpaque] {
+            let (opcode, payload) = try decode(frame(delivery, format))
             #expect(opcode == 0x2)
             #expect(payload == bytes)
         }
@@ -63,22 +72,22 @@ import Testing
 
     @Test func invalidUTF8IsNeverSentAsText() {
         let delivery = emit(Envelope.Payload(bytes: ByteBuffer(bytes: [0x22, 0xC0, 0x22]), type: .json))
-        #expect(delivery.frame(for: .json) == nil)
-        #expect(delivery.frame(for: .opaque) == nil)
+        #expect(frame(delivery, .rawJSON) == nil)
+        #expect(frame(delivery, .rawOpaque) == nil)
     }
 
     @Test func anAckAnswersInJsonModeOnly() throws {
         let envelope = Envelope(id: "a1", kind: .ack, target: .connection("e.1"), ack: 3, data: .json(#"["ok"]"#))
-        let delivery = OutboundDelivery(envelope, allocator: allocator)
-        let (_, payload) = try decode(delivery.frame(for: .json))
+        let delivery = OutboundDelivery(envelope)
+        let (_, payload) = try decode(frame(delivery, .rawJSON))
         #expect(String(decoding: payload, as: UTF8.self) == #"{"event":"ack","ack":3,"data":["ok"]}"#)
-        #expect(delivery.frame(for: .opaque) == nil)
+        #expect(frame(delivery, .rawOpaque) == nil)
     }
 
     @Test func largePayloadsUseTheLongLengthForms() throws {
         for size in [126, 65_535, 65_536, 70_000] {
             let delivery = emit(.binary(ByteBuffer(repeating: 1, count: size)))
-            let (_, payload) = try decode(delivery.frame(for: .opaque))
+            let (_, payload) = try decode(frame(delivery, .rawOpaque))
             #expect(payload.count == size)
         }
     }

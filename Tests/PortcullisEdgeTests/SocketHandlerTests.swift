@@ -5,6 +5,7 @@ import NIOEmbedded
 import NIOWebSocket
 import PortcullisAuth
 import PortcullisConfig
+import PortcullisWire
 import Testing
 
 @testable import PortcullisBus
@@ -57,6 +58,7 @@ import Testing
         let channel: EmbeddedChannel
         let bus: RecordingBus
         let handler: SocketHandler
+        let socket: SocketConnection
         let hub: SocketHub
     }
 
@@ -72,15 +74,17 @@ import Testing
             logger: Logger(label: "test"))
         var settings = SocketAction(app: "echo")
         configure(&settings)
-        let handler = SocketHandler(
+        let socket = SocketConnection(
             id: hub.makeConnectionID(), routeName: "echo", settings: settings,
+            session: RawSession(mode: settings.mode == .json ? .json : .opaque),
             identity: .init(user: "u1", claims: #"{"sub":"u1"}"#, expiresAt: expiresAt), hub: hub,
-            refresher: refreshing ? Self.refresher(on: loop) : nil)
+            verifier: refreshing ? Self.refresher(on: loop) : nil)
+        let handler = SocketHandler(connection: socket, settings: settings)
         try channel.pipeline.syncOperations.addHandler(
             ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: settings.maxMessageSize)))
         try channel.pipeline.syncOperations.addHandler(handler)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        return Connection(channel: channel, bus: bus, handler: handler, hub: hub)
+        return Connection(channel: channel, bus: bus, handler: handler, socket: socket, hub: hub)
     }
 
     /// A masked client frame.
@@ -194,8 +198,7 @@ import Testing
     }
 
     private let news = OutboundDelivery(
-        Envelope(id: "x", kind: .emit, target: .connection("edge-t.b0-1"), event: "news", data: .json("1")),
-        allocator: ByteBufferAllocator())
+        Envelope(id: "x", kind: .emit, target: .connection("edge-t.b0-1"), event: "news", data: .json("1")))
 
     /// What NIO does when the unsent bytes cross the water marks (`send_queue` and half of it).
     private func setWritable(_ writable: Bool, _ channel: EmbeddedChannel) {
@@ -214,10 +217,10 @@ import Testing
         connection.hub.deliver([news])
         // Over the limit but within the grace: still written to, not closed.
         #expect(try written(connection.channel).map(\.0) == [0x1])
-        connection.handler.tick(now: behindSince.advanced(by: SocketHandler.slowConsumerGrace / 2))
+        connection.socket.tick(now: behindSince.advanced(by: SocketHandler.slowConsumerGrace / 2))
         #expect(try written(connection.channel).isEmpty)
 
-        connection.handler.tick(now: behindSince.advanced(by: SocketHandler.slowConsumerGrace))
+        connection.socket.tick(now: behindSince.advanced(by: SocketHandler.slowConsumerGrace))
         let after = try written(connection.channel)
         #expect(after.count == 1 && after[0].0 == 0x8 && closeCode(after[0].1) == 1008)
         #expect(String(decoding: after[0].1.dropFirst(2), as: UTF8.self) == "slow consumer")
@@ -225,7 +228,7 @@ import Testing
         connection.hub.deliver([news])
         #expect(try written(connection.channel).isEmpty)
         // It never reads, so the close timeout ends the connection; the reason is recorded.
-        connection.handler.tick(now: behindSince.advanced(by: .seconds(10)))
+        connection.socket.tick(now: behindSince.advanced(by: .seconds(10)))
         #expect(!connection.channel.isActive)
         #expect(try connection.bus.envelopes().last?.reason == "slow consumer")
     }
@@ -236,7 +239,7 @@ import Testing
         let behindSince = ContinuousClock.now
         connection.hub.deliver([news, news, news])
         setWritable(true, connection.channel)
-        connection.handler.tick(now: behindSince.advanced(by: SocketHandler.slowConsumerGrace * 3))
+        connection.socket.tick(now: behindSince.advanced(by: SocketHandler.slowConsumerGrace * 3))
         connection.hub.deliver([news])
         #expect(try written(connection.channel).map(\.0) == [0x1, 0x1, 0x1, 0x1])
         #expect(connection.channel.isActive)
@@ -280,20 +283,17 @@ import Testing
 
     @Test func joinedRoomsReceiveBroadcastsAndDisconnectClosesWith4000() throws {
         let connection = try connect()
-        let allocator = ByteBufferAllocator()
         connection.hub.deliver([
             OutboundDelivery(
-                Envelope(id: "j", kind: .join, target: .user("u1"), room: "lobby"), allocator: allocator),
+                Envelope(id: "j", kind: .join, target: .user("u1"), room: "lobby")),
             OutboundDelivery(
-                Envelope(id: "b", kind: .emit, target: .room("lobby"), event: "hi", data: .json("2")),
-                allocator: allocator),
+                Envelope(id: "b", kind: .emit, target: .room("lobby"), event: "hi", data: .json("2"))),
             OutboundDelivery(
-                Envelope(id: "c", kind: .emit, target: .room("lobby"), except: "edge-t.b0-1", event: "no"),
-                allocator: allocator),
+                Envelope(id: "c", kind: .emit, target: .room("lobby"), except: "edge-t.b0-1", event: "no")),
             OutboundDelivery(
-                Envelope(id: "d", kind: .emit, app: "other", target: .all, event: "no"), allocator: allocator),
+                Envelope(id: "d", kind: .emit, app: "other", target: .all, event: "no")),
             OutboundDelivery(
-                Envelope(id: "e", kind: .disconnect, target: .user("u1"), reason: "bye"), allocator: allocator),
+                Envelope(id: "e", kind: .disconnect, target: .user("u1"), reason: "bye")),
         ])
         let frames = try written(connection.channel)
         #expect(frames.count == 2)
@@ -308,11 +308,11 @@ import Testing
             $0.pingTimeout = .seconds(5)
         }
         let start = ContinuousClock.now
-        connection.handler.tick(now: start.advanced(by: .seconds(9)))
+        connection.socket.tick(now: start.advanced(by: .seconds(9)))
         #expect(try written(connection.channel).isEmpty)
-        connection.handler.tick(now: start.advanced(by: .seconds(11)))
+        connection.socket.tick(now: start.advanced(by: .seconds(11)))
         #expect(try written(connection.channel).map(\.0) == [0x9])
-        connection.handler.tick(now: start.advanced(by: .seconds(17)))
+        connection.socket.tick(now: start.advanced(by: .seconds(17)))
         let frames = try written(connection.channel)
         #expect(frames.count == 1 && frames[0].0 == 0x8 && closeCode(frames[0].1) == 1001)
         #expect(!connection.channel.isActive)
@@ -321,13 +321,13 @@ import Testing
 
     @Test func expiredCredentialsCloseWith4001() throws {
         let connection = try connect(expiresAt: Int64(Date().timeIntervalSince1970) - 1)
-        connection.handler.tick(now: .now)
+        connection.socket.tick(now: .now)
         let frames = try written(connection.channel)
         #expect(frames.count == 1 && closeCode(frames[0].1) == 4001)
     }
 
     /// A refresher that accepts token "u1-later" (sub u1, an hour more) and "u2" (sub u2).
-    private static func refresher(on loop: EventLoop) -> SocketHandler.Refresher {
+    private static func refresher(on loop: EventLoop) -> SocketConnection.Verifier {
         { token in
             let now = Int64(Date().timeIntervalSince1970)
             switch token {
@@ -364,7 +364,7 @@ import Testing
         let refresh = try #require(try connection.bus.envelopes().last)
         #expect(refresh.kind == .refresh && refresh.claims == #"{"sub":"u1","later":true}"#)
         // The old expiry passes without a close; the connection lives on.
-        connection.handler.tick(now: .now.advanced(by: .seconds(120)))
+        connection.socket.tick(now: .now.advanced(by: .seconds(120)))
         #expect(try written(connection.channel).allSatisfy { $0.0 != 0x8 })
         #expect(connection.channel.isActive)
     }
@@ -377,7 +377,7 @@ import Testing
         #expect(errorCodes(frames) == ["refresh_refused", "refresh_refused"])
         #expect(String(decoding: frames[0].1, as: UTF8.self).contains("another subject"))
         #expect(try connection.bus.envelopes().map(\.kind) == [.open])
-        connection.handler.tick(now: .now.advanced(by: .seconds(120)))
+        connection.socket.tick(now: .now.advanced(by: .seconds(120)))
         #expect(try written(connection.channel).last.map { closeCode($0.1) } == 4001)
     }
 

@@ -247,7 +247,7 @@ def test_revoking_a_subject_closes_its_live_sockets_and_refuses_its_old_tokens(
                                "--subject", "u1", "--ttl", "1h"], capture_output=True, text=True, timeout=30)
         assert done.returncode == 0, done.stderr
         assert "close the live sockets of u1" in done.stdout
-        assert u1.wait_closed() == (4000, "revoked")
+        assert u1.wait_closed() == (4001, "token_revoked")
         u2.emit("still-here")
         u2.wait_event("still-here")
         with pytest.raises(InvalidStatus) as refused:
