@@ -9,6 +9,7 @@ extension AuthSettings {
     /// | `session_user_field`  | dotted path                            | `passport.user`       |
     /// | `revocation_prefix`   | string                                 | `portcullis:revoked:` |
     /// | `token_cache_size`    | int >= 0                               | `100000`              |
+    /// | `session_check_interval` | duration, `0s` for off              | `5s`                  |
     ///
     /// A key source is `{jwks_file: F}`, `{pem_file: F, alg: RS256, kid: K, default: B}`
     /// or `{secret_file: F, alg: HS256, kid: K, default: B}`.
@@ -33,6 +34,9 @@ extension AuthSettings {
             }
             if let size = mapping.optional("token_cache_size")?.int(min: 0, max: 10_000_000) {
                 auth.tokenCacheSize = size
+            }
+            if let interval = mapping.optional("session_check_interval")?.duration(positive: false) {
+                auth.sessionCheckInterval = interval
             }
             return auth
         }

@@ -13,6 +13,9 @@ public struct AuthSettings: Sendable {
     public var revocationPrefix: String = "portcullis:revoked:"
     /// Verified tokens kept (by SHA-256 digest, until their `exp`).
     public var tokenCacheSize: Int = 100_000
+    /// How often live sockets opened with a session cookie check that their session still
+    /// exists (a logout deletes it); `0s` turns the check off.
+    public var sessionCheckInterval: Duration = .seconds(5)
     public var location: SourceLocation?
 
     public init() {}

@@ -104,6 +104,7 @@ public final class EdgeServer: Service, Sendable {
         state.startDraining()
         // Stop accepting; the admin listener stays up to answer /healthz with 503.
         for channel in channels { try? await channel.close() }
+        await sockets?.endPollingSessions()
         let loop = group.next()
         let finished = await Self.wait(
             for: connections.drain(on: loop),

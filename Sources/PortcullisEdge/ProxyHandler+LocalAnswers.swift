@@ -23,7 +23,7 @@ extension ProxyHandler {
             }
         case .connecting(let exchange):
             (requestId, route) = (exchange.requestId, exchange.route.name)
-        case .socketHandshake, .tunnelled, .closed:
+        case .socketExchange, .tunnelled, .closed:
             close(context: context)
             return
         case .idle, .discarding:
@@ -74,19 +74,20 @@ extension ProxyHandler {
         context: ChannelHandlerContext,
         server: String? = nil,
         extraHeaders: [(String, String)] = [],
-        outcome: String? = nil
+        outcome: String? = nil,
+        body: (text: String, contentType: String?)? = nil
     ) {
         let requestEnded: Bool
         switch state {
         case .connecting(let exchange), .proxying(let exchange, _): requestEnded = exchange.requestEnded
-        case .socketHandshake(let handshake): requestEnded = handshake.requestEnded
+        case .socketExchange(let exchange): requestEnded = exchange.requestEnded
         default: requestEnded = false
         }
         let closeAfter = closeAfter || quiescing
         state = requestEnded ? .idle : .discarding(closeAfter: closeAfter)
         let bytes = writeLocalResponse(
             status, version: head.version, requestId: requestId, closeAfter: closeAfter, context: context,
-            extraHeaders: extraHeaders)
+            extraHeaders: extraHeaders, body: body)
         EdgeMetrics.shared.request(route: route?.name ?? "-", status: status.code)
         if environment.accessLog {
             environment.logger.info(
@@ -116,14 +117,20 @@ extension ProxyHandler {
         closeAfter: Bool,
         context: ChannelHandlerContext,
         extraHeaders: [(String, String)] = [],
-        detail: String? = nil
+        detail: String? = nil,
+        body custom: (text: String, contentType: String?)? = nil
     ) -> Int {
         var body = context.channel.allocator.buffer(capacity: 64)
-        body.writeString("\(status.code) \(status.reasonPhrase)")
-        if let detail { body.writeString(": \(detail)") }
-        body.writeString("\n")
         var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+        if let custom {
+            body.writeString(custom.text)
+            if let contentType = custom.contentType { headers.add(name: "content-type", value: contentType) }
+        } else {
+            body.writeString("\(status.code) \(status.reasonPhrase)")
+            if let detail { body.writeString(": \(detail)") }
+            body.writeString("\n")
+            headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+        }
         headers.add(name: "content-length", value: "\(body.readableBytes)")
         headers.add(name: "x-request-id", value: requestId)
         if closeAfter { headers.add(name: "connection", value: "close") }

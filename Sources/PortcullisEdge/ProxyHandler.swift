@@ -44,8 +44,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         /// Head received; an upstream connection is being leased.
         case connecting(Exchange)
         case proxying(Exchange, UpstreamConnection)
-        /// A socket route's upgrade request, being authenticated.
-        case socketHandshake(SocketHandshake)
+        /// A request to a socket route the edge answers itself (an upgrade being
+        /// authenticated, an Engine.IO polling request waiting for its session).
+        case socketExchange(SocketExchange)
         /// Handed over to a WebSocket tunnel or socket; this handler is on its way out.
         case tunnelled
         case closed
@@ -139,8 +140,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             logAccess(exchange, outcome: "client closed")
         case .connecting(let exchange):
             logAccess(exchange, outcome: "client closed")
-        case .socketHandshake(let handshake):
-            handshake.timer?.cancel()
+        case .socketExchange(let exchange):
+            exchange.timer?.cancel()
         case .tunnelled:
             state = .closed
         default:
@@ -172,7 +173,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private var isBusy: Bool {
         switch state {
-        case .connecting, .proxying, .socketHandshake, .tunnelled: return true
+        case .connecting, .proxying, .socketExchange, .tunnelled: return true
         case .idle, .discarding, .closed: return false
         }
     }
@@ -246,7 +247,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         if let route, let socket = route.route.socket {
-            startSocketHandshake(head, route: route, socket: socket, requestId: requestId, context: context)
+            startSocketRequest(head, route: route, socket: socket, requestId: requestId, context: context)
             return
         }
         guard let route, let proxy = route.route.proxy, let group = snapshot.upstreams[proxy.upstream] else {
@@ -347,7 +348,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 upstream.flush()
                 upstreamNeedsFlush = false
             }
-        case .idle, .discarding, .socketHandshake, .tunnelled, .closed:
+        case .socketExchange(let exchange):
+            receivedSocketBody(buffer, exchange: exchange, context: context)
+        case .idle, .discarding, .tunnelled, .closed:
             break
         }
     }
@@ -363,8 +366,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .connecting(let exchange):
             exchange.requestEnded = true
             exchange.pending.append(.end(trailers))
-        case .socketHandshake(let handshake):
-            handshake.requestEnded = true
+        case .socketExchange(let exchange):
+            receivedSocketEnd(exchange)
         case .proxying(let exchange, let upstream):
             exchange.requestEnded = true
             upstream.write(.end(trailers))

@@ -65,6 +65,13 @@ struct RouteGuard: Sendable {
         }
     }
 
+    /// Whether a cross-origin reader may see this route's responses (CORS for Engine.IO
+    /// polling): only an Origin the route's list names; routes without a list allow none.
+    func allowsCrossOrigin(_ origin: String) -> Bool {
+        guard let origins, !policy.origins.isEmpty else { return false }
+        return origins.check(origin) == nil
+    }
+
     /// Checks a request head at `now` (seconds since the epoch) as far as it can without
     /// Redis: Origin, then a token from the configured sources (a present but bad token is
     /// refused, never passed on to the session check), then the session cookie.

@@ -24,6 +24,8 @@ final class SocketBus: Sendable {
     private let edgeStream: StreamName
     private let bus: BusSettings
     private let hubs: [ObjectIdentifier: NIOLoopBound<SocketHub>]
+    /// The same hubs by index (the first character of an Engine.IO sid).
+    private let hubsByIndex: [NIOLoopBound<SocketHub>]
     private let loops: [any EventLoop]
     private let reader: RedisClient
     /// Heartbeat and presence, on a connection of its own so a stop can close it.
@@ -43,6 +45,7 @@ final class SocketBus: Sendable {
         self.edgeStream = try names.edgeOutbound(edge: edgeID)
         self.bus = bus
         self.hubs = hubs
+        self.hubsByIndex = loops.map { hubs[ObjectIdentifier($0)]! }
         self.loops = loops
         self.reader = reader
         self.presence = presence
@@ -59,6 +62,8 @@ final class SocketBus: Sendable {
         var hubs: [ObjectIdentifier: NIOLoopBound<SocketHub>] = [:]
         var loops: [any EventLoop] = []
         var control: RedisClient?
+        let interval = configuration.auth.sessionCheckInterval
+        let sessionCheck = interval > .zero ? (interval: interval, prefix: configuration.auth.sessionPrefix) : nil
         for (index, loop) in group.makeIterator().enumerated() {
             guard let redis = pools.pool(for: loop).redis else {
                 throw SnapshotError(message: "socket routes need redis.url")
@@ -67,7 +72,8 @@ final class SocketBus: Sendable {
             let hub = try await loop.submit {
                 let hub = try SocketHub(
                     eventLoop: loop, edgeID: edgeID, names: names, redis: redis,
-                    localPrefix: "\(boot)\(String(index, radix: 36))-", logger: logger)
+                    localPrefix: "\(boot)\(String(index, radix: 36))-", logger: logger, index: index,
+                    sessionCheck: sessionCheck)
                 hub.start()
                 return NIOLoopBound(hub, eventLoop: loop)
             }.get()
@@ -86,11 +92,27 @@ final class SocketBus: Sendable {
         hubs[ObjectIdentifier(eventLoop)]?.value
     }
 
+    /// The hub that holds Engine.IO session `sid` (its first character names it), whatever
+    /// loop the request arrived on; use it on its own loop.
+    func hub(forSessionID sid: String) -> NIOLoopBound<SocketHub>? {
+        guard let first = sid.first, let index = Int(String(first), radix: 36), hubsByIndex.indices.contains(index)
+        else { return nil }
+        return hubsByIndex[index]
+    }
+
     /// Reads outbound streams and refreshes presence until the task is cancelled.
     func run() async {
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await self.heartbeatLoop() }
             tasks.addTask { await self.readLoop() }
+        }
+    }
+
+    /// At the start of a drain: every polling session gets its protocol's goodbye (WebSocket
+    /// connections get theirs from their channel's quiesce event).
+    func endPollingSessions() async {
+        for loop in loops {
+            try? await loop.submit { self.hubs[ObjectIdentifier(loop)]!.value.endPollingSessions() }.get()
         }
     }
 

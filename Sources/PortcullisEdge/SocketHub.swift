@@ -40,6 +40,15 @@ final class SocketHub {
     /// room → namespace → members: an emit to a room with a namespace reaches that
     /// namespace's members; without one (an ActionCable stream broadcast), every namespace's.
     private var rooms: [String: [String?: [ObjectIdentifier: SocketConnection]]] = [:]
+    /// Engine.IO polling sessions by sid; each sid starts with ``index`` so a request on
+    /// any loop finds this hub.
+    private var pollingSessions: [String: PollingTransport] = [:]
+    /// This hub's position among the bus's hubs (the first character of its sids).
+    let index: Int
+    /// Sessions behind live connections are looked up this often (logout closes them);
+    /// nil: never.
+    private let sessionCheck: (interval: Duration, prefix: String)?
+    private var lastSessionCheck = ContinuousClock.now
     private var sweeper: Scheduled<Void>?
     /// Appends written but not yet answered, and who waits for them to reach zero.
     private var pendingAppends = 0
@@ -49,8 +58,10 @@ final class SocketHub {
     ///   (`<edge>.<localPrefix><counter>`).
     init(
         eventLoop: EventLoop, edgeID: String, names: StreamNames, redis: any BusWriter, localPrefix: String,
-        logger: Logger
+        logger: Logger, index: Int = 0, sessionCheck: (interval: Duration, prefix: String)? = nil
     ) throws {
+        self.index = index
+        self.sessionCheck = sessionCheck
         self.registryKey = try names.edgeConnections(edge: edgeID)
         self.eventLoop = eventLoop
         self.edgeID = edgeID
@@ -68,6 +79,10 @@ final class SocketHub {
             for connection in Array(connections.values) {
                 connection.tick(now: now)
             }
+            if let sessionCheck, now - lastSessionCheck >= sessionCheck.interval {
+                lastSessionCheck = now
+                checkSessions(prefix: sessionCheck.prefix)
+            }
             if sweeper != nil { start() }
         }
     }
@@ -80,6 +95,55 @@ final class SocketHub {
     func makeConnectionID() -> String {
         counter &+= 1
         return "\(edgeID).\(localPrefix)\(String(counter, radix: 36))"
+    }
+
+    /// Ends the connections whose session is gone from the store (`EXISTS` is 0): one
+    /// pipelined lookup per distinct session. Redis errors change nothing (the check runs
+    /// again next time; an unreachable store must not close everyone).
+    private func checkSessions(prefix: String) {
+        var bySession: [String: [SocketConnection]] = [:]
+        for connection in connections.values {
+            if let session = connection.sessionID { bySession[session, default: []].append(connection) }
+        }
+        for (session, members) in bySession {
+            redis.send(["EXISTS", RedisArgument(prefix + session)]).assumeIsolated().whenSuccess { reply in
+                guard case .integer(0) = reply else { return }
+                for connection in members {
+                    connection.end(.sessionEnded)
+                }
+            }
+        }
+    }
+
+    // MARK: Polling sessions
+
+    /// A fresh Engine.IO sid: this hub's index in base 36, then 20 random url-safe base64
+    /// characters (120 bits from the system CSPRNG: a guessable sid would let a stranger
+    /// read or post into a session).
+    func makeSessionID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String(index, radix: 36) + EngineIOOpenPacket.makeSessionID(using: &generator)
+    }
+
+    /// Keeps a polling transport reachable by its sid until it ends or upgrades.
+    func addPollingSession(_ transport: PollingTransport) {
+        pollingSessions[transport.sid] = transport
+    }
+
+    func removePollingSession(_ sid: String) {
+        pollingSessions.removeValue(forKey: sid)
+    }
+
+    func pollingSession(_ sid: String) -> PollingTransport? {
+        pollingSessions[sid]
+    }
+
+    /// Drain: polling sessions have no channel to be told, so the hub tells them — the
+    /// protocol's goodbye goes out in the waiting GET.
+    func endPollingSessions() {
+        for transport in Array(pollingSessions.values) {
+            transport.connection.end(.shutdown)
+        }
     }
 
     // MARK: Registry

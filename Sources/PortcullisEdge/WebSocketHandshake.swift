@@ -26,11 +26,17 @@ enum WebSocketHandshake {
 
     private static let versionHeader = [("sec-websocket-version", "13")]
 
+    /// The request asks to upgrade to WebSocket (`Upgrade: websocket` nominated by
+    /// `Connection`), whether or not the rest of the handshake is valid.
+    static func isUpgrade(_ head: HTTPRequestHead) -> Bool {
+        head.headers["upgrade"].contains { $0.lowercased().contains("websocket") }
+            && HeaderRewriting.connectionNominated(head.headers).contains("upgrade")
+    }
+
     /// - Parameter subprotocols: the route's subprotocols; the first one the client offers
     ///   (in the client's order) is chosen, none when nothing matches.
     static func check(_ head: HTTPRequestHead, subprotocols: [String]) -> Result<Accepted, Refusal> {
-        let upgrade = head.headers["upgrade"].contains { $0.lowercased().contains("websocket") }
-        guard upgrade, HeaderRewriting.connectionNominated(head.headers).contains("upgrade") else {
+        guard isUpgrade(head) else {
             return .failure(
                 Refusal(
                     status: .upgradeRequired, headers: [("upgrade", "websocket")] + versionHeader,

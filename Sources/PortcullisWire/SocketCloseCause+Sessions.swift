@@ -2,20 +2,10 @@
 /// says for each.
 ///
 /// Built only from the base type's factories, so labels, codes and endings stay in the
-/// fixed set the metrics and the bus contract promise: a revoked or ended login is the
-/// 4000 close `portcullis revoke` already asks for, a Socket.IO violation is a protocol
-/// error, a missed pong is the ping timeout the raw protocol already reports.
+/// fixed set the metrics and the bus contract promise: a Socket.IO violation is a
+/// protocol error, a missed pong is the ping timeout the raw protocol already reports.
 extension SocketCloseCause {
     // MARK: Credentials
-
-    /// The token (or subject) behind the connection was revoked: 4000 `revoked`, the close
-    /// the revocation broadcast asks for (`disconnect` with reason `revoked`), so both
-    /// paths are one cause.
-    public static let revoked = SocketCloseCause.disconnected(reason: "revoked")
-
-    /// The login session behind the connection ended (logged out elsewhere): 4000
-    /// `session_ended`.
-    public static let sessionEnded = SocketCloseCause.disconnected(reason: "session_ended")
 
     /// True when the credentials the client holds are no longer good, so it must not
     /// reconnect with them: expiry, revocation, an ended session.
@@ -29,7 +19,7 @@ extension SocketCloseCause {
     /// client left, broke the protocol, or stopped answering).
     public var noticeReason: String? {
         if self == .expired { return "token_expired" }
-        if self == .revoked { return "token_revoked" }
+        if self == .revoked || self == .sessionEnded { return self.wireReason }
         if self == .shutdown { return "server_restart" }
         if self.isDisconnected { return self.wireReason }
         return nil

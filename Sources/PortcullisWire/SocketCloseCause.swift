@@ -100,19 +100,6 @@ public struct SocketCloseCause: Hashable, Sendable, CustomStringConvertible {
         label: "session_ended", description: "session ended", code: WebSocketCloseCode(4001),
         wireReason: "session_ended", ending: .handshake)
 
-    /// The reason word protocols with their own goodbye send: `token_expired`,
-    /// `token_revoked`, `session_ended`, `server_restart`, a handler's reason, or the
-    /// metric label for the rest.
-    public var noticeReason: String {
-        switch label {
-        case "expired": "token_expired"
-        case "revoked", "session_ended": wireReason
-        case "shutdown": "server_restart"
-        case "disconnect": wireReason
-        default: label
-        }
-    }
-
     /// The client answered no ping in time.
     public static func pingTimeout(_ close: WebSocketClose) -> SocketCloseCause {
         SocketCloseCause(

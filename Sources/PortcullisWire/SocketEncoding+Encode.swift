@@ -6,7 +6,7 @@ extension SocketEncoding {
         switch format {
         case .rawJSON: RawSession.encodeJSON(delivery)
         case .rawOpaque: RawSession.encodeOpaque(delivery)
-        case .socketIO: []
+        case .socketIO: SocketIOSession.encode(delivery, namespace: namespace ?? "/")
         case .actionCable: []
         }
     }
