@@ -140,7 +140,8 @@ extension RouteAuth {
             if let leeway = mapping.optional("leeway") {
                 if let value = leeway.duration(positive: false) {
                     if value > .seconds(300) {
-                        leeway.fail("at most 5m: clocks that disagree more than that are a problem to fix, not to absorb")
+                        leeway.fail(
+                            "at most 5m: clocks that disagree more than that are a problem to fix, not to absorb")
                     } else {
                         auth.leeway = value
                     }
@@ -148,7 +149,9 @@ extension RouteAuth {
             }
             if let headers = mapping.optional("claim_headers") {
                 auth.claimHeaders =
-                    headers.namedMapping { header, claim in claim.string().map { ClaimHeader(header: header, claim: $0) } }?
+                    headers.namedMapping { header, claim in
+                        claim.string().map { ClaimHeader(header: header, claim: $0) }
+                    }?
                     .values.compactMap { $0 }.sorted { $0.header < $1.header } ?? []
             }
             if let cookie = mapping.optional("session_cookie")?.string() {
@@ -215,7 +218,9 @@ extension ConfigReader {
         let scheme = ["https://", "http://"].first { lower.hasPrefix($0) }
         var host = scheme.map { Substring(lower.dropFirst($0.count)) } ?? ""
         if host.hasPrefix("*.") { host = host.dropFirst(2) }
-        if let colon = host.lastIndex(of: ":"), let port = Int(host[host.index(after: colon)...]), (1...65535).contains(port) {
+        if let colon = host.lastIndex(of: ":"), let port = Int(host[host.index(after: colon)...]),
+            (1...65535).contains(port)
+        {
             host = host[..<colon]
         }
         let labels = host.split(separator: ".", omittingEmptySubsequences: false)

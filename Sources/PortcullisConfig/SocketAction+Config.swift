@@ -14,7 +14,7 @@ extension SocketAction {
     /// | `handshake_timeout` | duration                               | `10s`   |
     /// | `send_queue`        | size, 4 KiB to 256 MiB                 | `1MiB`  |
     /// | `rate_limit`        | mapping, or `off`                      | 100/s, burst 200, close after 50 |
-    /// | `subprotocols`      | list of tokens                         | none    |
+    /// | `subprotocols`      | list of tokens                         | none (`actioncable-v1-json` for actioncable) |
     ///
     /// `rate_limit` keys: `messages_per_second` (number > 0), `burst` (int ≥ 1, default
     /// twice the rate), `close_after` (int ≥ 1, default 50).
@@ -68,6 +68,10 @@ extension SocketAction {
             }
             if let reader = mapping.optional("subprotocols") {
                 socket.subprotocols = reader.list { $0.name(extra: "!#$%&'*+-.^_`|~", maxLength: 128) } ?? []
+            }
+            if socket.wireProtocol == .actioncable, socket.subprotocols.isEmpty {
+                // What Rails' client offers and must hear back; clients that offer none still connect.
+                socket.subprotocols = ["actioncable-v1-json"]
             }
             if let socketIO = socket.socketIO {
                 // Engine.IO's limit is per message: the advertised maxPayload is the one enforced.

@@ -26,7 +26,12 @@ enum SocketSessionFactory {
                 maxAttachments: settings.maxAttachments, maxPacketSize: settings.maxPayload)
             return SocketIOSession(configuration: configuration)
         case .actioncable:
-            return RawSession(mode: .json)
+            let settings = socket.actionCable ?? SocketAction.ActionCable()
+            let configuration = ActionCableSession.Configuration(
+                pingInterval: settings.pingInterval, query: queryParameters(of: target),
+                maxSubscriptions: settings.maxSubscriptions)
+            return ActionCableSession(
+                configuration: configuration, unixTimeAtStart: .seconds(Date().timeIntervalSince1970))
         }
     }
 

@@ -7,7 +7,7 @@ extension SocketEncoding {
         case .rawJSON: RawSession.encodeJSON(delivery)
         case .rawOpaque: RawSession.encodeOpaque(delivery)
         case .socketIO: SocketIOSession.encode(delivery, namespace: namespace ?? "/")
-        case .actionCable: []
+        case .actionCable: namespace.map { ActionCableSession.encode(delivery, identifier: $0) } ?? []
         }
     }
 }

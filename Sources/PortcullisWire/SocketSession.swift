@@ -53,8 +53,9 @@ public protocol SocketSession: Sendable {
     mutating func control(_ control: SocketControl, now: ContinuousClock.Instant) -> [SocketSessionAction]
 
     /// The encodings an outbound message addressed to this connection needs: `namespace`
-    /// is the envelope's `ns` (nil: every namespace or subscription the connection is in,
-    /// for raw simply its one encoding). Empty when the connection is not in `namespace`.
+    /// is the envelope's `ns` (or the namespace a room was joined in); nil means the
+    /// protocol's default: Socket.IO `/`, every confirmed ActionCable subscription, raw's
+    /// one encoding. Empty when the connection is not in `namespace`.
     func encodings(for namespace: String?) -> [SocketEncoding]
 }
 

@@ -57,6 +57,11 @@ struct EnvelopeTests {
         Envelope(id: "j1", kind: .join, target: .user("42"), room: "lobby"),
         Envelope(id: "l1", kind: .leave, target: .connection("edge-1.42"), room: "lobby"),
         Envelope(id: "d1", kind: .disconnect, target: .all, reason: "maintenance"),
+        Envelope(id: "d2", kind: .disconnect, target: .token("jti-1"), reason: "token_revoked"),
+        Envelope(id: "c1", kind: .confirm, namespace: #"{"channel":"Chat"}"#, target: .connection("edge-1.42")),
+        Envelope(
+            id: "x1", kind: .reject, namespace: #"{"channel":"Chat"}"#, target: .connection("edge-1.42"),
+            reason: "no room"),
     ]
 
     @Test func everyKnownKindSurvivesARoundTrip() throws {
@@ -101,16 +106,20 @@ struct EnvelopeTests {
     }
 
     @Test func fieldsAreWrittenInTheDocumentedOrderAndOnlyWhenPresent() throws {
-        let everything = Envelope(
+        var everything = Envelope(
             id: "i", kind: .emit, app: "a", edge: "e", connection: "e.1", user: "u", namespace: "/",
             target: .user("u"), except: "e.2", room: "r", event: "ev", ack: 1, reason: "why", claims: "{}",
             data: .binary(ByteBuffer(bytes: [1])), timestamp: 5
         )
-        #expect(Self.wire(everything).map(\.name) == Envelope.fieldOrder)
+        everything.arguments = true
+        everything.attachments = [ByteBuffer(bytes: [2]), ByteBuffer(bytes: [3])]
+        let order = Envelope.fieldOrder.flatMap { $0 == "att:<i>" ? ["att:0", "att:1"] : [$0] }
+        #expect(Self.wire(everything).map(\.name) == order)
 
         // Whatever order a publisher used, a re-encoded envelope comes out in the same order.
         let shuffled = try Envelope(fields: Array(Self.wire(everything).reversed()))
-        #expect(Self.wire(shuffled).map(\.name) == Envelope.fieldOrder)
+        #expect(Self.wire(shuffled).map(\.name) == order)
+        #expect(shuffled == everything)
 
         let minimal = Envelope(id: "i", kind: .disconnect, target: .all)
         #expect(Self.wire(minimal).map(\.name) == ["v", "id", "kind", "to"])
@@ -189,6 +198,25 @@ struct EnvelopeTests {
         #expect(try StreamNames(prefix: "staging:pc").broadcast == "staging:pc:out:bcast")
     }
 
+    @Test func attachmentsMustBeNumberedWithoutGapsAndArgsMustBeOne() {
+        let base: KeyValuePairs<String, String> = ["v": "1", "id": "a", "kind": "emit"]
+        func error(_ extra: [(String, String)]) -> EnvelopeError? {
+            do {
+                _ = try Envelope(
+                    fields: Self.fields(base) + extra.map { (name: $0.0, value: ByteBuffer(string: $0.1)) })
+                return nil
+            } catch {
+                return error
+            }
+        }
+        #expect(error([("att:1", "x")])?.field == "att:0")
+        #expect(error([("att:0", "x"), ("att:0", "y")])?.code == .duplicateField)
+        #expect(error([("att:10", "x")])?.code == .invalidValue)
+        #expect(error([("att:a", "x")])?.code == .invalidValue)
+        #expect(error([("args", "true")])?.field == "args")
+        #expect(error([("att:1", "y"), ("att:0", "x"), ("args", "1")]) == nil)
+    }
+
     @Test func streamNamesRejectAmbiguousParts() {
         #expect(throws: StreamNames.InvalidName.self) { try StreamNames(prefix: "") }
         #expect(throws: StreamNames.InvalidName.self) { try StreamNames(prefix: "a b") }
@@ -222,7 +250,7 @@ extension EnvelopeTests {
             let read = try #require(try await client.xread(streams: [(stream, .start)], count: 10))
             let entry = try #require(read[stream]?.first)
             #expect(entry.id == id)
-            let absent: Set = ["to", "target", "except", "room", "reason"]
+            let absent: Set = ["to", "target", "except", "room", "reason", "args", "att:<i>"]
             #expect(entry.fields?.map(\.name) == Envelope.fieldOrder.filter { !absent.contains($0) })
             #expect(try Envelope(entry: entry) == sent)
         }

@@ -46,11 +46,10 @@ import Testing
             ])
     }
 
-    @Test func theRevocationTheBusPushesIsRecognisedAsRevoked() {
-        #expect(SocketCloseCause.disconnected(reason: "revoked") == .revoked)
+    @Test func aRevocationSaysTokenRevokedAndAsksNotToReconnect() {
         var session = self.harness.started()
         #expect(
-            session.end(.disconnected(reason: "revoked"), now: self.harness.t0) == [
+            session.end(.revoked, now: self.harness.t0) == [
                 Harness.send(#"{"type":"disconnect","reason":"token_revoked","reconnect":false}"#),
                 .close(.revoked),
             ])

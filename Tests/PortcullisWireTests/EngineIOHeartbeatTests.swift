@@ -42,9 +42,8 @@ import Testing
     @Test func sessionCausesKeepTheContractLabelsAndNameTheirNoticeReason() {
         let cases: [(SocketCloseCause, String, UInt16?, String?, Bool)] = [
             (.expired, "expired", 4001, "token_expired", true),
-            (.revoked, "disconnect", 4000, "token_revoked", true),
-            (.disconnected(reason: "revoked"), "disconnect", 4000, "token_revoked", true),
-            (.sessionEnded, "disconnect", 4000, "session_ended", true),
+            (.revoked, "revoked", 4001, "token_revoked", true),
+            (.sessionEnded, "session_ended", 4001, "session_ended", true),
             (.shutdown, "shutdown", 1001, "server_restart", false),
             (.disconnected(reason: "kicked"), "disconnect", 4000, "kicked", false),
             (.slowConsumer, "slow_consumer", 1008, nil, false),

@@ -105,7 +105,7 @@ import Testing
         #expect(
             revoked.end(.revoked)
                 == [.sent(#"42["loggedOut",{"reason":"token_revoked"}]"#), .sent("41")]
-                + SocketSessionAction.left("/", reason: "disconnected: revoked") + [.close(.revoked)])
+                + SocketSessionAction.left("/", reason: "token revoked") + [.close(.revoked)])
         var ended = SocketIOSessionDriver()
         ended.start()
         ended.receive("40")
