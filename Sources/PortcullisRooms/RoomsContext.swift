@@ -1,13 +1,16 @@
 import Foundation
+import NIOCore
 import PortcullisBus
 
 /// What a handler can do while handling one inbound envelope: queue outbound envelopes
-/// (emit, ack, join, leave, disconnect) and use Redis for app state.
+/// (emit, ack, join, leave, disconnect, and the answers to an ActionCable subscription,
+/// confirm and reject) and use Redis for app state.
 ///
 /// Outputs are only buffered here; the worker writes them (XADD) after the handler returns,
 /// so a handler that throws writes nothing. An output for one connection goes to
 /// `<prefix>:out:edge:<edge of the connection>`, anything else to `<prefix>:out:bcast`.
-/// Outbound envelopes inherit `app` and `ns` from the inbound one unless given.
+/// Outbound envelopes inherit `app` and `ns` from the inbound one unless given
+/// (``broadcast(toRoom:event:data:except:)`` is the one output without `ns`).
 public final class RoomsContext: @unchecked Sendable {
     /// The envelope being handled.
     public let envelope: Envelope
@@ -54,6 +57,47 @@ public final class RoomsContext: @unchecked Sendable {
         self.enqueue(out)
     }
 
+    /// Sends `event` with an argument list: `arguments` is a JSON array that a Socket.IO
+    /// edge spreads into the event's arguments (`args` on the envelope), where
+    /// ``emit(to:except:event:data:ack:namespace:)`` sends its `data` as one argument.
+    /// `attachments` are the binary values the array's `{"_placeholder":true,"num":i}`
+    /// entries stand for, `att:0` first (at most ``Envelope/maximumAttachments``), which
+    /// makes it a binary event.
+    public func emit(
+        to target: Envelope.Target,
+        except: String? = nil,
+        event: String,
+        arguments: Envelope.Payload,
+        attachments: [ByteBuffer] = [],
+        ack: Int? = nil,
+        namespace: String? = nil
+    ) {
+        var out = self.outbound(.emit, target: target, namespace: namespace)
+        out.except = except
+        out.event = event
+        out.data = arguments
+        out.arguments = true
+        out.attachments = attachments
+        out.ack = ack
+        self.enqueue(out)
+    }
+
+    /// Sends `data` to every connection in `room` with no `ns`, whatever the inbound
+    /// envelope had: ActionCable's `broadcast(stream, message)`, which reaches every
+    /// subscription that follows the stream (each client gets it once per such
+    /// subscription, under that subscription's identifier). The namespace-inheriting
+    /// ``emit(to:except:event:data:ack:namespace:)`` cannot express this, since its nil
+    /// `namespace` means "the inbound one". `event` is optional because ActionCable
+    /// messages have none.
+    public func broadcast(toRoom room: String, event: String? = nil, data: Envelope.Payload?, except: String? = nil) {
+        var out = self.outbound(.emit, target: .room(room), namespace: nil)
+        out.namespace = nil
+        out.except = except
+        out.event = event
+        out.data = data
+        self.enqueue(out)
+    }
+
     /// Answers the inbound message's `ack` id (kind `ack` to the sending connection); does
     /// nothing when the message did not ask for an answer.
     public func reply(data: Envelope.Payload?) {
@@ -61,6 +105,36 @@ public final class RoomsContext: @unchecked Sendable {
         var out = self.outbound(.ack, target: .connection(connection), namespace: nil)
         out.ack = ack
         out.data = data
+        self.enqueue(out)
+    }
+
+    /// Answers the inbound message's `ack` id with an argument list (Socket.IO: `ack(...args)`):
+    /// `arguments` is a JSON array, `[]` for an answer without arguments; `attachments` make
+    /// it a binary ack, as in ``emit(to:except:event:arguments:attachments:ack:namespace:)``.
+    /// Does nothing when the message did not ask for an answer.
+    public func reply(arguments: Envelope.Payload, attachments: [ByteBuffer] = []) {
+        guard let ack = self.envelope.ack, let connection = self.envelope.connection else { return }
+        var out = self.outbound(.ack, target: .connection(connection), namespace: nil)
+        out.ack = ack
+        out.data = arguments
+        out.arguments = true
+        out.attachments = attachments
+        self.enqueue(out)
+    }
+
+    /// Accepts the pending subscription `namespace` of `connection` (ActionCable
+    /// `confirm_subscription`): the answer an app owes every `open` of a channel it serves.
+    /// The client performs actions only once confirmed.
+    public func confirm(connection: String, namespace: String) {
+        self.enqueue(self.outbound(.confirm, target: .connection(connection), namespace: namespace))
+    }
+
+    /// Refuses the pending subscription or namespace `namespace` of `connection`
+    /// (ActionCable `reject_subscription`; Socket.IO CONNECT_ERROR with `reason` as its
+    /// message). `reason` is for logs and Socket.IO clients; ActionCable sends none.
+    public func reject(connection: String, namespace: String, reason: String? = nil) {
+        var out = self.outbound(.reject, target: .connection(connection), namespace: namespace)
+        out.reason = reason
         self.enqueue(out)
     }
 
