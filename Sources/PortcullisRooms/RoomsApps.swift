@@ -1,6 +1,7 @@
 /// The apps this binary ships, by name (`apps:` in the config picks among them).
 public enum RoomsApps {
     public static let builtIn: [String: any RoomsApp] = [
-        "echo": EchoApp()
+        "echo": EchoApp(),
+        "socketio-reference": SocketIOReferenceApp(),
     ]
 }
