@@ -3,5 +3,6 @@ public enum RoomsApps {
     public static let builtIn: [String: any RoomsApp] = [
         "echo": EchoApp(),
         "socketio-reference": SocketIOReferenceApp(),
+        "cable-chat": CableChatApp(),
     ]
 }

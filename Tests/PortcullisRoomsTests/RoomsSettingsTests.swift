@@ -70,7 +70,7 @@ import Testing
         let file = #filePath.replacingOccurrences(
             of: "Tests/PortcullisRoomsTests/RoomsSettingsTests.swift", with: "conf/rooms.yaml")
         let settings = try RoomsSettings.load(file: file, knownApps: Set(RoomsApps.builtIn.keys))
-        #expect(settings.apps == ["echo"])
+        #expect(settings.apps == ["echo", "socketio-reference", "cable-chat"])
         #expect(settings.prefix == StreamNames.defaultPrefix)
         #expect(settings.reapInterval == .seconds(5))
     }
