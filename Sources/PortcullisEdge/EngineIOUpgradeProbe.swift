@@ -9,11 +9,15 @@ import NIOCore
 struct EngineIOUpgradeProbe: Sendable {
     let polling: NIOLoopBound<PollingTransport>
     let connection: NIOLoopBound<SocketConnection>
+    /// Another WebSocket already took the session over: this one is closed after its 101,
+    /// as the reference server does.
+    let alreadyUpgraded: Bool
 
     /// Call on the session's loop.
     init(_ polling: PollingTransport, on eventLoop: EventLoop) {
         self.polling = NIOLoopBound(polling, eventLoop: eventLoop)
         self.connection = NIOLoopBound(polling.connection, eventLoop: eventLoop)
+        self.alreadyUpgraded = polling.isUpgraded || polling.isClosing
     }
 
     /// `2probe` arrived: the polling GET is released with a noop.

@@ -37,8 +37,11 @@ final class PollingTransport: SocketTransport {
         case open
         /// A WebSocket with the session's sid is probing; polling still carries packets.
         case upgrading
-        /// The WebSocket carries the session; polling requests are refused.
+        /// The WebSocket carries the session; polling requests are refused, and so is a
+        /// second WebSocket for the sid (after its 101).
         case upgraded
+        /// The client sent the close packet: the next GET gets a noop, then the sid is gone.
+        case closedByClient
         case closed
     }
 
@@ -63,14 +66,23 @@ final class PollingTransport: SocketTransport {
     var isClosing: Bool {
         switch state {
         case .open, .upgrading: false
-        case .upgraded, .closed: true
+        case .upgraded, .closedByClient, .closed: true
         }
     }
+
+    var isUpgraded: Bool { state == .upgraded }
+    /// Closed by the client and waiting for its last GET (see ``closedByClient()``).
+    var lingers: Bool { state == .closedByClient }
 
     // MARK: Requests
 
     /// A GET: answered at once when packets wait, else held until some are written.
     func poll(_ responder: @escaping PollResponder) {
+        if state == .closedByClient {
+            responder(.payload("6"))
+            forget()
+            return
+        }
         guard state == .open || state == .upgrading else {
             responder(.error(EngineIORequestError(code: .badRequest, reason: "polling after the upgrade")))
             return
@@ -111,8 +123,7 @@ final class PollingTransport: SocketTransport {
                 connection.receivedBinary(bytes)
             case .text:
                 if packet.type == .close {
-                    connection.noteCause(.connectionLost)
-                    end()
+                    closedByClient()
                     break
                 }
                 var text = ""
@@ -156,8 +167,6 @@ final class PollingTransport: SocketTransport {
             transport.write(outbound)
         }
         transport.flush()
-        onEnd?()
-        onEnd = nil
     }
 
     // MARK: SocketTransport
@@ -175,7 +184,7 @@ final class PollingTransport: SocketTransport {
 
     /// Answers the waiting GET with everything queued.
     func flush() {
-        guard !queue.isEmpty, let waitingGet else { return }
+        guard !queue.isEmpty, let waitingGet, state != .closedByClient else { return }
         self.waitingGet = nil
         let body = SocketOutbound.pollingPayload(queue)
         queue = []
@@ -199,6 +208,31 @@ final class PollingTransport: SocketTransport {
     private func fail(_ reason: String) {
         connection.noteCause(.protocolError(code: .protocolError, message: reason))
         close(.protocolError(code: .protocolError, message: reason), now: .now)
+    }
+
+    /// The client's close packet (`1`): the connection ends now; the GET in flight, or
+    /// the one the client sends right after, is answered with a noop, as the reference
+    /// server does; a second of a bound later the sid is forgotten.
+    private func closedByClient() {
+        guard state == .open || state == .upgrading else { return }
+        state = .closedByClient
+        queue = []
+        connection.noteCause(.connectionLost)
+        if let waitingGet {
+            self.waitingGet = nil
+            waitingGet(.payload("6"))
+            forget()
+        } else {
+            let forget = self.forget
+            connection.hub.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) { forget() }
+        }
+        connection.transportClosed()
+    }
+
+    /// Removes the sid from the hub (the connection's end does too).
+    private func forget() {
+        onEnd?()
+        onEnd = nil
     }
 
     private func end() {

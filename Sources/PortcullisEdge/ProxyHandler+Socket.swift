@@ -253,6 +253,7 @@ extension ProxyHandler {
             sid: sid, connection: connection, maxPayload: exchange.socket.socketIO?.maxPayload ?? 1_000_000,
             onEnd: { [weak hub] in hub?.removePollingSession(sid) })
         hub.addPollingSession(transport)
+        connection.pollingSessionID = sid
         connection.transport = transport
         connection.start()
         transport.poll(pollResponder(exchange, context: context))

@@ -70,6 +70,9 @@ final class SocketConnection {
     /// too, through the pipeline or the hub's polling registry).
     var transport: (any SocketTransport)?
     private(set) var isStarted = false
+    /// The Engine.IO sid of a connection that began on long-polling: the hub keeps it
+    /// (upgraded or not) until the connection ends.
+    var pollingSessionID: String?
 
     private var session: any SocketSession
     private let verifier: Verifier?

@@ -78,6 +78,10 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler, Socket
         self.context = context
         if !context.channel.isWritable { slowConsumer.backlogExceeded(now: .now) }
         port?.attach(self)
+        if let probe, probe.alreadyUpgraded {
+            self.probe = nil
+            failProbe("the session was already upgraded")
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

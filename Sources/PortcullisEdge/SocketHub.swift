@@ -173,6 +173,11 @@ final class SocketHub {
         for membership in connection.memberships {
             leave(connection, membership)
         }
+        if let sid = connection.pollingSessionID, let transport = pollingSessions[sid],
+            transport.connection === connection, !transport.lingers
+        {
+            pollingSessions.removeValue(forKey: sid)
+        }
         EdgeMetrics.shared.socketClosed(reason: connection.closeCause.label)
         send(["HDEL", RedisArgument(registryKey), RedisArgument(connection.id)])
     }
