@@ -35,7 +35,7 @@ enum RouteTablePrinter {
                 route.match.path,
                 route.match.methods.isEmpty ? "any" : route.match.methods.joined(separator: ","),
                 route.proxy?.upstream ?? route.socket.map {
-                    "socket \($0.app) (\($0.wireProtocol.rawValue) \($0.mode.rawValue))"
+                    "socket \($0.app) (\($0.wireProtocol == .raw ? "raw \($0.mode.rawValue)" : $0.wireProtocol.rawValue))"
                 } ?? "",
                 route.proxy?.stripPrefix == true ? "yes" : "no",
                 "\(route.maxBodySize)",
