@@ -377,7 +377,9 @@ final class SocketConnection {
                         return
                     }
                 }
-                adopt(verified, announce: identity.user != nil)
+                let isRefresh: Bool
+                if case .refresh = request.purpose { isRefresh = true } else { isRefresh = false }
+                adopt(verified, announce: isRefresh)
                 answer(request, .accepted(expiresAt: verified.expiresAt))
             }
         }
@@ -387,8 +389,8 @@ final class SocketConnection {
         perform(session.verified(outcome, for: request, now: .now), now: .now)
     }
 
-    /// Takes a verified identity: a first one joins the hub's user index, a refreshed one
-    /// moves the expiry and is published as a `refresh` envelope.
+    /// Takes a verified identity: a first one joins the hub's user index; it moves the
+    /// expiry, and a refresh is published as a `refresh` envelope.
     private func adopt(_ verified: PortcullisAuth.Identity, announce: Bool) {
         let previousUser = identity.user
         identity = Identity(verified)
