@@ -6,7 +6,8 @@
 
 # Debian packages the build and the test suites need: the C libraries the Swift system
 # library targets link against, Redis for the bus tests, and the command-line peers the
-# end-to-end tests drive (curl, openssl, and testssl.sh, which scans the TLS listener).
+# end-to-end tests drive (curl, openssl, and testssl.sh, which scans the TLS listener;
+# Node with node-ws and Rails' own ActionCable client for Tests/e2e/test_actioncable.py).
 PORTCULLIS_APT_PACKAGES=(
   pkg-config
   libjwt-dev
@@ -18,6 +19,9 @@ PORTCULLIS_APT_PACKAGES=(
   openssl
   ca-certificates
   testssl.sh
+  nodejs
+  node-ws
+  ruby-actioncable
 )
 
 # Root of the repository, whatever the caller's working directory.
