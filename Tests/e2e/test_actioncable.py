@@ -90,7 +90,8 @@ def test_rails_client_subscribes_speaks_and_every_subscriber_gets_the_broadcast(
     assert len({e["conn"] for e in opens}) == 2
     handshake = json.loads(opens[0]["data"])
     assert handshake["channel"] == "ChatChannel"
-    assert handshake["params"] == {"room": "lobby"}
+    # As Rails hands a channel its params: the whole identifier, channel included.
+    assert handshake["params"] == {"channel": "ChatChannel", "room": "lobby"}
     speaks = [e for e in found if e["kind"] == "message"]
     assert len(speaks) == 1
     assert (speaks[0]["ns"], speaks[0]["event"]) == (identifier, "speak")
