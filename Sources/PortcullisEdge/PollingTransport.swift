@@ -8,9 +8,10 @@ import PortcullisWire
 /// any loop and reach it through ``SocketBus/pollingSession(_:)``, answering through a
 /// ``PollResponder`` that hops back to the request's own channel.
 ///
-/// Rules (Engine.IO 4): at most one GET waits at a time and at most one POST is in
-/// flight — a second of either is answered 400 and ends the session; a waiting GET is
-/// answered as soon as packets are queued; after an upgrade to WebSocket every further
+/// Rules (Engine.IO 4): at most one GET waits at a time — a second is answered 400 and
+/// ends the session; a POST's body is read whole before its packets reach the session,
+/// so POSTs apply one at a time, in arrival order; a waiting GET is answered as soon as
+/// packets are queued; after an upgrade to WebSocket every further
 /// polling request is refused, and the GET still waiting is released with a noop. A
 /// client that stops polling is caught by the Engine.IO heartbeat (its pong never comes).
 final class PollingTransport: SocketTransport {
@@ -42,6 +43,9 @@ final class PollingTransport: SocketTransport {
         case upgraded
         /// The client sent the close packet: the next GET gets a noop, then the sid is gone.
         case closedByClient
+        /// The edge ended the session while no GET waited: the next GET gets what was
+        /// queued and the close packet, then the sid is gone.
+        case closedAwaitingGet
         case closed
     }
 
@@ -51,7 +55,6 @@ final class PollingTransport: SocketTransport {
     private var state = State.open
     private var queue: [SocketOutbound] = []
     private var waitingGet: PollResponder?
-    private var postInFlight = false
     private var onEnd: (() -> Void)?
 
     /// - Parameter onEnd: removes the session from its hub's registry.
@@ -66,25 +69,37 @@ final class PollingTransport: SocketTransport {
     var isClosing: Bool {
         switch state {
         case .open, .upgrading: false
-        case .upgraded, .closedByClient, .closed: true
+        case .upgraded, .closedByClient, .closedAwaitingGet, .closed: true
         }
     }
 
     var isUpgraded: Bool { state == .upgraded }
-    /// Closed by the client and waiting for its last GET (see ``closedByClient()``).
-    var lingers: Bool { state == .closedByClient }
+    /// Closed and waiting for the client's last GET (see ``closedByClient()`` and
+    /// ``close(_:now:)``): the sid outlives the connection for a moment.
+    var lingers: Bool { state == .closedByClient || state == .closedAwaitingGet }
+
+    /// How long a closed session keeps its last packets for a GET that does not come.
+    static let lingerTime: Duration = .seconds(10)
 
     // MARK: Requests
 
     /// A GET: answered at once when packets wait, else held until some are written.
     func poll(_ responder: @escaping PollResponder) {
-        if state == .closedByClient {
+        switch state {
+        case .closedByClient:
             responder(.payload("6"))
             forget()
             return
+        case .closedAwaitingGet:
+            responder(.payload(SocketOutbound.pollingPayload(queue)))
+            queue = []
+            forget()
+            return
+        case .open, .upgrading, .upgraded, .closed:
+            break
         }
         guard state == .open || state == .upgrading else {
-            responder(.error(EngineIORequestError(code: .badRequest, reason: "polling after the upgrade")))
+            responder(.error(refusal))
             return
         }
         guard waitingGet == nil else {
@@ -99,12 +114,7 @@ final class PollingTransport: SocketTransport {
     /// A POST: each packet of the body goes to the session in order, then `ok`.
     func post(_ body: [UInt8], responder: @escaping PollResponder) {
         guard state == .open || state == .upgrading else {
-            responder(.error(EngineIORequestError(code: .badRequest, reason: "polling after the upgrade")))
-            return
-        }
-        guard !postInFlight else {
-            responder(.error(EngineIORequestError(code: .badRequest, reason: "overlapping POST")))
-            fail("overlapping polling POST")
+            responder(.error(refusal))
             return
         }
         let packets: [EngineIOPacket]
@@ -115,7 +125,6 @@ final class PollingTransport: SocketTransport {
             fail("bad polling payload: \(error.message)")
             return
         }
-        postInFlight = true
         for packet in packets {
             guard !connection.isEnding else { break }
             switch packet.payload {
@@ -131,8 +140,13 @@ final class PollingTransport: SocketTransport {
                 connection.receivedText(text)
             }
         }
-        postInFlight = false
         responder(.ok)
+    }
+
+    /// Why a request for this sid is refused once polling no longer carries the session.
+    private var refusal: EngineIORequestError {
+        EngineIORequestError(
+            code: .badRequest, reason: state == .upgraded ? "polling after the upgrade" : "the session has ended")
     }
 
     // MARK: Upgrade
@@ -191,12 +205,21 @@ final class PollingTransport: SocketTransport {
         waitingGet(.payload(body))
     }
 
-    /// Ends the session: a waiting GET gets what was queued and the close packet `1`.
+    /// Ends the session: a waiting GET gets what was queued and the close packet `1`; with
+    /// no GET waiting, the next one does (for ``lingerTime`` at most), as the reference
+    /// server buffers its close, so the client hears the goodbye instead of a 400.
     func close(_ cause: SocketCloseCause, now: ContinuousClock.Instant) {
-        guard state != .closed, state != .upgraded else { return }
+        guard state == .open || state == .upgrading else { return }
         queue.append(.text("1"))
-        flush()
-        end()
+        if waitingGet != nil {
+            flush()
+            end()
+            return
+        }
+        state = .closedAwaitingGet
+        let forget = self.forget
+        connection.hub.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime.timeAmount) { forget() }
+        connection.transportClosed()
     }
 
     func tick(now: ContinuousClock.Instant) {}
@@ -207,7 +230,9 @@ final class PollingTransport: SocketTransport {
 
     private func fail(_ reason: String) {
         connection.noteCause(.protocolError(code: .protocolError, message: reason))
-        close(.protocolError(code: .protocolError, message: reason), now: .now)
+        queue.append(.text("1"))
+        flush()
+        end()
     }
 
     /// The client's close packet (`1`): the connection ends now; the GET in flight, or

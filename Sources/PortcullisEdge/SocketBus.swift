@@ -92,11 +92,10 @@ final class SocketBus: Sendable {
         hubs[ObjectIdentifier(eventLoop)]?.value
     }
 
-    /// The hub that holds Engine.IO session `sid` (its first character names it), whatever
+    /// The hub that holds Engine.IO session `sid` (its first characters name it), whatever
     /// loop the request arrived on; use it on its own loop.
     func hub(forSessionID sid: String) -> NIOLoopBound<SocketHub>? {
-        guard let first = sid.first, let index = Int(String(first), radix: 36), hubsByIndex.indices.contains(index)
-        else { return nil }
+        guard let index = SocketHub.hubIndex(ofSessionID: sid), hubsByIndex.indices.contains(index) else { return nil }
         return hubsByIndex[index]
     }
 

@@ -60,6 +60,10 @@ final class SocketConnection {
     private(set) var identity: Identity
     var user: String? { identity.user }
     var tokenID: String? { identity.tokenID }
+    /// Where a room joined without `ns` goes (Socket.IO: `/`).
+    var defaultNamespace: String? { session.defaultNamespace }
+    /// The namespaces of the presence record: those with an `open` and no `close` yet.
+    var presenceNamespaces: [String] { openNamespaces.compactMap { $0 }.sorted() }
     var sessionID: String? { identity.sessionID }
     /// Room memberships, kept here so a close leaves them without a search.
     var memberships: Set<SocketHub.RoomKey> = []
@@ -300,9 +304,11 @@ final class SocketConnection {
             message.claims = identity.claims
             openNamespaces.insert(inbound.namespace)
             hub.append(message, app: app)
+            if inbound.namespace != nil { hub.recordPresence(self) }
         case .close:
             guard openNamespaces.remove(inbound.namespace) != nil else { return }
             hub.append(message, app: app)
+            if inbound.namespace != nil { hub.recordPresence(self) }
         case .message, .ack:
             EdgeMetrics.shared.socketMessageIn()
             publishFromClient(message, inbound: inbound)

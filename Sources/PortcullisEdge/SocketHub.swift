@@ -40,10 +40,10 @@ final class SocketHub {
     /// room → namespace → members: an emit to a room with a namespace reaches that
     /// namespace's members; without one (an ActionCable stream broadcast), every namespace's.
     private var rooms: [String: [String?: [ObjectIdentifier: SocketConnection]]] = [:]
-    /// Engine.IO polling sessions by sid; each sid starts with ``index`` so a request on
-    /// any loop finds this hub.
+    /// Engine.IO polling sessions by sid; each sid starts with ``index`` (three base-36
+    /// digits) so a request on any loop finds this hub.
     private var pollingSessions: [String: PollingTransport] = [:]
-    /// This hub's position among the bus's hubs (the first character of its sids).
+    /// This hub's position among the bus's hubs (the first three characters of its sids).
     let index: Int
     /// Sessions behind live connections are looked up this often (logout closes them);
     /// nil: never.
@@ -117,12 +117,22 @@ final class SocketHub {
 
     // MARK: Polling sessions
 
-    /// A fresh Engine.IO sid: this hub's index in base 36, then 20 random url-safe base64
-    /// characters (120 bits from the system CSPRNG: a guessable sid would let a stranger
-    /// read or post into a session).
+    /// A fresh Engine.IO sid: this hub's index as three base-36 digits (46656 hubs, more
+    /// than `edge.event_loops` allows), then 20 random url-safe base64 characters (120 bits
+    /// from the system CSPRNG: a guessable sid would let a stranger read or post into a
+    /// session).
     func makeSessionID() -> String {
         var generator = SystemRandomNumberGenerator()
-        return String(index, radix: 36) + EngineIOOpenPacket.makeSessionID(using: &generator)
+        let digits = String(index, radix: 36)
+        return String(repeating: "0", count: max(0, 3 - digits.count)) + digits
+            + EngineIOOpenPacket.makeSessionID(using: &generator)
+    }
+
+    /// The index of the hub that made `sid`; nil for a sid no hub could have made.
+    static func hubIndex(ofSessionID sid: String) -> Int? {
+        let prefix = sid.utf8.prefix(3)
+        guard prefix.count == 3 else { return nil }
+        return Int(String(decoding: prefix, as: UTF8.self), radix: 36)
     }
 
     /// Keeps a polling transport reachable by its sid until it ends or upgrades.
@@ -150,10 +160,9 @@ final class SocketHub {
 
     func register(_ connection: SocketConnection) {
         connections[connection.id] = connection
-        if connection.user != nil { identified(connection) }
+        if let user = connection.user { users[user, default: [:]][ObjectIdentifier(connection)] = connection }
         EdgeMetrics.shared.socketOpened()
-        let record = PresenceRecord(app: connection.app, user: connection.user)
-        send(["HSET", RedisArgument(registryKey), RedisArgument(connection.id), RedisArgument(record.json)])
+        recordPresence(connection)
     }
 
     /// Indexes a connection under its user (at registration, or when a Socket.IO CONNECT
@@ -161,6 +170,16 @@ final class SocketHub {
     func identified(_ connection: SocketConnection) {
         guard connections[connection.id] === connection, let user = connection.user else { return }
         users[user, default: [:]][ObjectIdentifier(connection)] = connection
+        recordPresence(connection)
+    }
+
+    /// Rewrites the connection's registry entry (its user and open namespaces), which the
+    /// rooms workers' reaper reads to write one `close` per namespace for a dead edge.
+    func recordPresence(_ connection: SocketConnection) {
+        guard connections[connection.id] === connection else { return }
+        let record = PresenceRecord(
+            app: connection.app, user: connection.user, namespaces: connection.presenceNamespaces)
+        send(["HSET", RedisArgument(registryKey), RedisArgument(connection.id), RedisArgument(record.json)])
     }
 
     func unregister(_ connection: SocketConnection) {
@@ -265,12 +284,12 @@ final class SocketHub {
         case .join:
             guard let room = envelope.room else { return }
             forEachTarget(of: envelope) { connection, _ in
-                join(connection, RoomKey(namespace: envelope.namespace, room: room))
+                join(connection, RoomKey(namespace: envelope.namespace ?? connection.defaultNamespace, room: room))
             }
         case .leave:
             guard let room = envelope.room else { return }
             forEachTarget(of: envelope) { connection, _ in
-                leave(connection, RoomKey(namespace: envelope.namespace, room: room))
+                leave(connection, RoomKey(namespace: envelope.namespace ?? connection.defaultNamespace, room: room))
             }
         case .disconnect:
             let reason = envelope.reason ?? "disconnected"

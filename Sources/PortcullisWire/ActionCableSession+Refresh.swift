@@ -4,7 +4,7 @@
 /// ```
 /// {"type":"refreshed","exp":1718003600}        the token verified; exp: its expiry, Unix s (null: none)
 /// {"type":"refreshed"}                         no token was needed; identity and expiry stand
-/// {"type":"refresh_rejected","reason":"token_expired"}   refused: the auth failure's code
+/// {"type":"refresh_rejected","reason":"expired"}         refused: the auth failure's code
 /// ```
 /// A refused refresh changes nothing: the connection keeps its identity and old expiry, and
 /// is closed when that comes. Rails' JS client ignores frames of an unknown `type`

@@ -225,6 +225,9 @@ public struct SocketIOSession: SocketSession {
         }
     }
 
+    /// Rooms joined without `ns` are the main namespace's, as `ns` defaults to `/` on the bus.
+    public var defaultNamespace: String? { SocketIONamespace.main.name }
+
     /// The one Socket.IO encoding of `namespace` (the bus default `/` when nil) when it is
     /// joined; nothing otherwise, also while its CONNECT awaits verification.
     public func encodings(for namespace: String?) -> [SocketEncoding] {

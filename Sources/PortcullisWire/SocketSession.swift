@@ -52,6 +52,10 @@ public protocol SocketSession: Sendable {
     /// disconnect from it alone).
     mutating func control(_ control: SocketControl, now: ContinuousClock.Instant) -> [SocketSessionAction]
 
+    /// The namespace a room joined without `ns` belongs to (Socket.IO `/`; nil for
+    /// protocols whose rooms have none).
+    var defaultNamespace: String? { get }
+
     /// The encodings an outbound message addressed to this connection needs: `namespace`
     /// is the envelope's `ns` (or the namespace a room was joined in); nil means the
     /// protocol's default: Socket.IO `/`, every confirmed ActionCable subscription, raw's
@@ -61,6 +65,7 @@ public protocol SocketSession: Sendable {
 
 extension SocketSession {
     public func rateLimited() -> [SocketSessionAction] { [] }
+    public var defaultNamespace: String? { nil }
 }
 
 /// A handler's decision about one namespace or subscription of a connection (outbound
@@ -172,7 +177,7 @@ public enum SocketVerificationOutcome: Hashable, Sendable {
     /// No token was needed: the connection already holds an identity from the handshake
     /// (or the route is public).
     case notRequired
-    /// Refused, with the auth failure's code (`token_expired`, `token_revoked`, …) and a
+    /// Refused, with the auth failure's code (`expired`, `revoked`, `bad_signature`, `wrong_subject`, `fewer_scopes`, …) and a
     /// message for the client.
     case refused(code: String, message: String)
 }

@@ -122,6 +122,9 @@ struct ScriptedSession: SocketSession {
         answer(.control(control), script.onControl(control))
     }
 
+    /// Like Socket.IO's: rooms joined without `ns` are `/`'s.
+    var defaultNamespace: String? { "/" }
+
     func encodings(for namespace: String?) -> [SocketEncoding] {
         script.encodingRequests.append(namespace)
         let namespace = namespace ?? "/"

@@ -11,9 +11,8 @@ import Testing
 @testable import PortcullisEdge
 
 /// Behaviour the edge promises (docs/bus.md, the Engine.IO reference server, its own doc
-/// comments) and does not deliver yet. Each test fails until its bug is fixed; the report
-/// that came with this file says where and why.
-@Suite struct SocketEdgeKnownBugTests {
+/// comments) that an early version of the socket seam got wrong; each test pins the fix.
+@Suite struct SocketEdgeRegressionTests {
     // MARK: Polling goodbye between two GETs
 
     /// The Engine.IO reference server (`transports/polling.ts`, `doClose`): a polling
@@ -144,8 +143,6 @@ import Testing
         let hub = try SocketHub(
             eventLoop: loop, edgeID: "edge-t", names: .standard, redis: SocketHandlerTests.RecordingBus(loop: loop),
             localPrefix: "h-", logger: Logger(label: "test"), index: index)
-        let sid = hub.makeSessionID()
-        let first = try #require(sid.first)
-        #expect(Int(String(first), radix: 36) == index)
+        #expect(SocketHub.hubIndex(ofSessionID: hub.makeSessionID()) == index)
     }
 }
