@@ -29,6 +29,10 @@ final class PollingTransport: SocketTransport {
 
         static let ok = PollResponse(status: 200, contentType: "text/html", body: "ok")
 
+        /// The edge is draining: a transport error the client reconnects from.
+        static let unavailable = PollResponse(
+            status: 503, contentType: "application/json", body: #"{"code":3,"message":"Server shutting down"}"#)
+
         static func error(_ error: EngineIORequestError) -> PollResponse {
             PollResponse(status: error.httpStatus, contentType: "application/json", body: error.jsonBody)
         }
@@ -208,8 +212,22 @@ final class PollingTransport: SocketTransport {
     /// Ends the session: a waiting GET gets what was queued and the close packet `1`; with
     /// no GET waiting, the next one does (for ``lingerTime`` at most), as the reference
     /// server buffers its close, so the client hears the goodbye instead of a 400.
+    ///
+    /// A drain is different: clients must reconnect (to another edge), and a close packet
+    /// tells python-engineio the server is done with it for good. So the waiting GET fails
+    /// with 503, which every client takes for a transport error and reconnects from, and
+    /// the sid is forgotten at once.
     func close(_ cause: SocketCloseCause, now: ContinuousClock.Instant) {
         guard state == .open || state == .upgrading else { return }
+        if cause == .shutdown {
+            queue = []
+            if let waitingGet {
+                self.waitingGet = nil
+                waitingGet(.unavailable)
+            }
+            end()
+            return
+        }
         queue.append(.text("1"))
         if waitingGet != nil {
             flush()
