@@ -69,4 +69,36 @@ import Testing
         #expect(configuration.routes.first?.socket?.app == "echo")
         #expect(configuration.redis?.url == "redis://127.0.0.1:6379/0")
     }
+
+    /// The example socket routes load when included as their comments show.
+    @Test func socketRouteExamplesLoadWhenIncluded() throws {
+        let repository = try ConfDirectory()
+        for example in ["socketio-compliance.yaml", "actioncable-chat.yaml"] {
+            let text = try String(contentsOfFile: repositoryConfPath("examples/\(example)"), encoding: .utf8)
+            try repository.write("conf/examples/\(example)", text)
+        }
+        try repository.write(
+            "conf/edge.yaml",
+            """
+            version: 1
+            listeners:
+              - name: plain
+                address: "127.0.0.1:8080"
+            redis:
+              url: redis://127.0.0.1:6379
+            routes:
+              - include: examples/socketio-compliance.yaml
+              - include: examples/actioncable-chat.yaml
+            """)
+
+        let configuration = try repository.load("conf/edge.yaml")
+
+        let socketIO = try #require(configuration.routes.first?.socket)
+        #expect(socketIO.wireProtocol == .socketio && socketIO.app == "socketio-reference")
+        #expect(socketIO.socketIO?.namespaces == ["/", "/custom"])
+        #expect(socketIO.socketIO?.pingInterval == .milliseconds(300))
+        let cable = try #require(configuration.routes.last?.socket)
+        #expect(cable.wireProtocol == .actioncable && cable.app == "cable-chat")
+        #expect(cable.subprotocols == ["actioncable-v1-json"])
+    }
 }
