@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import PortcullisBus
@@ -34,6 +35,8 @@ public final class RoomsWorker: Service, Sendable {
 
     public func run() async throws {
         let redis = self.redis
+        let pendingClose = PendingClose()
+        defer { pendingClose.disarm() }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 for app in self.apps {
@@ -49,10 +52,33 @@ public final class RoomsWorker: Service, Sendable {
             // Entries in flight get a grace period to finish. Commands waiting for a Redis
             // that is down would otherwise hold the stop forever; closing the client fails
             // them, and the unfinished entries stay pending for another worker.
-            redis.eventLoop.scheduleTask(in: Self.inFlightGrace) { redis.close() }
+            // Disarmed when the loops finish in time: the client may outlive the worker
+            // (tests and embedders hand it in), and a late close would break its next user.
+            pendingClose.arm { redis.eventLoop.scheduleTask(in: Self.inFlightGrace) { redis.close() } }
         }
     }
 
     /// How long a graceful stop waits for entries in flight before giving up on Redis.
     static let inFlightGrace = TimeAmount.seconds(5)
+}
+
+/// The client close a graceful stop arms, disarmed once the worker returns.
+private final class PendingClose: @unchecked Sendable {
+    private let lock = NSLock()
+    private var scheduled: Scheduled<Void>?
+    private var disarmed = false
+
+    func arm(_ schedule: () -> Scheduled<Void>) {
+        lock.withLock {
+            if !disarmed { scheduled = schedule() }
+        }
+    }
+
+    func disarm() {
+        lock.withLock {
+            disarmed = true
+            scheduled?.cancel()
+            scheduled = nil
+        }
+    }
 }

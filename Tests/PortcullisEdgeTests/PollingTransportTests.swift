@@ -239,13 +239,17 @@ import Testing
         #expect(try closeReasons(session) == ["disconnected: kicked"])
     }
 
-    @Test func drainingEndsEveryPollingSessionWithTheProtocolsGoodbye() throws {
+    /// A close packet would tell python-engineio never to reconnect; a drain wants every
+    /// client back (on another edge), so the waiting GET fails with 503 instead.
+    @Test func drainingFailsTheWaitingGetSoEveryClientReconnects() throws {
         let session = try openSession()
         let get = Answers()
         session.polling.poll(get.responder)
         session.harness.hub.endPollingSessions()
         #expect(session.script.endCauses == [.shutdown])
-        #expect(get.bodies == ["bye shutdown\u{1e}1"])
+        #expect(get.responses.map(\.status) == [503])
+        #expect(get.bodies.allSatisfy { !$0.contains("\u{1e}1") && $0 != "1" })
+        #expect(session.harness.hub.pollingSession(session.sid) == nil)
         #expect(try closeReasons(session) == ["server shutting down"])
     }
 }
