@@ -169,6 +169,13 @@ let package = Package(
             dependencies: ["PortcullisWire"]
         ),
         .testTarget(
+            name: "PortcullisBenchTests",
+            dependencies: [
+                "portcullis-bench",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "PortcullisBusTests",
             dependencies: [
                 "PortcullisBus",

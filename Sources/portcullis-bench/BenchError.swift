@@ -1,7 +1,7 @@
 /// Why a connection attempt or a run failed, in words a benchmark log can show.
 struct BenchError: Error, CustomStringConvertible {
     private enum Code: String {
-        case upgradeRefused, closedDuringHandshake, handshakeTimeout, rampFailed, publishFailed
+        case upgradeRefused, closedDuringHandshake, handshakeTimeout, sessionEnded, rampFailed, publishFailed
     }
 
     private let code: Code
@@ -18,6 +18,12 @@ struct BenchError: Error, CustomStringConvertible {
     )
 
     static let handshakeTimeout = BenchError(code: .handshakeTimeout, description: "handshake timed out")
+
+    /// The protocol above WebSocket refused the session (Socket.IO CONNECT_ERROR, an
+    /// ActionCable subscription rejected) or the server ended it.
+    static func sessionEnded(_ reason: String) -> BenchError {
+        BenchError(code: .sessionEnded, description: reason)
+    }
 
     static func rampFailed(_ message: String) -> BenchError {
         BenchError(code: .rampFailed, description: message)

@@ -16,9 +16,11 @@ struct ClientLoad<Role: ClientWebSocketDelegate>: Sendable {
     private let maxPending: Int
     private let maxFailures: Int?
 
-    /// Starts the loop and makes the pool; `makeRole` runs on the loop (which it is given).
+    /// Starts the loop and makes the pool, whose connections speak `wireProtocol`;
+    /// `makeRole` runs on the loop (which it is given).
     static func start(
         options: ClientOptions,
+        wireProtocol: ClientProtocol = .raw,
         makeRole: @escaping @Sendable (any EventLoop) -> Role
     ) async throws -> ClientLoad {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -26,7 +28,8 @@ struct ClientLoad<Role: ClientWebSocketDelegate>: Sendable {
         let connector = try WebSocketConnector(
             url: options.url,
             sources: options.sourceAddresses,
-            handshakeTimeout: .seconds(Int64(options.handshakeTimeout))
+            handshakeTimeout: .seconds(Int64(options.handshakeTimeout)),
+            wireProtocol: wireProtocol
         )
         let (pool, role) = try await eventLoop.submit {
             let role = makeRole(eventLoop)

@@ -5,6 +5,12 @@ import NIOWebSocket
 /// clients must), answers pings and the close handshake, and hands complete text messages
 /// to its delegate.
 ///
+/// It also carries the connection's ``ClientSession`` (the protocol above WebSocket), which
+/// its delegate drives, and the connector's `ready` promise: the delegate completes it
+/// with ``markReady()`` once that protocol's handshake is done, and a connection that closes
+/// or fails before then fails it, so a connection attempt counts as made only when the
+/// connection is usable.
+///
 /// Fragmented messages are counted and dropped: the servers measured here send small
 /// messages in one frame, and reassembly would cost every connection a buffer.
 final class ClientWebSocketHandler: ChannelInboundHandler, Slotted {
@@ -12,13 +18,18 @@ final class ClientWebSocketHandler: ChannelInboundHandler, Slotted {
     typealias OutboundOut = WebSocketFrame
 
     private let delegate: any ClientWebSocketDelegate
+    private let ready: EventLoopPromise<Void>
     private var context: ChannelHandlerContext?
     private var sentClose = false
     /// Index of this connection in its pool (its slot for round-robin sends).
     var slot: Int = -1
+    /// The protocol above WebSocket; only the delegate reads and changes it.
+    var session: ClientSession
 
-    init(delegate: any ClientWebSocketDelegate) {
+    init(delegate: any ClientWebSocketDelegate, session: ClientSession, ready: EventLoopPromise<Void>) {
         self.delegate = delegate
+        self.session = session
+        self.ready = ready
     }
 
     var isOpen: Bool { self.context != nil && !self.sentClose }
@@ -31,6 +42,7 @@ final class ClientWebSocketHandler: ChannelInboundHandler, Slotted {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.ready.fail(BenchError.closedDuringHandshake)
         if self.context != nil {
             self.context = nil
             self.delegate.closed(self)
@@ -67,6 +79,18 @@ final class ClientWebSocketHandler: ChannelInboundHandler, Slotted {
 
     func flush() {
         self.context?.flush()
+    }
+
+    /// The protocol's handshake is done: the connection attempt succeeded.
+    func markReady() {
+        self.ready.succeed()
+    }
+
+    /// The protocol's handshake failed (or the server ended the session): a connection
+    /// attempt still in its handshake fails with `error`; the connection is closed.
+    func fail(_ error: BenchError) {
+        self.ready.fail(error)
+        self.close()
     }
 
     /// Starts the close handshake (1000, normal closure); the server's close ends the socket.

@@ -3,9 +3,11 @@ import NIOCore
 /// The open connections of one load generator, and the ramp that opens more.
 ///
 /// Lives on the generator's one event loop (reach it through `NIOLoopBound`); it is every
-/// connection's delegate, keeps them in an array for round-robin sends, and forwards to the
-/// load's own delegate (`role`). A ramp opens at most `rate` connections per second with at
-/// most `maxPending` handshakes in flight, and gives up after `maxFailures` failed attempts.
+/// connection's delegate, runs each connection's ``ClientSession`` (handshake, heartbeat
+/// answers), keeps the connections past their handshake in an array for round-robin sends,
+/// and forwards their application messages to the load's own delegate (`role`). A ramp
+/// opens at most `rate` connections per second with at most `maxPending` handshakes
+/// (WebSocket and protocol) in flight, and gives up after `maxFailures` failed attempts.
 final class ConnectionPool: ClientWebSocketDelegate {
     let eventLoop: any EventLoop
     private let connector: WebSocketConnector
@@ -46,18 +48,36 @@ final class ConnectionPool: ClientWebSocketDelegate {
     // MARK: ClientWebSocketDelegate
 
     func opened(_ connection: ClientWebSocketHandler) {
-        self.connections.append(connection)
-        self.role.opened(connection)
+        self.run(connection.session.upgraded(), text: nil, on: connection)
     }
 
     func received(text: ByteBuffer, on connection: ClientWebSocketHandler) {
-        self.role.received(text: text, on: connection)
+        self.run(connection.session.received(text), text: text, on: connection)
     }
 
     func closed(_ connection: ClientWebSocketHandler) {
+        connection.session.closed()
         guard self.connections.remove(connection) else { return }
         if !self.closing { self.closedByPeer += 1 }
         self.role.closed(connection)
+    }
+
+    private func run(_ action: ClientSession.Action, text: ByteBuffer?, on connection: ClientWebSocketHandler) {
+        switch action {
+        case .none:
+            break
+        case .send(let message):
+            connection.sendText(ByteBuffer(string: message))
+        case .ready:
+            self.connections.append(connection)
+            connection.markReady()
+            self.role.opened(connection)
+        case .deliver:
+            if let text { self.role.received(text: text, on: connection) }
+        case .close(let reason):
+            // In its handshake, a failed attempt; once open, a connection the server closed.
+            connection.fail(BenchError.sessionEnded(reason))
+        }
     }
 
     // MARK: Ramp

@@ -13,10 +13,12 @@ final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandle
     typealias OutboundOut = HTTPClientRequestPart
 
     private let url: WebSocketURL
+    private let subprotocol: String?
     private let outcome: EventLoopPromise<Void>
 
-    init(url: WebSocketURL, outcome: EventLoopPromise<Void>) {
+    init(url: WebSocketURL, subprotocol: String?, outcome: EventLoopPromise<Void>) {
         self.url = url
+        self.subprotocol = subprotocol
         self.outcome = outcome
     }
 
@@ -24,6 +26,9 @@ final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandle
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: self.url.hostHeader)
         headers.add(name: "User-Agent", value: "portcullis-bench")
+        if let subprotocol = self.subprotocol {
+            headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol)
+        }
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: self.url.target, headers: headers)
         context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
         context.writeAndFlush(Self.wrapOutboundOut(.end(nil)), promise: nil)

@@ -3,8 +3,9 @@ import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 
-/// Opens client WebSocket connections: bind a loopback source address, connect, handshake,
-/// then hand the connection to a ``ClientWebSocketHandler`` for the delegate.
+/// Opens client WebSocket connections: bind a loopback source address, connect, handshake
+/// (offering the protocol's subprotocol), then hand the connection to a
+/// ``ClientWebSocketHandler`` for the delegate, which runs the protocol's own handshake.
 ///
 /// Sockets set IP_BIND_ADDRESS_NO_PORT before binding, so `bind((addr, 0))` does not pick
 /// the port yet: the kernel picks it at connect time, when it knows the destination, and
@@ -20,25 +21,34 @@ struct WebSocketConnector: Sendable {
 
     let url: WebSocketURL
     let sources: SourceAddresses
+    /// For connect, upgrade and the protocol's handshake together.
     let handshakeTimeout: TimeAmount
+    let wireProtocol: ClientProtocol
     private let server: SocketAddress
 
-    init(url: WebSocketURL, sources: SourceAddresses, handshakeTimeout: TimeAmount) throws {
+    init(
+        url: WebSocketURL,
+        sources: SourceAddresses,
+        handshakeTimeout: TimeAmount,
+        wireProtocol: ClientProtocol = .raw
+    ) throws {
         self.url = url
         self.sources = sources
         self.handshakeTimeout = handshakeTimeout
+        self.wireProtocol = wireProtocol
         self.server = try url.socketAddress()
     }
 
     /// Connects the `index`-th connection (which picks its source address); the future
-    /// succeeds once the upgrade is complete and the delegate has been told `opened`.
+    /// succeeds once the upgrade and the protocol's handshake are complete (the delegate
+    /// calls ``ClientWebSocketHandler/markReady()``).
     func connect(
         index: Int,
         on eventLoop: any EventLoop,
         delegate: NIOLoopBound<any ClientWebSocketDelegate>
     ) -> EventLoopFuture<Void> {
         let outcome = eventLoop.makePromise(of: Void.self)
-        let url = self.url
+        let (url, wireProtocol) = (self.url, self.wireProtocol)
         var bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(self.handshakeTimeout)
@@ -52,7 +62,8 @@ struct WebSocketConnector: Sendable {
         }
         bootstrap = bootstrap.channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
-                try Self.configure(channel: channel, url: url, outcome: outcome, delegate: delegate)
+                try Self.configure(
+                    channel: channel, url: url, wireProtocol: wireProtocol, outcome: outcome, delegate: delegate)
             }
         }
         let timeout = eventLoop.scheduleTask(in: self.handshakeTimeout) {
@@ -73,23 +84,29 @@ struct WebSocketConnector: Sendable {
     private static func configure(
         channel: any Channel,
         url: WebSocketURL,
+        wireProtocol: ClientProtocol,
         outcome: EventLoopPromise<Void>,
         delegate: NIOLoopBound<any ClientWebSocketDelegate>
     ) throws {
-        let requestHandler = UpgradeRequestHandler(url: url, outcome: outcome)
+        let requestHandler = UpgradeRequestHandler(
+            url: url, subprotocol: wireProtocol.subprotocol, outcome: outcome)
         let boundRequestHandler = NIOLoopBound(requestHandler, eventLoop: channel.eventLoop)
         let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: Self.maxFrameSize) { channel, _ in
             channel.eventLoop.makeCompletedFuture {
-                let handler = ClientWebSocketHandler(delegate: delegate.value)
+                let handler = ClientWebSocketHandler(
+                    delegate: delegate.value, session: ClientSession(wireProtocol), ready: outcome)
                 try channel.pipeline.syncOperations.addHandler(handler)
             }
         }
+        // Bytes that came in the same read as the 101 (Engine.IO's open packet, ActionCable's
+        // welcome: servers that speak first) must reach the WebSocket decoder, not be dropped
+        // with the HTTP decoder.
         try channel.pipeline.syncOperations.addHTTPClientHandlers(
+            leftOverBytesStrategy: .forwardBytes,
             withClientUpgrade: (
                 upgraders: [upgrader],
                 completionHandler: { context in
                     context.pipeline.syncOperations.removeHandler(boundRequestHandler.value, promise: nil)
-                    outcome.succeed()
                 }
             )
         )
