@@ -6,6 +6,13 @@ import NIOCore
 /// last subscriber of each broadcast. Against the edge (publish = XADD to
 /// `<prefix>:out:bcast`) or, with `--floor`, against `floor-server` (publish = `fire`).
 ///
+/// Subscribers speak `--protocol` and join the room as an app would have them: raw and
+/// Socket.IO clients send the echo app's `join` event (`{"event":"join","data":{"room":R}}`,
+/// `42["join",{"room":R}]`); ActionCable clients subscribe to `--cable-identifier`, whose
+/// channel follows the stream `--room` names (cable-chat: `{"channel":"ChatChannel",
+/// "room":"bench"}` follows `chat:bench`). The published envelope is the same for all three
+/// (an `emit` to the room without `ns`, data `{"t":…}`); only `--app` and `--room` differ.
+///
 /// Without `--control` it measures each count of `--connections` in turn and exits. With
 /// `--control` it prints `ready` once it can publish, then reads `target N` (ramp to N
 /// subscribers) and `measure K` from stdin, so a driver can interleave it with another
@@ -17,6 +24,8 @@ struct BroadcastCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var client: ClientOptions
+
+    @OptionGroup var wire: ProtocolOptions
 
     @Option(help: "Subscriber counts to measure, ascending (e.g. 1000,10000,19000).")
     var connections: CountList = CountList(argument: "1000")!
@@ -48,10 +57,10 @@ struct BroadcastCommand: AsyncParsableCommand {
     @Option(help: "App named in the emit envelope.")
     var app: String = "echo"
 
-    @Option(help: "Room the subscribers join and the broadcasts target.")
+    @Option(help: "Room the broadcasts target; raw and Socket.IO subscribers join it (ActionCable: the stream).")
     var room: String = "bench"
 
-    @Option(help: "Name of this series in result lines (default: edge, or floor with --floor).")
+    @Option(help: "Name of this series in result lines (default: edge, edge-<protocol>, or floor with --floor).")
     var label: String?
 
     @Flag(help: "Read `target N` / `measure K` commands from stdin instead of measuring --connections.")
@@ -68,14 +77,23 @@ struct BroadcastCommand: AsyncParsableCommand {
         guard !self.room.isEmpty, self.room.count <= 64, self.room.allSatisfy(allowed.contains) else {
             throw ValidationError("--room takes 1…64 characters from A-Z a-z 0-9 _ - . :")
         }
+        try self.wire.check(url: self.client.url)
+        if self.wire.name != .raw, self.floor {
+            throw ValidationError("--floor speaks raw only")
+        }
+        if self.wire.name == .actioncable, self.wire.cableIdentifier == nil {
+            throw ValidationError(
+                "--protocol actioncable needs --cable-identifier: the subscription that follows --room")
+        }
     }
 
     func run() async throws {
         let fdLimit = FileDescriptorLimit.raiseToHardLimit()
         JSONLines.emit(StartLine(type: "started", command: "broadcast", url: "\(self.client.url)", fdLimit: fdLimit))
-        let room = self.room
-        let load = try await ClientLoad.start(options: self.client) { [room] eventLoop in
-            Subscribers(eventLoop: eventLoop, room: room)
+        let wireProtocol = self.wire.clientProtocol
+        let join = Subscribers.joinMessage(room: self.room, wireProtocol: wireProtocol)
+        let load = try await ClientLoad.start(options: self.client, wireProtocol: wireProtocol) { eventLoop in
+            Subscribers(eventLoop: eventLoop, join: join)
         }
         let publisher: any TickPublisher
         do {
@@ -92,7 +110,8 @@ struct BroadcastCommand: AsyncParsableCommand {
         let series = BroadcastSeries(
             load: load,
             publisher: publisher,
-            label: self.label ?? (self.floor ? "floor" : "edge"),
+            label: self.label ?? self.defaultLabel,
+            wireProtocol: self.wire.name.rawValue,
             gap: .milliseconds(Int64(self.gapMs)),
             deliveryTimeout: .seconds(Int64(self.deliveryTimeout)),
             probeTimeout: Double(self.probeTimeout)
@@ -119,6 +138,12 @@ struct BroadcastCommand: AsyncParsableCommand {
         let final = try await load.report(type: "done")
         await load.shutdown()
         JSONLines.emit(final)
+    }
+
+    /// `floor`, `edge` (raw) or `edge-<protocol>`.
+    private var defaultLabel: String {
+        if self.floor { return "floor" }
+        return self.wire.name == .raw ? "edge" : "edge-" + self.wire.name.rawValue
     }
 
     private func runCommands(series: BroadcastSeries, load: ClientLoad<Subscribers>) async throws {

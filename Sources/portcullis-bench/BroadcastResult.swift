@@ -2,6 +2,8 @@
 struct BroadcastResult: Encodable, Sendable {
     var type = "result"
     var label: String
+    /// What the subscribers speak: raw, socketio or actioncable.
+    var wireProtocol: String
     /// Subscribers asked for, and open when measuring.
     var requested: Int
     var connections: Int

@@ -10,6 +10,7 @@ struct BroadcastSeries: Sendable {
     let load: ClientLoad<Subscribers>
     let publisher: any TickPublisher
     let label: String
+    let wireProtocol: String
     let gap: TimeAmount
     let deliveryTimeout: TimeAmount
     let probeTimeout: Double
@@ -46,6 +47,7 @@ struct BroadcastSeries: Sendable {
         let finished = MonotonicClock.now()
         return BroadcastResult(
             label: self.label,
+            wireProtocol: self.wireProtocol,
             requested: requested,
             connections: connections,
             broadcasts: broadcasts,
