@@ -2,20 +2,23 @@
 """WebSocket benchmark: the edge's socket route against a reference floor, in one run.
 
 System under test (SUT, CPU 1): `portcullis serve` with one event loop and a socket route
-(`/ws/echo` -> app `echo`, raw protocol, json mode). Behind it, on CPU 0: its own
-`redis-server` (own port and data dir) and `portcullis-rooms serve` running the echo app.
-The reference (CPU 1 too): `portcullis-bench floor-server`, a minimal NIO WebSocket server
-that fans one pre-encoded frame out to every connection and echoes text. The load is
-`portcullis-bench` (NIO, CPU 0): `hold`, `broadcast` and `echo`.
+(`/ws/echo` -> app `echo`, raw protocol, json mode). Beside it, one more edge per other
+protocol measured (`--protocols`), each its own process with one socket route: Socket.IO
+(`/socket.io/` -> app `echo`) and ActionCable (`/cable` -> app `cable-chat`). Behind them,
+on CPU 0: their `redis-server` (own port and data dir) and `portcullis-rooms serve` running
+the echo and cable-chat apps. The reference (CPU 1 too): `portcullis-bench floor-server`,
+a minimal NIO WebSocket server that fans one pre-encoded frame out to every connection and
+echoes text. The load is `portcullis-bench` (NIO, CPU 0): `hold`, `broadcast` and `echo`.
 
 Measured (docs/measuring.md of the team docs):
   1. idle memory: VmRSS and Private_Dirty of the SUT and /proc/meminfo Slab at each step of
      held connections; slope per connection by least squares (user space vs kernel);
   2. broadcast to N subscribers of one room, published by XADD to `<prefix>:out:bcast`
      (floor: a `fire` message): p50/p99/max of receive - send and time to the last
-     subscriber, edge and floor interleaved (A B, B A) at each N, with ratios;
+     subscriber, every series interleaved (A B C D, D C B A) at each N, with ratios
+     (raw / floor, and each other protocol / raw);
   3. echo round trip at a fixed rate (p50/p99) and closed loop (max sustained msg/s),
-     beside `redis-benchmark XADD` on the same Redis.
+     beside `redis-benchmark XADD` on the same Redis (raw protocol only).
 Per run: the SUT's CPU from /proc/<pid>/stat (CPU-us per delivery or message) and the
 share of the SUT's CPU other processes took. Every process is started and stopped here,
 by PID; traffic stays on 127.0.0.0/8. Python standard library only (plus benchkit).
@@ -50,7 +53,21 @@ PREFIX = "portcullis"
 APP = "echo"
 ROOM = "bench"
 WS_PATH = "/ws/echo"
-LABELS = {"edge": "Portcullis", "floor": "floor"}
+CABLE_APP = "cable-chat"
+# Each protocol's edge: the target name (`edge` is raw, as before), its route and how its
+# broadcast subscribers join. One publisher envelope for all (an `emit` to a room, no `ns`,
+# data {"t":…}); only `app` and the room differ, and the rooms differ so that a broadcast
+# reaches one series: raw and Socket.IO clients send the echo app's `join` event,
+# ActionCable clients subscribe to cable-chat's ChatChannel, which follows `chat:<room>`.
+PROTOCOLS = {
+    "raw": {"target": "edge", "path": WS_PATH, "app": APP, "room": ROOM},
+    "socketio": {"target": "socketio", "path": "/socket.io/?EIO=4&transport=websocket", "app": APP,
+                 "room": "bench-socketio"},
+    "actioncable": {"target": "actioncable", "path": "/cable", "app": CABLE_APP, "room": "chat:bench",
+                    "identifier": '{"channel":"ChatChannel","room":"bench"}'},
+}
+TARGET_PROTOCOL = {spec["target"]: name for name, spec in PROTOCOLS.items()}
+LABELS = {"edge": "Portcullis", "socketio": "Socket.IO", "actioncable": "ActionCable", "floor": "floor"}
 NOISY_PCT = 5.0
 MAX_CONNECTIONS = 19_500  # one client process, 20,000 fds
 
@@ -59,36 +76,56 @@ TARGET_KIB_PER_CONN = 12.0
 TARGET_BCAST_P99_MS = 50.0
 TARGET_BCAST_AT = 10_000
 TARGET_ECHO_P50_MS = 1.0
+TARGET_VS_RAW = 1.15  # Socket.IO and ActionCable: memory per connection and broadcast p50/p99
 
 
 # --------------------------------------------------------------------------
 # Configs
 
 
-def edge_yaml(port, admin_port, redis_port):
-    """The socket route under test. `rate_limit: off`: the default 100 msg/s per connection
-    would cap the closed-loop echo (and answer `rate_limited`), not measure the edge."""
+# The socket route of each protocol's edge. `rate_limit: off`: the default 100 msg/s per
+# connection would cap the closed-loop echo (and answer `rate_limited`), not measure the
+# edge; the other protocols get the same. Heartbeats are the defaults (Engine.IO ping every
+# 25 s, ActionCable beat every 3 s): part of what each protocol costs.
+ROUTES = {
+    "raw": f"""  - name: echo
+    match: {{path: {WS_PATH}}}
+    socket: {{app: {APP}, protocol: raw, mode: json, rate_limit: off}}
+""",
+    "socketio": f"""  - name: socketio
+    match: {{path: /socket.io}}
+    socket: {{app: {APP}, protocol: socketio, rate_limit: off, socketio: {{path: /socket.io/}}}}
+""",
+    "actioncable": f"""  - name: actioncable
+    match: {{path: /cable}}
+    socket: {{app: {CABLE_APP}, protocol: actioncable, rate_limit: off}}
+""",
+}
+EDGE_IDS = {"raw": "bench-1", "socketio": "bench-socketio", "actioncable": "bench-actioncable"}
+
+
+def edge_yaml(port, admin_port, redis_port, protocol="raw"):
+    """One edge with the socket route of `protocol` (each protocol gets its own process: one
+    client process and one edge each hold at most ~19,500 connections, and memory slopes
+    must not reuse what another protocol's connections freed)."""
     return f"""version: 1
-edge: {{id: bench-1, event_loops: 1, access_log: false}}
+edge: {{id: {EDGE_IDS[protocol]}, event_loops: 1, access_log: false}}
 listeners: [{{name: ws, address: 127.0.0.1:{port}}}]
 admin: {{address: 127.0.0.1:{admin_port}}}
 redis: {{url: redis://127.0.0.1:{redis_port}}}
 bus: {{prefix: {PREFIX}}}
 routes:
-  - name: echo
-    match: {{path: {WS_PATH}}}
-    socket: {{app: {APP}, protocol: raw, mode: json, rate_limit: off}}
-"""
+{ROUTES[protocol]}"""
 
 
-def rooms_yaml(redis_port):
+def rooms_yaml(redis_port, protocols=("raw",)):
+    apps = [APP] + ([CABLE_APP] if "actioncable" in protocols else [])
     return f"""redis:
   url: redis://127.0.0.1:{redis_port}
 bus:
   prefix: {PREFIX}
 apps:
-  - {APP}
-"""
+""" + "".join(f"  - {app}\n" for app in apps)
 
 
 # --------------------------------------------------------------------------
@@ -110,50 +147,122 @@ def redis_command(port, *args, timeout=2.0):
     return data.split(b"\r\n", 1)[0].decode(errors="replace")
 
 
-def ws_echo_once(port, path, payload, timeout=3.0):
-    """Handshake, send one masked text frame, return (status, first text message or None)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+class MiniWebSocket:
+    """A blocking WebSocket client for readiness checks: the handshake (offering a
+    subprotocol if given), masked text messages out, text messages in (pings answered)."""
+
+    def __init__(self, port, path, subprotocol=None, timeout=3.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
         key = base64.b64encode(os.urandom(16)).decode()
-        s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                   f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                   f"Sec-WebSocket-Version: 13\r\n\r\n").encode())
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            chunk = s.recv(4096)
+        offer = f"Sec-WebSocket-Protocol: {subprotocol}\r\n" if subprotocol else ""
+        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                           f"Sec-WebSocket-Version: 13\r\n{offer}\r\n").encode())
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(4096)
             if not chunk:
-                return None, None
-            buf += chunk
-        head, buf = buf.split(b"\r\n\r\n", 1)
-        status = int(head.split(b" ", 2)[1])
-        if status != 101:
-            return status, None
+                self.status = None
+                return
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        self.status = int(head.split(b" ", 2)[1])
+
+    def _need(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise OSError("closed")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def _frame(self, opcode, payload):
         mask = os.urandom(4)
-        s.sendall(bytes([0x81, 0x80 | len(payload)]) + mask
-                  + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        header = bytes([0x80 | opcode, 0x80 | len(payload)]) if len(payload) < 126 else \
+            bytes([0x80 | opcode, 0x80 | 126]) + len(payload).to_bytes(2, "big")
+        self.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
 
-        def need(n):
-            nonlocal buf
-            while len(buf) < n:
-                chunk = s.recv(4096)
-                if not chunk:
-                    raise OSError("closed")
-                buf += chunk
-            out, buf = buf[:n], buf[n:]
-            return out
+    def send(self, payload):
+        self._frame(0x1, payload)
 
+    def recv(self):
+        """The next text message, or None when the server closes."""
         while True:
-            b0, b1 = need(2)
+            b0, b1 = self._need(2)
             length = b1 & 0x7F
             if length == 126:
-                length = int.from_bytes(need(2), "big")
+                length = int.from_bytes(self._need(2), "big")
             elif length == 127:
-                length = int.from_bytes(need(8), "big")
-            data = need(length)
-            if b0 & 0x0F == 0x1:
-                s.sendall(bytes([0x88, 0x82]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(b"\x03\xe8")))
-                return status, data
-            if b0 & 0x0F == 0x8:
-                return status, None
+                length = int.from_bytes(self._need(8), "big")
+            data = self._need(length)
+            opcode = b0 & 0x0F
+            if opcode == 0x1:
+                return data
+            if opcode == 0x9:
+                self._frame(0xA, data)
+            elif opcode == 0x8:
+                return None
+
+    def recv_until(self, predicate, limit=10):
+        """The first text message `predicate` accepts (Engine.IO pings `2` answered `3`)."""
+        for _ in range(limit):
+            data = self.recv()
+            if data is None or predicate(data):
+                return data
+            if data == b"2":
+                self.send(b"3")
+        return None
+
+    def close(self):
+        try:
+            self._frame(0x8, b"\x03\xe8")
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def ws_echo_once(port, path, payload, timeout=3.0):
+    """Handshake, send one masked text frame, return (status, first text message or None)."""
+    ws = MiniWebSocket(port, path, timeout=timeout)
+    try:
+        if ws.status != 101:
+            return ws.status, None
+        ws.send(payload)
+        return ws.status, ws.recv()
+    finally:
+        ws.close()
+
+
+def session_check(protocol, port, timeout=3.0):
+    """(ok, detail): a Socket.IO client connects to `/` and has an event echoed by the echo
+    app; an ActionCable client is welcomed and has its ChatChannel subscription confirmed by
+    cable-chat. Either way the whole path edge -> Redis -> rooms -> Redis -> edge works."""
+    spec = PROTOCOLS[protocol]
+    ws = MiniWebSocket(port, spec["path"], subprotocol="actioncable-v1-json" if protocol == "actioncable" else None,
+                       timeout=timeout)
+    try:
+        if ws.status != 101:
+            return False, f"HTTP {ws.status}"
+        if protocol == "socketio":
+            opened = ws.recv()
+            if not (opened or b"").startswith(b"0{"):
+                return False, f"no Engine.IO open packet: {opened!r}"
+            ws.send(b"40")
+            connected = ws.recv_until(lambda m: m.startswith(b"4"))
+            if not (connected or b"").startswith(b"40{"):
+                return False, f"no CONNECT answer: {connected!r}"
+            ws.send(b'42["echo",{"t":1}]')
+            echoed = ws.recv_until(lambda m: m.startswith(b"42"))
+            return echoed is not None and b'"t":1' in echoed, f"answer {echoed!r}"
+        welcome = ws.recv()
+        if welcome != b'{"type":"welcome"}':
+            return False, f"no welcome: {welcome!r}"
+        ws.send(b'{"command":"subscribe","identifier":' + json.dumps(spec["identifier"]).encode() + b"}")
+        confirmed = ws.recv_until(lambda m: b"subscription" in m)
+        return confirmed is not None and b'"confirm_subscription"' in confirmed, f"answer {confirmed!r}"
+    finally:
+        ws.close()
 
 
 def wait_until(check, proc, name, log_path, timeout, what):
@@ -317,8 +426,9 @@ class Bench:
         self.args, self.tmp, self.procs = args, tmp, procs
         self.bin = args.bin_dir
         self.ports = {}
-        self.roots = {}   # name -> Popen: redis, rooms, edge, floor
+        self.roots = {}   # name -> Popen: redis, rooms, edge (raw), socketio, actioncable, floor
         self.logs = {}
+        self.edges = [PROTOCOLS[p]["target"] for p in args.protocols]  # SUT processes besides floor
 
     def binary(self, name):
         return str(self.bin / name)
@@ -326,11 +436,12 @@ class Bench:
     # ---- processes
 
     def start_all(self):
-        names = ["redis", "edge", "admin", "floor"]
+        names = ["redis", "floor"] + [n for t in self.edges for n in (t, f"{t}-admin")]
         self.ports = dict(zip(names, free_ports(len(names))))
         self.start_redis()
         self.start_rooms()
-        self.start_edge()
+        for protocol in self.args.protocols:
+            self.start_edge(protocol)
         self.start_floor()
 
     def start_redis(self):
@@ -346,22 +457,23 @@ class Bench:
 
     def start_rooms(self):
         cfg = self.tmp / "rooms.yaml"
-        cfg.write_text(rooms_yaml(self.ports["redis"]))
+        cfg.write_text(rooms_yaml(self.ports["redis"], self.args.protocols))
         self.logs["rooms"] = self.tmp / "rooms.log"
         self.roots["rooms"] = self.procs.start(
             "rooms", [self.binary("portcullis-rooms"), "serve", "--config", str(cfg)], LOAD_CPU, self.logs["rooms"])
 
-    def start_edge(self):
-        cfg = self.tmp / "edge.yaml"
-        cfg.write_text(edge_yaml(self.ports["edge"], self.ports["admin"], self.ports["redis"]))
+    def start_edge(self, protocol):
+        target = PROTOCOLS[protocol]["target"]
+        cfg = self.tmp / f"{target}.yaml"
+        cfg.write_text(edge_yaml(self.ports[target], self.ports[f"{target}-admin"], self.ports["redis"], protocol))
         code, out = command_output([self.binary("portcullis"), "check", "--config", str(cfg)])
         if code != 0:
-            raise TargetFailed("edge", f"`portcullis check` refuses the socket route config (exit {code}); "
+            raise TargetFailed(target, f"`portcullis check` refuses the {protocol} socket route config (exit {code}); "
                                        f"the edge's socket routes may not be in this build:\n{out}")
-        self.logs["edge"] = self.tmp / "edge.log"
-        self.roots["edge"] = self.procs.start(
-            "edge", [self.binary("portcullis"), "serve", "--config", str(cfg)], SUT_CPU, self.logs["edge"])
-        self.preflight("edge")
+        self.logs[target] = self.tmp / f"{target}.log"
+        self.roots[target] = self.procs.start(
+            target, [self.binary("portcullis"), "serve", "--config", str(cfg)], SUT_CPU, self.logs[target])
+        self.preflight(target)
 
     def start_floor(self):
         self.logs["floor"] = self.tmp / "floor.log"
@@ -371,15 +483,21 @@ class Bench:
         self.preflight("floor")
 
     def preflight(self, target):
-        """A python client gets its message echoed: the whole path works (for the edge:
-        edge -> Redis -> rooms echo app -> Redis -> edge)."""
+        """A python client gets its message echoed (Socket.IO: after connecting to `/`;
+        ActionCable: its subscription confirmed instead): the whole path works (for the
+        edges: edge -> Redis -> rooms app -> Redis -> edge)."""
         message = b'{"event":"echo","data":{"t":1}}'
+        protocol = TARGET_PROTOCOL.get(target, "raw")
 
         def check():
+            if protocol != "raw":
+                return session_check(protocol, self.ports[target])
             status, text = ws_echo_once(self.ports[target], WS_PATH, message)
             return text is not None and b'"t":1' in text, f"HTTP {status}, answer {text!r}"
-        wait_until(check, self.roots[target], target, self.logs[target], self.args.start_timeout,
-                   "echoing a message over the socket route")
+        what = {"raw": "echoing a message over the socket route",
+                "socketio": "connecting to / and echoing a Socket.IO event",
+                "actioncable": "confirming an ActionCable subscription"}[protocol]
+        wait_until(check, self.roots[target], target, self.logs[target], self.args.start_timeout, what)
 
     def check_alive(self):
         for name, proc in self.roots.items():
@@ -388,7 +506,8 @@ class Bench:
                                          f"last log lines ({self.logs[name]}):\n{tail(self.logs[name])}")
 
     def url(self, target):
-        return f"ws://127.0.0.1:{self.ports[target]}{WS_PATH}"
+        path = PROTOCOLS[TARGET_PROTOCOL[target]]["path"] if target in TARGET_PROTOCOL else WS_PATH
+        return f"ws://127.0.0.1:{self.ports[target]}{path}"
 
     def client(self, name, argv):
         return Client(self.procs, name, [self.binary("portcullis-bench")] + argv, LOAD_CPU,
@@ -397,6 +516,16 @@ class Bench:
     def client_common(self, target):
         return ["--url", self.url(target), "--ramp", f"{self.args.ramp}/s",
                 "--source-addresses", self.args.source_addresses]
+
+    def protocol_args(self, target, subscribe=True):
+        """`--protocol` (and the ActionCable subscription) for a hold or broadcast client."""
+        protocol = TARGET_PROTOCOL.get(target)
+        if protocol in (None, "raw"):
+            return []
+        argv = ["--protocol", protocol]
+        if protocol == "actioncable" and subscribe:
+            argv += ["--cable-identifier", PROTOCOLS[protocol]["identifier"]]
+        return argv
 
     # ---- CPU windows
 
@@ -407,7 +536,7 @@ class Bench:
     def cpu_end(self, begin):
         end = self.cpu_begin()
         cpu = {n: cpu_seconds_between(begin["procs"][n], end["procs"][n]) for n in self.roots}
-        ours_on_sut = cpu["edge"] + cpu["floor"]
+        ours_on_sut = sum(cpu[t] for t in self.edges) + cpu["floor"]
         share = cpu_share(begin["sut"], end["sut"], ours_on_sut) if self.procs.pin else None
         return {"seconds": end["t"] - begin["t"], "cpu_s": cpu,
                 "sut_cpu_others_pct": share["others_pct"] if share else None}
@@ -416,7 +545,8 @@ class Bench:
 
     def memory(self, target):
         pid = self.roots[target].pid
-        hold = self.client(f"hold-{target}", ["hold", "--connections", "0"] + self.client_common(target))
+        hold = self.client(f"hold-{target}", ["hold", "--connections", "0"] + self.client_common(target)
+                           + self.protocol_args(target, subscribe=self.args.cable_hold == "subscribed"))
         points = []
         try:
             hold.wait_for({"ready"}, 30)
@@ -429,7 +559,7 @@ class Bench:
                          "private_dirty_kib": mem["private_dirty_kib"], "slab_kib": slab_kib(),
                          "client_rss_kib": memory_kib(hold.proc.pid)["rss_kib"]}
                 points.append(point)
-                log(f"  {LABELS[target]:<10} {point['connections']:>6,} conns  RSS {point['rss_kib'] / 1024:8.1f} MiB"
+                log(f"  {LABELS[target]:<11} {point['connections']:>6,} conns  RSS {point['rss_kib'] / 1024:8.1f} MiB"
                     f"  Private_Dirty {point['private_dirty_kib'] / 1024:8.1f} MiB"
                     f"  Slab {point['slab_kib'] / 1024:8.1f} MiB")
         finally:
@@ -444,13 +574,18 @@ class Bench:
     def broadcast(self):
         args = self.args
         common = ["broadcast", "--control", "--broadcasts", str(args.broadcasts),
-                  "--warmup-broadcasts", str(args.warmup_broadcasts), "--gap-ms", str(args.gap_ms),
-                  "--room", ROOM]
-        clients = {
-            "edge": self.client("bcast-edge", common + self.client_common("edge") + [
-                "--redis-url", f"redis://127.0.0.1:{self.ports['redis']}", "--prefix", PREFIX, "--app", APP]),
-            "floor": self.client("bcast-floor", common + self.client_common("floor") + ["--floor"]),
-        }
+                  "--warmup-broadcasts", str(args.warmup_broadcasts), "--gap-ms", str(args.gap_ms)]
+        bus = ["--redis-url", f"redis://127.0.0.1:{self.ports['redis']}", "--prefix", PREFIX]
+        # One client per series, all held at each N (each edge its own process, so no fd
+        # limit is shared); every edge reads each XADD, and only the series' room has members.
+        clients = {}
+        for target in self.edges:
+            spec = PROTOCOLS[TARGET_PROTOCOL[target]]
+            clients[target] = self.client(f"bcast-{target}", common + self.client_common(target) + bus + [
+                "--app", spec["app"], "--room", spec["room"], "--label", target] + self.protocol_args(target))
+        clients["floor"] = self.client("bcast-floor", common + self.client_common("floor") + [
+            "--room", ROOM, "--floor"])
+        series = list(clients)
         runs = []
         try:
             for client in clients.values():
@@ -460,7 +595,7 @@ class Bench:
                     log(f"  ramping {LABELS[target]} subscribers to {count:,}")
                     client.ramp(count, args.ramp)
                 for r in range(args.rounds):
-                    order = ["edge", "floor"] if r % 2 == 0 else ["floor", "edge"]
+                    order = series if r % 2 == 0 else series[::-1]
                     for target in order:
                         runs.append(self.broadcast_run(clients[target], target, count, r + 1))
         finally:
@@ -479,15 +614,19 @@ class Bench:
         self.check_alive()
         sent = result["broadcasts"] + args.warmup_broadcasts + result["probes"]
         cpu = window["cpu_s"][target]
+        # The other SUT processes (idle edges answering heartbeats, the floor) on CPU 1.
+        bystanders = sum(window["cpu_s"][t] for t in self.edges + ["floor"] if t != target)
         run = dict(result, target=target, step=count, round=round_no, window=window,
                    sut_cpu_s=cpu, sut_cpu_others_pct=window["sut_cpu_others_pct"],
+                   sut_bystanders_cpu_pct=100 * bystanders / window["seconds"],
                    sut_cpu_us_per_delivery=cpu / (sent * result["connections"]) * 1e6
                    if result["connections"] else None)
-        log(f"  [round {round_no}] {LABELS[target]:<10} N={result['connections']:>6,}  "
+        log(f"  [round {round_no}] {LABELS[target]:<11} N={result['connections']:>6,}  "
             f"p50 {result['latency']['p50_us'] / 1000:7.2f} ms  p99 {result['latency']['p99_us'] / 1000:7.2f} ms  "
             f"max {result['latency']['max_us'] / 1000:7.2f} ms  last {result['last_subscriber']['p50_us'] / 1000:7.2f} ms"
             f"  missing {result['missing']}  CPU {fmt(run['sut_cpu_us_per_delivery'], '{:.2f}')} µs/delivery"
             f"  client CPU {result['client_cpu_s']:.2f} s"
+            + (f"  bystanders {run['sut_bystanders_cpu_pct']:.1f}% CPU" if len(self.edges) > 1 else "")
             + ("" if result["all_joined"] else "  NOT ALL JOINED")
             + ("  NOISY" if (run["sut_cpu_others_pct"] or 0) > NOISY_PCT else ""))
         return run
@@ -579,28 +718,30 @@ def memory_table(memory):
     return format_table(rows)
 
 
-def broadcast_summary(runs, steps):
+def broadcast_summary(runs, steps, targets=("edge", "floor")):
     out = []
     for step in steps:
         entry = {"step": step}
-        for target in ("edge", "floor"):
+        for target in targets:
             mine = [r for r in runs if r["step"] == step and r["target"] == target]
             entry[target] = figures(mine, dict(
                 LATENCY_FIGURES, connections=("connections", 1), last_ms=("last_subscriber.p50_us", 1e-3),
                 cpu_us_per_delivery=("sut_cpu_us_per_delivery", 1), client_cpu_s=("client_cpu_s", 1)))
             entry[target]["missing"] = sum(r["missing"] for r in mine)
         med = lambda t, k: entry[t][k]["median"] if entry[t][k] else None
-        entry["ratios"] = {k: ratio(med("edge", k), med("floor", k))
-                           for k in ("p50_ms", "p99_ms", "last_ms", "cpu_us_per_delivery")}
+        keys = ("p50_ms", "p99_ms", "last_ms", "cpu_us_per_delivery")
+        entry["ratios"] = {k: ratio(med("edge", k), med("floor", k)) for k in keys}
+        entry["vs_raw"] = {t: {k: ratio(med(t, k), med("edge", k)) for k in keys}
+                           for t in targets if t not in ("edge", "floor")}
         out.append(entry)
     return out
 
 
-def broadcast_table(summary):
+def broadcast_table(summary, targets=("edge", "floor")):
     rows = [["N", "series", "p50 ms", "p99 ms", "max ms", "last subscriber ms", "missing", "CPU µs/delivery",
              "client CPU s"]]
     for e in summary:
-        for target in ("edge", "floor"):
+        for target in targets:
             s = e[target]
             rows.append([f"{e['step']:,}", LABELS[target], fmt_spread(s["p50_ms"]), fmt_spread(s["p99_ms"]),
                          fmt_spread(s["max_ms"]), fmt_spread(s["last_ms"]), str(s["missing"]),
@@ -608,6 +749,57 @@ def broadcast_table(summary):
         r = e["ratios"]
         rows.append(["", "ratio", fmt(r["p50_ms"], "{:.2f}x"), fmt(r["p99_ms"], "{:.2f}x"), "",
                      fmt(r["last_ms"], "{:.2f}x"), "", fmt(r["cpu_us_per_delivery"], "{:.2f}x"), ""])
+        for target, v in e["vs_raw"].items():
+            rows.append(["", f"{LABELS[target]} / raw", fmt(v["p50_ms"], "{:.2f}x"), fmt(v["p99_ms"], "{:.2f}x"), "",
+                         fmt(v["last_ms"], "{:.2f}x"), "", fmt(v["cpu_us_per_delivery"], "{:.2f}x"), ""])
+    return format_table(rows)
+
+
+def memory_slopes(memory):
+    """{target: {rss_kib, private_dirty_kib, slab_kib}}: KiB per connection (None without a fit)."""
+    return {m["target"]: {k: (m["fits"][k]["slope"] if m["fits"][k] else None)
+                          for k in ("rss_kib", "private_dirty_kib", "slab_kib")} for m in memory}
+
+
+def bcast_reference_step(bsummary):
+    """The step the protocol verdicts use: 10,000 subscribers if measured, else the largest."""
+    if not bsummary:
+        return None
+    return next((e for e in bsummary if e["step"] == TARGET_BCAST_AT), bsummary[-1])
+
+
+def vs_raw_summary(memory, bsummary, targets):
+    """Each other protocol against raw: memory slopes and broadcast latency at the reference
+    step, with their ratios to raw (the figures behind the ≤ 1.15x targets)."""
+    slopes = memory_slopes(memory)
+    at = bcast_reference_step(bsummary)
+    out = {"step": at["step"] if at else None, "targets": {}}
+    for target in targets:
+        if target == "floor":
+            continue
+        mem = slopes.get(target, {})
+        raw = slopes.get("edge", {})
+        med = lambda t, k: at[t][k]["median"] if at and at.get(t) and at[t][k] else None
+        out["targets"][target] = {
+            "protocol": TARGET_PROTOCOL[target],
+            "memory": {k: mem.get(k) for k in ("rss_kib", "private_dirty_kib", "slab_kib")},
+            "memory_ratio": {k: ratio(mem.get(k), raw.get(k)) for k in ("rss_kib", "private_dirty_kib", "slab_kib")},
+            "broadcast": {k: med(target, k) for k in ("p50_ms", "p99_ms", "last_ms")},
+            "broadcast_ratio": {k: ratio(med(target, k), med("edge", k)) for k in ("p50_ms", "p99_ms", "last_ms")},
+        }
+    return out
+
+
+def vs_raw_table(vs):
+    step = f" at N={vs['step']:,}" if vs["step"] else ""
+    rows = [["protocol", "RSS KiB/conn", "x raw", "Private_Dirty KiB/conn", "x raw", f"bcast p50 ms{step}",
+             "x raw", f"bcast p99 ms{step}", "x raw", "last subscriber ms", "x raw"]]
+    for target, v in vs["targets"].items():
+        m, mr, b, br = v["memory"], v["memory_ratio"], v["broadcast"], v["broadcast_ratio"]
+        rows.append([LABELS[target] if target != "edge" else "raw", fmt(m["rss_kib"]), fmt(mr["rss_kib"], "{:.2f}x"),
+                     fmt(m["private_dirty_kib"]), fmt(mr["private_dirty_kib"], "{:.2f}x"),
+                     fmt(b["p50_ms"]), fmt(br["p50_ms"], "{:.2f}x"), fmt(b["p99_ms"]), fmt(br["p99_ms"], "{:.2f}x"),
+                     fmt(b["last_ms"]), fmt(br["last_ms"], "{:.2f}x")])
     return format_table(rows)
 
 
@@ -655,7 +847,7 @@ def echo_table(summary, xadd, args):
     return format_table(rows)
 
 
-def target_lines(memory, bsummary, esummary):
+def target_lines(memory, bsummary, esummary, vs=None):
     lines = []
 
     def verdict(value, limit):
@@ -674,6 +866,17 @@ def target_lines(memory, bsummary, esummary):
     p50 = fixed["median"] if fixed else None
     lines.append(f"  {verdict(p50, TARGET_ECHO_P50_MS):<4}  echo round trip p50 ≤ {TARGET_ECHO_P50_MS:g} ms "
                  f"(fixed rate): {fmt(p50, '{:.3f}')} ms")
+    for target, v in (vs or {}).get("targets", {}).items():
+        if target == "edge":
+            continue
+        name, mr, br = LABELS[target], v["memory_ratio"], v["broadcast_ratio"]
+        lines.append(f"  {verdict(mr['rss_kib'], TARGET_VS_RAW):<4}  {name} idle memory ≤ {TARGET_VS_RAW:.2f}x raw: "
+                     f"RSS slope {fmt(mr['rss_kib'], '{:.2f}x')} (Private_Dirty {fmt(mr['private_dirty_kib'], '{:.2f}x')})")
+        worst = max((x for x in (br["p50_ms"], br["p99_ms"]) if x is not None), default=None)
+        where = (f"at {vs['step']:,} subscribers" + ("" if vs["step"] == TARGET_BCAST_AT
+                                                      else f" (no {TARGET_BCAST_AT:,} step)")) if vs["step"] else ""
+        lines.append(f"  {verdict(worst, TARGET_VS_RAW):<4}  {name} broadcast p50 and p99 ≤ {TARGET_VS_RAW:.2f}x raw "
+                     f"{where}: p50 {fmt(br['p50_ms'], '{:.2f}x')}, p99 {fmt(br['p99_ms'], '{:.2f}x')}")
     return lines
 
 
@@ -706,6 +909,14 @@ def parse_args(argv):
     p.add_argument("--quick", action="store_true",
                    help="smoke run in about a minute: small N, 1 round, short echo runs")
     p.add_argument("--only", default=",".join(PHASES), help=f"phases, comma-separated (default {','.join(PHASES)})")
+    p.add_argument("--protocols", default=",".join(PROTOCOLS),
+                   help="socket protocols measured in the memory and broadcast phases, each on its own edge, "
+                        f"comma-separated (default {','.join(PROTOCOLS)}); raw is always included (the reference "
+                        "the others' ratios are taken to); echo is raw only")
+    p.add_argument("--cable-hold", choices=["subscribed", "welcomed"], default="subscribed",
+                   help="what an idle ActionCable connection holds in the memory phase: one confirmed "
+                        "ChatChannel subscription (default; Rails' client connects for a subscription) or "
+                        "just the welcome")
     p.add_argument("--mem-steps", type=counts, default=None,
                    help="held connections to sample memory at (default 0,1000,5000,10000,19000)")
     p.add_argument("--fit-from", type=int, default=None,
@@ -752,6 +963,10 @@ def parse_args(argv):
     args.phases = [s.strip() for s in args.only.split(",") if s.strip()]
     if not args.phases or any(s not in PHASES for s in args.phases):
         p.error(f"--only takes names from {','.join(PHASES)}")
+    wanted = {s.strip() for s in args.protocols.split(",") if s.strip()}
+    if any(s not in PROTOCOLS for s in wanted):
+        p.error(f"--protocols takes names from {','.join(PROTOCOLS)}")
+    args.protocols = [name for name in PROTOCOLS if name in wanted or name == "raw"]
     for name in ("broadcasts", "rounds", "echo_connections", "closed_connections", "closed_inflight",
                  "xadd_requests"):
         if getattr(args, name) <= 0:
@@ -811,9 +1026,14 @@ def run_bench(args, tmp, procs):
         f"{(machine['mem_total_kib'] or 0) / 1048576:.0f} GiB, kernel {machine['kernel']}, "
         f"loadavg {' '.join(machine['loadavg'])}, fd limit {fd_limit}")
     log("versions: " + " | ".join(f"{k}: {v}" for k, v in vers.items()))
+    others = [p for p in args.protocols if p != "raw"]
     log(f"setup   : edge (1 event loop) and floor-server on CPU {SUT_CPU}; redis-server, portcullis-rooms "
-        f"(echo), portcullis-bench clients on CPU {LOAD_CPU}; {'pinned' if procs.pin else 'NOT pinned'}; "
-        f"ramp {args.ramp:g}/s from {args.source_addresses}")
+        f"(echo{', cable-chat' if 'actioncable' in others else ''}), portcullis-bench clients on CPU {LOAD_CPU}; "
+        f"{'pinned' if procs.pin else 'NOT pinned'}; ramp {args.ramp:g}/s from {args.source_addresses}")
+    if others:
+        log(f"protocols: raw (Portcullis) and {', '.join(LABELS[PROTOCOLS[p]['target']] for p in others)}, one edge "
+            f"process each (1 event loop, CPU {SUT_CPU}), over WebSocket; ActionCable idle connections "
+            f"{'hold one subscription' if args.cable_hold == 'subscribed' else 'are only welcomed'}")
     log(f"binaries: {args.bin_dir}")
     log()
 
@@ -821,7 +1041,7 @@ def run_bench(args, tmp, procs):
     if "memory" in args.phases:
         log(f"1. idle memory at {', '.join(f'{n:,}' for n in args.mem_steps)} connections "
             f"(settle {args.settle:g}s; fit over ≥ {args.fit_from:,})")
-        for target in ("edge", "floor"):
+        for target in bench.edges + ["floor"]:
             memory.append(bench.memory(target))
         log()
     if "broadcast" in args.phases:
@@ -837,7 +1057,9 @@ def run_bench(args, tmp, procs):
         xadd = bench.redis_benchmark()
         log()
 
-    bsummary = broadcast_summary(bruns, args.bcast_steps) if bruns else []
+    targets = bench.edges + ["floor"]
+    bsummary = broadcast_summary(bruns, args.bcast_steps, targets) if bruns else []
+    vs = vs_raw_summary(memory, bsummary, targets) if others and (memory or bsummary) else None
     esummary = echo_summary(eruns, xadd) if eruns else {}
     log("Results: median (min–max) over rounds. CPU: the SUT's utime+stime from /proc/<pid>/stat "
         "(broadcast: per delivered frame, probes and warm-ups included; echo: per answered message).")
@@ -848,7 +1070,7 @@ def run_bench(args, tmp, procs):
     if bsummary:
         log("\nBroadcast (receive − publish; last subscriber = per-broadcast time to the last delivery; "
             "ratio = Portcullis / floor):")
-        log(broadcast_table(bsummary))
+        log(broadcast_table(bsummary, targets))
     if esummary:
         log("\nEcho round trip (Portcullis: client → edge → Redis → rooms echo app → Redis → edge → client):")
         log(echo_table(esummary, xadd, args))
@@ -857,8 +1079,12 @@ def run_bench(args, tmp, procs):
             f"edge fixed-rate p50 / XADD p50 (-c 1) {fmt(r['edge_fixed_p50_per_xadd1_p50'], '{:.1f}')}x; "
             f"edge/floor p50 {fmt(r['edge_vs_floor_fixed_p50'], '{:.1f}')}x; "
             f"edge/floor max msg/s {fmt(r['edge_vs_floor_closed_msgs'], '{:.3f}')}")
+    if vs:
+        log(f"\nProtocols against raw (the same run; target ≤ {TARGET_VS_RAW:.2f}x raw on memory per idle "
+            "connection and broadcast p50/p99):")
+        log(vs_raw_table(vs))
     log("\nTargets:")
-    for line in target_lines(memory, bsummary, esummary):
+    for line in target_lines(memory, bsummary, esummary, vs):
         log(line)
     noisy = [r for r in bruns + eruns if (r.get("sut_cpu_others_pct") or 0) > NOISY_PCT]
     if noisy:
@@ -872,7 +1098,8 @@ def run_bench(args, tmp, procs):
                "versions": vers, "settings": {k: (str(v) if isinstance(v, Path) else v)
                                               for k, v in vars(args).items() if k != "json"},
                "pinned": procs.pin, "sut_cpu": SUT_CPU, "load_cpu": LOAD_CPU,
-               "memory": memory, "broadcast_runs": bruns, "broadcast": bsummary,
+               "protocols": args.protocols, "memory": memory, "broadcast_runs": bruns, "broadcast": bsummary,
+               "vs_raw": vs,
                "echo_runs": eruns, "echo": esummary, "redis_benchmark": xadd}
         Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
         log(f"\nwrote {args.json}")
