@@ -871,12 +871,15 @@ def target_lines(memory, bsummary, esummary, vs=None):
             continue
         name, mr, br = LABELS[target], v["memory_ratio"], v["broadcast_ratio"]
         lines.append(f"  {verdict(mr['rss_kib'], TARGET_VS_RAW):<4}  {name} idle memory ≤ {TARGET_VS_RAW:.2f}x raw: "
-                     f"RSS slope {fmt(mr['rss_kib'], '{:.2f}x')} (Private_Dirty {fmt(mr['private_dirty_kib'], '{:.2f}x')})")
+                     f"RSS slope {fmt(mr['rss_kib'], '{:.3f}x')} (Private_Dirty {fmt(mr['private_dirty_kib'], '{:.3f}x')})")
         worst = max((x for x in (br["p50_ms"], br["p99_ms"]) if x is not None), default=None)
-        where = (f"at {vs['step']:,} subscribers" + ("" if vs["step"] == TARGET_BCAST_AT
-                                                      else f" (no {TARGET_BCAST_AT:,} step)")) if vs["step"] else ""
+        if not vs["step"]:
+            lines.append(f"  n/a   {name} broadcast p50 and p99 ≤ {TARGET_VS_RAW:.2f}x raw: not measured")
+            continue
+        where = f"at {vs['step']:,} subscribers" + ("" if vs["step"] == TARGET_BCAST_AT
+                                                    else f" (no {TARGET_BCAST_AT:,} step)")
         lines.append(f"  {verdict(worst, TARGET_VS_RAW):<4}  {name} broadcast p50 and p99 ≤ {TARGET_VS_RAW:.2f}x raw "
-                     f"{where}: p50 {fmt(br['p50_ms'], '{:.2f}x')}, p99 {fmt(br['p99_ms'], '{:.2f}x')}")
+                     f"{where}: p50 {fmt(br['p50_ms'], '{:.3f}x')}, p99 {fmt(br['p99_ms'], '{:.3f}x')}")
     return lines
 
 
