@@ -576,8 +576,12 @@ class Bench:
         common = ["broadcast", "--control", "--broadcasts", str(args.broadcasts),
                   "--warmup-broadcasts", str(args.warmup_broadcasts), "--gap-ms", str(args.gap_ms)]
         bus = ["--redis-url", f"redis://127.0.0.1:{self.ports['redis']}", "--prefix", PREFIX]
-        # One client per series, all held at each N (each edge its own process, so no fd
-        # limit is shared); every edge reads each XADD, and only the series' room has members.
+        # One client per series (each edge its own process, so no fd limit is shared); every
+        # edge reads each XADD, and only the series' room has members. `--bcast-hold one`:
+        # an edge series' subscribers are open only during its own runs, so that idle edges'
+        # heartbeats (ActionCable beats every 3 s) do not share CPU 1 with another series'
+        # fan-out; the floor sends nothing to idle connections and stays held.
+        hold_all = args.bcast_hold == "all"
         clients = {}
         for target in self.edges:
             spec = PROTOCOLS[TARGET_PROTOCOL[target]]
@@ -592,12 +596,19 @@ class Bench:
                 client.wait_for({"ready"}, 30)
             for count in args.bcast_steps:
                 for target, client in clients.items():
-                    log(f"  ramping {LABELS[target]} subscribers to {count:,}")
-                    client.ramp(count, args.ramp)
+                    if hold_all or target == "floor":
+                        log(f"  ramping {LABELS[target]} subscribers to {count:,}")
+                        client.ramp(count, args.ramp)
                 for r in range(args.rounds):
                     order = series if r % 2 == 0 else series[::-1]
                     for target in order:
-                        runs.append(self.broadcast_run(clients[target], target, count, r + 1))
+                        client = clients[target]
+                        if not (hold_all or target == "floor"):
+                            log(f"  opening {count:,} {LABELS[target]} subscribers")
+                            client.ramp(count, args.ramp)
+                        runs.append(self.broadcast_run(client, target, count, r + 1))
+                        if not (hold_all or target == "floor"):
+                            client.ramp(0, args.ramp)
         finally:
             for client in clients.values():
                 client.finish()
@@ -871,7 +882,8 @@ def target_lines(memory, bsummary, esummary, vs=None):
             continue
         name, mr, br = LABELS[target], v["memory_ratio"], v["broadcast_ratio"]
         lines.append(f"  {verdict(mr['rss_kib'], TARGET_VS_RAW):<4}  {name} idle memory ≤ {TARGET_VS_RAW:.2f}x raw: "
-                     f"RSS slope {fmt(mr['rss_kib'], '{:.3f}x')} (Private_Dirty {fmt(mr['private_dirty_kib'], '{:.3f}x')})")
+                     f"RSS slope {fmt(mr['rss_kib'], '{:.3f}x')} "
+                     f"(Private_Dirty {fmt(mr['private_dirty_kib'], '{:.3f}x')})")
         worst = max((x for x in (br["p50_ms"], br["p99_ms"]) if x is not None), default=None)
         if not vs["step"]:
             lines.append(f"  n/a   {name} broadcast p50 and p99 ≤ {TARGET_VS_RAW:.2f}x raw: not measured")
@@ -916,6 +928,10 @@ def parse_args(argv):
                    help="socket protocols measured in the memory and broadcast phases, each on its own edge, "
                         f"comma-separated (default {','.join(PROTOCOLS)}); raw is always included (the reference "
                         "the others' ratios are taken to); echo is raw only")
+    p.add_argument("--bcast-hold", choices=["one", "all"], default=None,
+                   help="broadcast phase: open an edge series' subscribers only for its own runs (one; default "
+                        "with several protocols) or hold every series at each N (all; default with raw only, "
+                        "as before)")
     p.add_argument("--cable-hold", choices=["subscribed", "welcomed"], default="subscribed",
                    help="what an idle ActionCable connection holds in the memory phase: one confirmed "
                         "ChatChannel subscription (default; Rails' client connects for a subscription) or "
@@ -970,6 +986,8 @@ def parse_args(argv):
     if any(s not in PROTOCOLS for s in wanted):
         p.error(f"--protocols takes names from {','.join(PROTOCOLS)}")
     args.protocols = [name for name in PROTOCOLS if name in wanted or name == "raw"]
+    if args.bcast_hold is None:
+        args.bcast_hold = "one" if len(args.protocols) > 1 else "all"
     for name in ("broadcasts", "rounds", "echo_connections", "closed_connections", "closed_inflight",
                  "xadd_requests"):
         if getattr(args, name) <= 0:
@@ -1049,7 +1067,9 @@ def run_bench(args, tmp, procs):
         log()
     if "broadcast" in args.phases:
         log(f"2. broadcast to one room: {args.broadcasts} measured (+{args.warmup_broadcasts} warm-up) per run, "
-            f"{args.gap_ms} ms apart, {args.rounds} interleaved round(s) per N")
+            f"{args.gap_ms} ms apart, {args.rounds} interleaved round(s) per N"
+            + ("; each edge series' subscribers open only for its own runs (--bcast-hold one)"
+               if args.bcast_hold == "one" else ""))
         bruns = bench.broadcast()
         log()
     if "echo" in args.phases:
