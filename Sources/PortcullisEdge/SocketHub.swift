@@ -202,8 +202,24 @@ final class SocketHub {
     }
 
     func join(_ connection: SocketConnection, _ key: RoomKey) {
-        guard connections[connection.id] === connection, connection.memberships.insert(key).inserted else { return }
+        guard connections[connection.id] === connection else { return }
+        let key = interned(key)
+        guard connection.memberships.insert(key).inserted else { return }
         rooms[key.room, default: [:]][key.namespace, default: [:]][ObjectIdentifier(connection)] = connection
+    }
+
+    /// `key` with the room and namespace strings the index already holds, so the members
+    /// of a room share one copy (an ActionCable identifier is some 40 bytes; each `join`
+    /// envelope decodes its own).
+    private func interned(_ key: RoomKey) -> RoomKey {
+        guard let roomIndex = rooms.index(forKey: key.room) else { return key }
+        var key = key
+        key.room = rooms[roomIndex].key
+        let namespaces = rooms[roomIndex].value
+        if let namespaceIndex = namespaces.index(forKey: key.namespace) {
+            key.namespace = namespaces[namespaceIndex].key
+        }
+        return key
     }
 
     func leave(_ connection: SocketConnection, _ key: RoomKey) {

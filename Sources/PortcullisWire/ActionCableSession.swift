@@ -84,10 +84,11 @@ public struct ActionCableSession: SocketSession {
     /// The handshake query as the JSON object every `open` carries, built once.
     private let queryJSON: String
     private var state = State.idle
-    private var subscriptions: [String: Subscription] = [:]
-    /// Identifier strings in subscription order, so closes and encodings come out the same
-    /// way every time.
-    private var order: [String] = []
+    /// In subscription order, so closes and encodings come out the same way every time. An
+    /// array searched by identifier rather than a dictionary plus an order list: a
+    /// connection holds a few subscriptions (at most ``Configuration/maxSubscriptions``),
+    /// and one allocation per connection less is measurable at 10k idle connections.
+    private var subscriptions: [Subscription] = []
 
     /// - Parameters:
     ///   - unixTimeAtStart: the wall clock (time since 1970-01-01 UTC) read when the edge
@@ -125,7 +126,7 @@ public struct ActionCableSession: SocketSession {
         case .unsubscribe(let identifier):
             return self.unsubscribe(identifier)
         case .message(let identifier, let action, let data):
-            guard self.subscriptions[identifier.string]?.confirmed == true else { return [] }
+            guard self.subscription(identifier.string)?.confirmed == true else { return [] }
             let message = SocketInbound(
                 kind: .message, namespace: identifier.string, event: action ?? Self.receiveAction, data: .json(data))
             return [.publish(message)]
@@ -189,11 +190,12 @@ public struct ActionCableSession: SocketSession {
         if let frame = Self.disconnectFrame(for: cause) {
             actions.append(.send(.text(frame.text)))
         }
-        for key in self.order {
-            actions.append(.publish(SocketInbound(kind: .close, namespace: key, reason: cause.description)))
+        for subscription in self.subscriptions {
+            actions.append(
+                .publish(
+                    SocketInbound(kind: .close, namespace: subscription.identifier.string, reason: cause.description)))
         }
-        self.subscriptions = [:]
-        self.order = []
+        self.subscriptions = []
         actions.append(.close(cause))
         return actions
     }
@@ -213,15 +215,15 @@ public struct ActionCableSession: SocketSession {
         guard case .open = self.state else { return [] }
         switch control {
         case .confirm(let namespace):
-            guard var subscription = self.subscriptions[namespace], !subscription.confirmed else { return [] }
-            subscription.confirmed = true
-            self.subscriptions[namespace] = subscription
+            guard let index = self.index(of: namespace), !self.subscriptions[index].confirmed else { return [] }
+            self.subscriptions[index].confirmed = true
+            let subscription = self.subscriptions[index]
             return [
                 .send(.text(ActionCableServerMessage.confirmSubscription(subscription.identifier).text)),
                 .enterNamespace(namespace),
             ]
         case .reject(let namespace, let reason):
-            guard let subscription = self.subscriptions[namespace] else { return [] }
+            guard let subscription = self.subscription(namespace) else { return [] }
             guard subscription.confirmed else {
                 self.forget(namespace)
                 return [.send(.text(ActionCableServerMessage.rejectSubscription(subscription.identifier).text))]
@@ -236,11 +238,12 @@ public struct ActionCableSession: SocketSession {
     /// streams start with the channel's `subscribed`, before the confirmation.
     public func encodings(for namespace: String?) -> [SocketEncoding] {
         guard let namespace else {
-            return self.order.compactMap { key in
-                self.subscriptions[key]?.confirmed == true ? SocketEncoding(format: .actionCable, namespace: key) : nil
+            return self.subscriptions.compactMap { subscription in
+                subscription.confirmed
+                    ? SocketEncoding(format: .actionCable, namespace: subscription.identifier.string) : nil
             }
         }
-        guard self.subscriptions[namespace]?.confirmed == true else { return [] }
+        guard self.subscription(namespace)?.confirmed == true else { return [] }
         return [SocketEncoding(format: .actionCable, namespace: namespace)]
     }
 
@@ -255,15 +258,14 @@ public struct ActionCableSession: SocketSession {
 
     private mutating func subscribe(_ identifier: ActionCableIdentifier) -> [SocketSessionAction] {
         let key = identifier.string
-        if let subscription = self.subscriptions[key] {
+        if let subscription = self.subscription(key) {
             guard subscription.confirmed else { return [] }
             return [.send(.text(ActionCableServerMessage.confirmSubscription(identifier).text))]
         }
         guard self.subscriptions.count < self.configuration.maxSubscriptions else {
             return [.send(.text(ActionCableServerMessage.rejectSubscription(identifier).text))]
         }
-        self.subscriptions[key] = Subscription(identifier: identifier, confirmed: false)
-        self.order.append(key)
+        self.subscriptions.append(Subscription(identifier: identifier, confirmed: false))
         let open = SocketInbound(
             kind: .open, namespace: key, data: .json(Self.openData(identifier, query: self.queryJSON)))
         return [.publish(open)]
@@ -287,8 +289,15 @@ public struct ActionCableSession: SocketSession {
 
     @discardableResult
     private mutating func forget(_ key: String) -> Subscription? {
-        guard let subscription = self.subscriptions.removeValue(forKey: key) else { return nil }
-        self.order.removeAll { $0 == key }
-        return subscription
+        guard let index = self.index(of: key) else { return nil }
+        return self.subscriptions.remove(at: index)
+    }
+
+    private func index(of key: String) -> Int? {
+        self.subscriptions.firstIndex { $0.identifier.string == key }
+    }
+
+    private func subscription(_ key: String) -> Subscription? {
+        self.index(of: key).map { self.subscriptions[$0] }
     }
 }
