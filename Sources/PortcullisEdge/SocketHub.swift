@@ -252,7 +252,7 @@ final class SocketHub {
     }
 
     @discardableResult
-    func send(_ command: [RedisArgument]) -> EventLoopFuture<RESPValue> {
+    private func send(_ command: [RedisArgument]) -> EventLoopFuture<RESPValue> {
         pendingAppends += 1
         let future = redis.send(command)
         future.assumeIsolated().whenComplete { [self] result in
