@@ -9,9 +9,9 @@
 #   OUTDIR   gets the edge and worker logs, and run.sh's spec, wstest.log and reports/
 #
 # Needs PORTCULLIS_TEST_REDIS_URL (scripts/test starts that Redis); everything goes under a
-# fresh bus prefix, deleted afterwards. The suite comes from ../shared/tools/autobahn next to
-# the repository (override with AUTOBAHN_TOOLS); its venv is built once by that directory's
-# setup.sh into $PORTCULLIS_AUTOBAHN_VENV (default ~/.cache/portcullis-autobahn) and rebuilt
+# fresh bus prefix, deleted afterwards. The harness is Tests/autobahn in this repository
+# (override with AUTOBAHN_TOOLS); its venv is built once by that directory's
+# setup.sh (from PyPI) into $PORTCULLIS_AUTOBAHN_VENV (default ~/.cache/portcullis-autobahn) and rebuilt
 # when setup.sh or py3.patch change. Extra run.sh settings (AUTOBAHN_CASES, AUTOBAHN_EXCLUDE,
 # AUTOBAHN_TIMEOUT) pass through.
 #
@@ -28,18 +28,10 @@ out=${2:?usage: autobahn.sh BIN_DIR OUTDIR}
 : "${PORTCULLIS_TEST_REDIS_URL:?autobahn.sh needs PORTCULLIS_TEST_REDIS_URL (scripts/test sets it)}"
 redis_url=$PORTCULLIS_TEST_REDIS_URL
 
-# The shared checkout sits next to the repository; a clone elsewhere on the machine (a CI
-# clone in a temporary directory) finds it at /work/shared.
-tools=""
-for candidate in "${AUTOBAHN_TOOLS:-}" "$PORTCULLIS_ROOT/../shared/tools/autobahn" /work/shared/tools/autobahn; do
-  if [[ -n $candidate && -f $candidate/setup.sh && -f $candidate/run.sh && -f $candidate/py3.patch ]]; then
-    tools=$candidate
-    break
-  fi
+tools=${AUTOBAHN_TOOLS:-$PORTCULLIS_ROOT/Tests/autobahn}
+for file in setup.sh run.sh py3.patch; do
+  [[ -f $tools/$file ]] || die "autobahn: no $tools/$file (the harness is Tests/autobahn; AUTOBAHN_TOOLS overrides it)"
 done
-[[ -n $tools ]] || die "autobahn: setup.sh, run.sh and py3.patch not found in \$AUTOBAHN_TOOLS, \
-$PORTCULLIS_ROOT/../shared/tools/autobahn or /work/shared/tools/autobahn. The Autobahn tools live in the \
-shared checkout next to this repository; check it out there or set AUTOBAHN_TOOLS."
 tools=$(cd "$tools" && pwd)
 for exe in portcullis portcullis-rooms; do
   [[ -x $bin_dir/$exe ]] || die "autobahn: no $bin_dir/$exe (build first)"

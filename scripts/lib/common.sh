@@ -7,7 +7,8 @@
 # Debian packages the build and the test suites need: the C libraries the Swift system
 # library targets link against, Redis for the bus tests, and the command-line peers the
 # end-to-end tests drive (curl, openssl, and testssl.sh, which scans the TLS listener;
-# Node with node-ws and Rails' own ActionCable client for Tests/e2e/test_actioncable.py).
+# Node with node-ws and Rails' own ActionCable client for Tests/e2e/test_actioncable.py;
+# patch for the Autobahn harness in Tests/autobahn).
 PORTCULLIS_APT_PACKAGES=(
   pkg-config
   libjwt-dev
@@ -22,6 +23,7 @@ PORTCULLIS_APT_PACKAGES=(
   nodejs
   node-ws
   ruby-actioncable
+  patch
 )
 
 # Root of the repository, whatever the caller's working directory.
