@@ -101,11 +101,19 @@ def test_a_worker_killed_mid_stream_loses_nothing_once_another_takes_over(
                     what=f"all {total} echoes")
         assert not ws.closed.is_set()
 
-    # Every entry ends acknowledged: nothing stays pending for the dead consumer.
+    # Every entry ends acknowledged: nothing stays pending for the dead consumer. The
+    # socket's `close` envelope is appended after the client left, so wait for it first:
+    # until it is in the stream, a pending count of 0 can be followed by its delivery.
     stream, group = f"{bus_prefix}:in:echo", "portcullis-rooms:echo"
     deadline = time.monotonic() + 10
-    while bus.xpending(stream, group)["pending"] and time.monotonic() < deadline:
+
+    def closed_and_settled():
+        last = bus.xrevrange(stream, count=1)
+        return bool(last) and last[0][1].get(b"kind") == b"close" and bus.xpending(stream, group)["pending"] == 0
+
+    while not closed_and_settled() and time.monotonic() < deadline:
         time.sleep(0.1)
+    assert bus.xrevrange(stream, count=1)[0][1].get(b"kind") == b"close"
     assert bus.xpending(stream, group)["pending"] == 0
 
 
