@@ -80,15 +80,15 @@ public struct PresenceRecord: Sendable, Hashable {
     /// edge writes one on every connection open, and this costs no Foundation round trip.
     public var json: String {
         var output = "{\"app\":"
-        Self.appendJSONString(self.app, to: &output)
+        JSONStringLiteral.append(self.app, to: &output)
         if let user = self.user {
             output += ",\"user\":"
-            Self.appendJSONString(user, to: &output)
+            JSONStringLiteral.append(user, to: &output)
         }
         output += ",\"ns\":["
         for (index, namespace) in self.namespaces.enumerated() {
             if index > 0 { output += "," }
-            Self.appendJSONString(namespace, to: &output)
+            JSONStringLiteral.append(namespace, to: &output)
         }
         output += "]}"
         return output
@@ -126,27 +126,5 @@ public struct PresenceRecord: Sendable, Hashable {
             namespaces = strings
         }
         self.init(app: app, user: user, namespaces: namespaces)
-    }
-
-    /// Appends `text` as a JSON string literal: quotes, backslashes and control characters
-    /// escaped as RFC 8259 requires, everything else as it is.
-    private static func appendJSONString(_ text: String, to output: inout String) {
-        output.append("\"")
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{08}": output += "\\b"
-            case "\u{0C}": output += "\\f"
-            case "\u{00}"..."\u{1F}":
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        output.append("\"")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PortcullisBus
 
 /// Reads and writes JSON *text* for apps that pass client values on without decoding them.
 ///
@@ -78,23 +79,7 @@ enum RawJSON {
     /// `value` as a JSON string literal: `"`, `\` and control characters escaped, the rest
     /// (including `/` and non-ASCII) as it is.
     static func quoted(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\u{00}"..."\u{1F}":
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        JSONStringLiteral.quoted(value)
     }
 
     private static func skipWhitespace(_ bytes: [UInt8], from start: Int) -> Int {

@@ -1,3 +1,5 @@
+import PortcullisBus
+
 /// The application protocol a load generator's connections speak over WebSocket, as the
 /// edge's socket routes do (`socket.protocol`): what the upgrade request offers and what a
 /// ``ClientSession`` expects before a connection counts as open.
@@ -32,19 +34,6 @@ enum ClientProtocol: Sendable, Equatable {
 
     /// `text` as a JSON string literal: quotes, backslashes and control characters escaped.
     static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        JSONStringLiteral.quoted(text)
     }
 }
