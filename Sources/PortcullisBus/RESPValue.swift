@@ -66,20 +66,21 @@ extension RESPValue: CustomStringConvertible {
     }
 }
 
-// Throwing accessors used by the typed commands: each turns a reply into the expected Swift
-// type or fails with `RedisError.Code.unexpectedReply`.
+// Throwing accessors used by the typed commands (and by callers that send their own, such as
+// the rooms storage's scripts): each turns a reply into the expected Swift type or fails
+// with `RedisError.Code.unexpectedReply`.
 extension RESPValue {
-    func expectArray() throws -> [RESPValue] {
+    public func expectArray() throws -> [RESPValue] {
         guard case .array(let values) = self else { throw RedisError.unexpectedReply(self, expected: "an array") }
         return values
     }
 
-    func expectInteger() throws -> Int {
+    public func expectInteger() throws -> Int {
         guard case .integer(let value) = self else { throw RedisError.unexpectedReply(self, expected: "an integer") }
         return value
     }
 
-    func expectString() throws -> String {
+    public func expectString() throws -> String {
         guard let text = self.string else { throw RedisError.unexpectedReply(self, expected: "a string") }
         return text
     }

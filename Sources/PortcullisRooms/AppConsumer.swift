@@ -24,6 +24,8 @@ import ServiceLifecycle
 /// Not Sendable: owned by the one task that runs it.
 final class AppConsumer {
     private let app: any RoomsApp
+    private let handlers: RoomsHandlers
+    private let store: RoomsStore
     private let settings: RoomsSettings
     private let names: StreamNames
     private let redis: RedisClient
@@ -39,6 +41,8 @@ final class AppConsumer {
 
     init(app: any RoomsApp, settings: RoomsSettings, names: StreamNames, redis: RedisClient, logger: Logger) {
         self.app = app
+        self.handlers = app.handlers
+        self.store = RoomsStore(storage: RedisRoomsStorage(redis: redis), prefix: names.prefix, app: app.name)
         self.settings = settings
         self.names = names
         self.redis = redis
@@ -275,11 +279,14 @@ final class AppConsumer {
             try await self.sendToDeadLetter(entry, error: "gave up after \(count - 1) deliveries")
             return nil
         }
-        let context = RoomsContext(envelope: envelope, redis: self.redis, names: self.names) {
+        let context = RoomsContext(envelope: envelope, store: self.store, names: self.names) {
             Int64(Date().timeIntervalSince1970 * 1000)
         }
         do {
-            try await self.app.handle(envelope, context: context)
+            try await self.handlers.handle(envelope, context: context)
+        } catch let error as RoomsInputError {
+            logger.info("client input refused", metadata: ["error": "\(error)"])
+            return []
         } catch {
             let count = try await self.deliveryCount(entry.id) ?? 1
             if count >= self.settings.maxDeliveries {

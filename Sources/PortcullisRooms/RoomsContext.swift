@@ -4,7 +4,7 @@ import PortcullisBus
 
 /// What a handler can do while handling one inbound envelope: queue outbound envelopes
 /// (emit, ack, join, leave, disconnect, and the answers to an ActionCable subscription,
-/// confirm and reject) and use Redis for app state.
+/// confirm and reject) and keep app state in its ``store``.
 ///
 /// Outputs are only buffered here; the worker writes them (XADD) after the handler returns,
 /// so a handler that throws writes nothing. An output for one connection goes to
@@ -14,8 +14,8 @@ import PortcullisBus
 public final class RoomsContext: @unchecked Sendable {
     /// The envelope being handled.
     public let envelope: Envelope
-    /// Shared client for app state (not for blocking commands).
-    public let redis: RedisClient
+    /// The app's own keys (Redis in the worker, memory under ``InMemoryBus``).
+    public let store: RoomsStore
     /// Key names under the configured prefix.
     public let names: StreamNames
     /// Clock for `ts` of outputs, in ms since the Unix epoch.
@@ -24,9 +24,11 @@ public final class RoomsContext: @unchecked Sendable {
     private let lock = NSLock()
     private var queued: [(stream: StreamName, envelope: Envelope)] = []
 
-    init(envelope: Envelope, redis: RedisClient, names: StreamNames, now: @escaping @Sendable () -> Int64) {
+    public init(
+        envelope: Envelope, store: RoomsStore, names: StreamNames, now: @escaping @Sendable () -> Int64
+    ) {
         self.envelope = envelope
-        self.redis = redis
+        self.store = store
         self.names = names
         self.now = now
     }
@@ -40,12 +42,14 @@ public final class RoomsContext: @unchecked Sendable {
     public var connection: String? { self.envelope.connection }
 
     /// Sends `event` with `data` to `target`, leaving out `except`. `ack` only makes sense
-    /// for one connection: the client's answer comes back as an inbound `ack`.
+    /// for one connection: the client's answer comes back as an inbound `ack`. With
+    /// `arguments`, `data` is a JSON array of event arguments (`args`).
     public func emit(
         to target: Envelope.Target,
         except: String? = nil,
         event: String,
         data: Envelope.Payload? = nil,
+        arguments: Bool = false,
         ack: Int? = nil,
         namespace: String? = nil
     ) {
@@ -53,6 +57,7 @@ public final class RoomsContext: @unchecked Sendable {
         out.except = except
         out.event = event
         out.data = data
+        out.arguments = arguments
         out.ack = ack
         self.enqueue(out)
     }
@@ -172,6 +177,41 @@ public final class RoomsContext: @unchecked Sendable {
         out.reason = reason
         out.except = except
         self.enqueue(out)
+    }
+
+    /// Everything queued is dropped: a handler that refuses its input after queueing
+    /// outputs leaves nothing half-done.
+    func discardOutputs() {
+        self.truncateOutputs(to: 0)
+    }
+
+    /// How many outputs are queued: a mark to insert before or cut back to.
+    var outputCount: Int {
+        self.lock.withLock { self.queued.count }
+    }
+
+    /// Drops the outputs queued after `mark`.
+    func truncateOutputs(to mark: Int) {
+        self.lock.withLock { self.queued.removeSubrange(min(mark, self.queued.count)...) }
+    }
+
+    /// Queues `envelope` before the outputs queued after `mark` (an ActionCable
+    /// confirmation goes before the stream joins and transmits of the `subscribed` that
+    /// earned it).
+    func insert(_ envelope: Envelope, at mark: Int) {
+        let stream = self.stream(for: envelope.target)
+        self.lock.withLock { self.queued.insert((stream, envelope), at: min(mark, self.queued.count)) }
+    }
+
+    /// An outbound envelope of `kind` for `target`, with this context's app and clock.
+    func makeOutbound(_ kind: Envelope.Kind, target: Envelope.Target, namespace: String?) -> Envelope {
+        self.outbound(kind, target: target, namespace: namespace)
+    }
+
+    /// Emits, joins, leaves and disconnects aimed at `target`, in `namespace` (nil: the
+    /// inbound envelope's): `context.to(.user(id)).emit("notification", payload)`.
+    public func to(_ target: Envelope.Target, namespace: String? = nil) -> RoomsEmitter {
+        RoomsEmitter(context: self, target: target, namespace: namespace)
     }
 
     /// Queues a ready-made outbound envelope (routed by its target).

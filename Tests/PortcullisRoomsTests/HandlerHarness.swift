@@ -4,9 +4,9 @@ import PortcullisTestSupport
 
 @testable import PortcullisRooms
 
-/// Runs handlers without a worker or a Redis server: the context's client points at a Unix
-/// socket that does not exist, so an app that touched Redis would fail instead of passing
-/// by accident. For apps and context methods that only queue outputs.
+/// Runs handlers without a worker or a Redis server, on a store in memory, and returns
+/// the envelopes they queue: for checks of the exact envelopes an app writes (the
+/// ``InMemoryBus`` checks what clients receive).
 struct HandlerHarness {
     static let names = StreamNames.standard
     static let timestamp: Int64 = 1_732_240_000_000
@@ -15,26 +15,19 @@ struct HandlerHarness {
     static func outputs(
         of app: any RoomsApp, for envelope: Envelope
     ) async throws -> [(stream: StreamName, envelope: Envelope)] {
-        try await self.withContext(envelope) { context in
-            try await app.handle(envelope, context: context)
+        try await self.withContext(envelope, app: app.name) { context in
+            try await app.handlers.handle(envelope, context: context)
             return context.outputs
         }
     }
 
-    /// Calls `body` with a context for `envelope`, then closes its Redis client.
+    /// Calls `body` with a context for `envelope` on `storage`.
     static func withContext<Result>(
-        _ envelope: Envelope, _ body: (RoomsContext) async throws -> Result
+        _ envelope: Envelope, app: String = "test", storage: MemoryRoomsStorage = MemoryRoomsStorage(),
+        _ body: (RoomsContext) async throws -> Result
     ) async throws -> Result {
-        let redis = try RedisClient(url: "unix:///nonexistent/portcullis-rooms-tests.sock", logger: testLogger)
-        let context = RoomsContext(envelope: envelope, redis: redis, names: Self.names) { Self.timestamp }
-        do {
-            let result = try await body(context)
-            await redis.close()
-            return result
-        } catch {
-            await redis.close()
-            throw error
-        }
+        let store = RoomsStore(storage: storage, prefix: Self.names.prefix, app: app)
+        return try await body(RoomsContext(envelope: envelope, store: store, names: Self.names) { Self.timestamp })
     }
 
     /// An inbound envelope as an edge writes it.

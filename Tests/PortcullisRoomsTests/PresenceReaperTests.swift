@@ -166,7 +166,11 @@ struct RecordingApp: RoomsApp {
     let name: String
     let log: CallLog
 
-    func handle(_ envelope: Envelope, context: RoomsContext) async throws {
+    var handlers: RoomsHandlers {
+        RoomsHandlers { app in app.onEnvelope(self.handle) }
+    }
+
+    @Sendable func handle(_ envelope: Envelope, context: RoomsContext) async throws {
         await self.log.start(envelope.id)
     }
 }

@@ -27,7 +27,9 @@ import Testing
             (#"{"room":""}"#, nil),
             ("not json", nil),
         ] as [(String, String?)])
-    func roomFromData(json: String, room: String?) {
-        #expect(EchoApp.room(in: .json(json)) == room)
+    func roomFromData(json: String, room: String?) async throws {
+        let envelope = HandlerHarness.inbound(.message, app: "echo", event: "join", data: json)
+        let found = try await HandlerHarness.withContext(envelope) { EchoApp.room(in: RoomsMessage(context: $0)) }
+        #expect(found == room)
     }
 }

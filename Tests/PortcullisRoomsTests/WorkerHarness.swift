@@ -103,7 +103,11 @@ struct FailingApp: RoomsApp {
     let name: String
     let log: CallLog
 
-    func handle(_ envelope: Envelope, context: RoomsContext) async throws {
+    var handlers: RoomsHandlers {
+        RoomsHandlers { app in app.onEnvelope(self.handle) }
+    }
+
+    @Sendable func handle(_ envelope: Envelope, context: RoomsContext) async throws {
         await self.log.start(envelope.id)
         throw Failure()
     }
@@ -116,7 +120,11 @@ struct SlowApp: RoomsApp {
     let log: CallLog
     let delay: Duration
 
-    func handle(_ envelope: Envelope, context: RoomsContext) async throws {
+    var handlers: RoomsHandlers {
+        RoomsHandlers { app in app.onEnvelope(self.handle) }
+    }
+
+    @Sendable func handle(_ envelope: Envelope, context: RoomsContext) async throws {
         await self.log.start(envelope.id)
         let until = ContinuousClock.now + self.delay
         while ContinuousClock.now < until {
