@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 import pytest
-import redis as redis_py
 
 from conftest import REPO_ROOT, STOP_TIMEOUT
 from socketkit import Keys, WSClient, envelopes, socket_route, start_edge, wait_envelopes
