@@ -4,5 +4,6 @@ public enum RoomsApps {
         "echo": EchoApp(),
         "socketio-reference": SocketIOReferenceApp(),
         "cable-chat": CableChatApp(),
+        "shared-notifications": SharedNotificationsApp(),
     ]
 }

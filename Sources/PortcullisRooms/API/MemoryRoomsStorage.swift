@@ -34,6 +34,7 @@ public final class MemoryRoomsStorage: RoomsStorage, @unchecked Sendable {
         }
     }
 
+    @discardableResult
     public func set(_ key: String, _ value: String, onlyIfAbsent: Bool, expiresIn: Duration?) async throws -> Bool {
         self.lock.withLock {
             self.removeExpired()

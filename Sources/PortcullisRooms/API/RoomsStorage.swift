@@ -51,6 +51,7 @@ public struct RedisRoomsStorage: RoomsStorage {
         try await self.redis.get(key).map { String(buffer: $0) }
     }
 
+    @discardableResult
     public func set(_ key: String, _ value: String, onlyIfAbsent: Bool, expiresIn: Duration?) async throws -> Bool {
         try await self.redis.set(
             key, to: RedisArgument(value), expiresIn: expiresIn, condition: onlyIfAbsent ? .ifNotExists : .always)
