@@ -10,11 +10,15 @@ import Testing
             try tls.write("\(domain)/fullchain.pem", "dummy certificate\n")
             try tls.write("\(domain)/privkey.pem", "dummy key\n")
         }
+        let secrets = try Self.secretsDirectory()
         let main = repositoryConfPath("portcullis.yaml")
 
-        let configuration = try ConfigLoader.load(file: main, environment: ["PORTCULLIS_TLS_DIR": tls.path])
+        let configuration = try withExtendedLifetime(secrets) {
+            try ConfigLoader.load(
+                file: main, environment: ["PORTCULLIS_TLS_DIR": tls.path, "PORTCULLIS_SECRETS_DIR": secrets.path])
+        }
 
-        #expect(configuration.files == [main, repositoryConfPath("routes.d/example.yaml")])
+        #expect(configuration.files == [main] + Self.routeFiles.map { repositoryConfPath("routes.d/\($0).yaml") })
         #expect(configuration.edge.id == "edge-1")
         #expect(configuration.listeners.map(\.name) == ["public", "local"])
         let certificates = configuration.listeners[0].tls?.certificates ?? []
@@ -26,18 +30,32 @@ import Testing
         #expect(configuration.listeners[1].tls == nil)
         #expect(configuration.admin.address == HostPort(host: "127.0.0.1", port: 9090))
         #expect(configuration.upstreams.keys.sorted() == ["app", "chat", "static"])
-        #expect(configuration.routes.map(\.name) == ["api", "assets", "realtime", "chat", "site"])
+        #expect(configuration.routes.map(\.name) == ["api", "assets", "realtime"] + Self.routeNames + ["site"])
         #expect(configuration.routes[2].socket?.app == "echo")
         #expect(configuration.bus.prefix == "portcullis")
     }
 
+    /// The files under routes.d/, in the order the include loads them, and their routes.
+    static let routeFiles = ["example", "shared-notifications"]
+    static let routeNames = ["chat", "shared-notifications"]
+
+    /// The secrets the production example's key sets and cookie checks read.
+    static func secretsDirectory() throws -> ConfDirectory {
+        let secrets = try ConfDirectory()
+        try secrets.write("products-hs256.key", String(repeating: "k", count: 32))
+        return secrets
+    }
+
     @Test func productionExampleWithoutCertificatesReportsOnlyTheMissingFiles() throws {
         let empty = try ConfDirectory()
+        let secrets = try Self.secretsDirectory()
         do {
-            _ = try ConfigLoader.load(
-                file: repositoryConfPath("portcullis.yaml"),
-                environment: ["PORTCULLIS_TLS_DIR": empty.path]
-            )
+            _ = try withExtendedLifetime(secrets) {
+                try ConfigLoader.load(
+                    file: repositoryConfPath("portcullis.yaml"),
+                    environment: ["PORTCULLIS_TLS_DIR": empty.path, "PORTCULLIS_SECRETS_DIR": secrets.path]
+                )
+            }
             Issue.record("loaded without certificate files")
         } catch let errors as ConfigErrors {
             #expect(errors.errors.count == 4)
