@@ -111,11 +111,14 @@ struct ConfigReader {
         }
     }
 
-    /// A duration (`30s`, `1m30s`); `positive` rejects zero.
+    /// A duration (`30s`, `1m30s`); `positive` rejects zero. A bare number is refused with
+    /// the seconds spelling as suggestion: units are never guessed.
     func duration(positive: Bool = true) -> Duration? {
         guard let text = scalar(expected: "a duration like 30s") else { return nil }
         guard let value = ConfigValue.duration(text) else {
-            fail("expected a duration like 30s, got \(quoted(text))")
+            let bare = !text.isEmpty && text.allSatisfy { $0.isASCII && $0.isNumber }
+            let hint = bare ? " (did you mean \"\(text)s\"?)" : ""
+            fail("expected a duration like 30s, got \(quoted(text))\(hint)")
             return nil
         }
         if positive && value == .zero {

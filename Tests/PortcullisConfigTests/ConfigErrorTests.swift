@@ -75,7 +75,7 @@ import Testing
             conf.errors(loading: "main.yaml") == [
                 "\(file):5: listeners[0].idle_timeout: must be longer than 0s",
                 "\(file):6: listeners[0].max_header_size: must be between 1KiB and 1MiB, got 2MiB",
-                "\(file):10: upstreams.app.connect_timeout: expected a duration like 30s, got \"30\"",
+                "\(file):10: upstreams.app.connect_timeout: expected a duration like 30s, got \"30\" (did you mean \"30s\"?)",
                 "\(file):11: upstreams.app.max_fails: must be at least 1, got 0",
                 "\(file):15: routes[0].proxy.websocket: expected true or false, got \"yes\"",
                 "\(file):16: routes[0].max_body_size: expected a size like 64KiB, got \"16 MiB\"",
