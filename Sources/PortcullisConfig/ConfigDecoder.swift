@@ -53,6 +53,24 @@ final class ConfigDecoder {
 
     /// Decodes the main conf file and everything it includes.
     func decode(file: String) -> DecodedConfiguration? {
+        guard var configuration = decodeRoot(file: file, Configuration.decode) else { return nil }
+        for upstream in upstreams where configuration.upstreams[upstream.name] == nil {
+            configuration.upstreams[upstream.name] = upstream
+        }
+        configuration.files = files
+        return DecodedConfiguration(
+            configuration: configuration,
+            upstreams: upstreams,
+            fileReferences: fileReferences,
+            listenersComplete: listenersComplete,
+            upstreamsComplete: upstreamsComplete,
+            incompleteRoutes: incompleteRoutes
+        )
+    }
+
+    /// Reads `file` and decodes its root mapping with `body`; nil after reporting a file
+    /// that cannot be read, is not valid YAML, is empty or is not a mapping.
+    func decodeRoot<Value>(file: String, _ body: (MappingReader) -> Value) -> Value? {
         let text: String
         switch ConfFile.readText(file) {
         case .success(let contents):
@@ -69,19 +87,7 @@ final class ConfigDecoder {
         }
         includeStack.append((ConfFile.canonical(file), file))
         defer { includeStack.removeLast() }
-        guard var configuration = root.mapping({ Configuration.decode($0) }) else { return nil }
-        for upstream in upstreams where configuration.upstreams[upstream.name] == nil {
-            configuration.upstreams[upstream.name] = upstream
-        }
-        configuration.files = files
-        return DecodedConfiguration(
-            configuration: configuration,
-            upstreams: upstreams,
-            fileReferences: fileReferences,
-            listenersComplete: listenersComplete,
-            upstreamsComplete: upstreamsComplete,
-            incompleteRoutes: incompleteRoutes
-        )
+        return root.mapping(body)
     }
 
     /// Decodes a `routes:` list, expanding `- include: PATTERN` items in place.

@@ -30,6 +30,26 @@ public enum ConfigLoader {
         return decoded.configuration
     }
 
+    /// Reads and decodes a conf file of another schema (the rooms worker's) with the edge's
+    /// reader: the same `${VAR}` expansion, value syntaxes, unknown-key and did-you-mean
+    /// errors, and `file:line: key: message` format. There are no includes and no
+    /// validate pass: `decode` reports cross-key mistakes itself, through the readers.
+    ///
+    /// Returns what `decode` made of the root mapping only when nothing was reported;
+    /// otherwise throws every error, sorted by line.
+    public static func load<Value>(
+        file: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        decode: (MappingReader) -> Value
+    ) throws(ConfigErrors) -> Value {
+        let decoder = ConfigDecoder(environment: environment)
+        let value = decoder.decodeRoot(file: file, decode)
+        guard decoder.errors.isEmpty, let value else {
+            throw ConfigErrors(sorted(decoder.errors, files: decoder.files))
+        }
+        return value
+    }
+
     /// Orders errors by the position of their file in load order, then by line; errors
     /// on the same line keep the order they were found in.
     private static func sorted(_ errors: [ConfigError], files: [String]) -> [ConfigError] {

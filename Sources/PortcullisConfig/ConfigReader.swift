@@ -6,9 +6,11 @@ internal import Yams
 /// Typed getters expand `${VAR}` references, check the syntax and report a `ConfigError`
 /// at this node's location when the value is wrong; they return nil after reporting, so
 /// decoding carries on and every mistake in a file is found in one pass. A reader never
-/// throws. Only the decoding code of this module creates readers; errors go to the
-/// `ConfigDecoder` that owns the load.
-struct ConfigReader {
+/// throws. Only `ConfigLoader` creates readers; errors go to the `ConfigDecoder` that owns
+/// the load. Public so that other conf files (the rooms worker's) decode their schema with
+/// the same rules and messages as the edge's: the typed getters other schemas need are
+/// public, the edge's own value syntaxes stay internal.
+public struct ConfigReader {
     let node: Node
     /// Display path of the file this node was read from.
     let file: String
@@ -24,7 +26,7 @@ struct ConfigReader {
         self.decoder = decoder
     }
 
-    var location: SourceLocation { SourceLocation(file: file, line: line, keyPath: path) }
+    public var location: SourceLocation { SourceLocation(file: file, line: line, keyPath: path) }
 
     /// A plain `~`, `null` or empty value: YAML's way to write "nothing", treated as absent.
     var isNull: Bool {
@@ -32,7 +34,8 @@ struct ConfigReader {
         return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
     }
 
-    func fail(_ message: String, code: ConfigError.Code = .invalidValue) {
+    /// Reports `message` at this node's file, line and key path.
+    public func fail(_ message: String, code: ConfigError.Code = .invalidValue) {
         decoder.report(ConfigError(code, location: location, message: message))
     }
 
@@ -67,12 +70,12 @@ struct ConfigReader {
         return nil
     }
 
-    func string() -> String? {
+    public func string() -> String? {
         scalar(expected: "a string")
     }
 
     /// A name made of letters, digits and the characters in `extra` (`_-` by default).
-    func name(extra: String = "_-", maxLength: Int = 64) -> String? {
+    public func name(extra: String = "_-", maxLength: Int = 64) -> String? {
         guard let text = scalar(expected: "a name") else { return nil }
         let allowed = text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || extra.contains($0)) }
         guard allowed, (1...maxLength).contains(text.count) else {
@@ -83,7 +86,7 @@ struct ConfigReader {
         return text
     }
 
-    func int(min: Int = .min, max: Int = .max) -> Int? {
+    public func int(min: Int = .min, max: Int = .max) -> Int? {
         guard let text = scalar(expected: "an integer") else { return nil }
         guard let value = Int(text) else {
             fail("expected an integer, got \(quoted(text))")
@@ -111,9 +114,18 @@ struct ConfigReader {
         }
     }
 
+    /// `version:` of a conf file: an integer, and this build reads only version 1.
+    public func formatVersion() -> Int? {
+        guard let version = int() else { return nil }
+        if version != 1 {
+            fail("unsupported version \(version) (this build reads version 1)")
+        }
+        return version
+    }
+
     /// A duration (`30s`, `1m30s`); `positive` rejects zero. A bare number is refused with
     /// the seconds spelling as suggestion: units are never guessed.
-    func duration(positive: Bool = true) -> Duration? {
+    public func duration(positive: Bool = true) -> Duration? {
         guard let text = scalar(expected: "a duration like 30s") else { return nil }
         guard let value = ConfigValue.duration(text) else {
             let bare = !text.isEmpty && text.allSatisfy { $0.isASCII && $0.isNumber }
@@ -164,7 +176,7 @@ struct ConfigReader {
     // MARK: Collections
 
     /// Calls `body` with a reader for each element; nil (after reporting) when this is not a list.
-    func list<T>(_ body: (ConfigReader) -> T?) -> [T]? {
+    public func list<T>(_ body: (ConfigReader) -> T?) -> [T]? {
         guard case .sequence(let sequence) = node else {
             fail("expected a list, got \(describeNode())")
             return nil
@@ -174,7 +186,7 @@ struct ConfigReader {
 
     /// Reads this node as a mapping; keys that `body` did not ask for are reported as
     /// unknown, with `unknownKeyHint` in place of the did-you-mean when given.
-    func mapping<T>(unknownKeyHint: String? = nil, _ body: (MappingReader) -> T) -> T? {
+    public func mapping<T>(unknownKeyHint: String? = nil, _ body: (MappingReader) -> T) -> T? {
         guard case .mapping(let mapping) = node else {
             fail("expected a mapping, got \(describeNode())")
             return nil
@@ -196,7 +208,7 @@ struct ConfigReader {
         }
     }
 
-    func quoted(_ text: String) -> String {
+    public func quoted(_ text: String) -> String {
         let shown = text.count > 60 ? text.prefix(57) + "..." : Substring(text)
         return "\"" + String(shown).replacing("\"", with: "\\\"") + "\""
     }

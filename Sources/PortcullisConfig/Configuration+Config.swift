@@ -17,11 +17,8 @@ extension Configuration {
     /// `upstreams` by the caller.
     static func decode(_ mapping: MappingReader) -> Configuration {
         var configuration = Configuration()
-        if let reader = mapping.required("version"), let version = reader.int() {
+        if let version = mapping.required("version")?.formatVersion() {
             configuration.version = version
-            if version != 1 {
-                reader.fail("unsupported version \(version) (this build reads version 1)")
-            }
         }
         if let reader = mapping.optional("edge"), let edge = EdgeSettings.decode(reader) {
             configuration.edge = edge

@@ -5,7 +5,7 @@ internal import Yams
 ///
 /// A key whose value is YAML null (`key:`, `key: ~`) counts as absent. Only used inside
 /// the closure passed to `ConfigReader.mapping(_:)`.
-final class MappingReader {
+public final class MappingReader {
     private struct Entry {
         var key: String
         var line: Int
@@ -66,7 +66,7 @@ final class MappingReader {
     }
 
     /// The reader for `key`'s value, or nil when the key is absent or null.
-    func optional(_ key: String) -> ConfigReader? {
+    public func optional(_ key: String) -> ConfigReader? {
         known.append(key)
         guard let entry = entries.first(where: { $0.key == key }) else { return nil }
         let value = reader.child(entry.value, key: key, line: entry.line)
@@ -74,7 +74,7 @@ final class MappingReader {
     }
 
     /// The reader for `key`'s value; reports a missing required key when absent or null.
-    func required(_ key: String) -> ConfigReader? {
+    public func required(_ key: String) -> ConfigReader? {
         if let value = optional(key) {
             return value
         }

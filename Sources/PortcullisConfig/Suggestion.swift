@@ -1,10 +1,11 @@
 /// Finds the known word a mistyped key or name was probably meant to be, for
-/// "did you mean" hints in error messages.
-enum Suggestion {
+/// "did you mean" hints in error messages. Public for names other conf readers check
+/// against their own lists (the rooms worker's app names).
+public enum Suggestion {
     /// The candidate closest to `word`: one equal to it ignoring case, `_` and `-`
     /// (`maxHeaderSize` → `max_header_size`), else the nearest by edit distance when that
     /// distance is at most a third of the word's length (at least 1).
-    static func closest(to word: String, among candidates: [String]) -> String? {
+    public static func closest(to word: String, among candidates: [String]) -> String? {
         let folded = fold(word)
         if let match = candidates.first(where: { fold($0) == folded }) {
             return match
