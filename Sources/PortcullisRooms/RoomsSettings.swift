@@ -2,7 +2,7 @@ import PortcullisBus
 
 /// What a `portcullis-rooms` process runs: where Redis is, the bus prefix, this worker's
 /// consumer name and retry policy, and which apps to serve. Decoded from YAML by
-/// ``RoomsSettings/load(file:knownApps:)`` (see `RoomsSettings+Config.swift`).
+/// ``RoomsSettings/load(file:knownApps:environment:)`` (see `RoomsSettings+Config.swift`).
 public struct RoomsSettings: Sendable, Hashable {
     /// `redis.url`: `redis://[:password@]host[:port][/db]` or `unix://…`.
     public var redisURL: String

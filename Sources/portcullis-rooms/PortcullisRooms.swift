@@ -28,14 +28,7 @@ struct Serve: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
-        let settings: RoomsSettings
-        do {
-            settings = try RoomsSettings.load(file: self.config, knownApps: Set(RoomsApps.builtIn.keys))
-        } catch {
-            // `file:line: key: message`, without the usage text a ValidationError adds.
-            FileHandle.standardError.write(Data("portcullis-rooms: \(error.description)\n".utf8))
-            throw ExitCode(78)  // EX_CONFIG
-        }
+        let settings = try loadSettings(self.config)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = self.logLevel
@@ -63,3 +56,19 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Loads `path` with the built-in app names; on failure prints every error as
+/// `file:line: key: message`, the format of `portcullis check`, and exits 78 (EX_CONFIG).
+func loadSettings(_ path: String) throws -> RoomsSettings {
+    do {
+        return try RoomsSettings.load(file: path, knownApps: Set(RoomsApps.builtIn.keys))
+    } catch {
+        printError(error.description)
+        throw ExitCode(78)
+    }
+}
+
+/// Writes one line to standard error (errors for operators, not log records).
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
