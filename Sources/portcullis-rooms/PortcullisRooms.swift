@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Logging
 import PortcullisBus
 import PortcullisConfig
@@ -13,22 +12,27 @@ struct PortcullisRoomsCommand: AsyncParsableCommand {
         commandName: "portcullis-rooms",
         abstract: "Room handlers for Portcullis: consume the bus's inbound streams and answer.",
         version: "portcullis-rooms \(PortcullisVersion.current)",
-        subcommands: [Serve.self]
+        subcommands: [Serve.self, Check.self]
     )
+}
+
+/// Options every command that reads the conf file shares.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "The rooms configuration file.")
+    var config: String = "conf/rooms.yaml"
 }
 
 /// `portcullis-rooms serve --config FILE`: runs until SIGTERM/SIGINT, then drains.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the worker.")
 
-    @Option(name: .long, help: "The rooms configuration file.")
-    var config: String = "conf/rooms.yaml"
+    @OptionGroup var options: ConfigOptions
 
     @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .info
 
     func run() async throws {
-        let settings = try loadSettings(self.config)
+        let settings = try loadSettings(self.options.config)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = self.logLevel
@@ -56,19 +60,3 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
-
-/// Loads `path` with the built-in app names; on failure prints every error as
-/// `file:line: key: message`, the format of `portcullis check`, and exits 78 (EX_CONFIG).
-func loadSettings(_ path: String) throws -> RoomsSettings {
-    do {
-        return try RoomsSettings.load(file: path, knownApps: Set(RoomsApps.builtIn.keys))
-    } catch {
-        printError(error.description)
-        throw ExitCode(78)
-    }
-}
-
-/// Writes one line to standard error (errors for operators, not log records).
-func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
-}
