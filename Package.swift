@@ -105,7 +105,6 @@ let package = Package(
             dependencies: [
                 "PortcullisBus",
                 "PortcullisConfig",
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
