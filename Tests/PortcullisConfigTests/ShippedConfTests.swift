@@ -69,6 +69,11 @@ import Testing
         try repository.write("conf/dev.yaml", dev)
         try repository.write(".dev/tls/cert.pem", "dummy certificate\n")
         try repository.write(".dev/tls/key.pem", "dummy key\n")
+        try repository.write(".dev/keys/products.key", String(repeating: "a", count: 64))
+        for file in Self.routeFiles where file != "example" {
+            let text = try String(contentsOfFile: repositoryConfPath("routes.d/\(file).yaml"), encoding: .utf8)
+            try repository.write("conf/routes.d/\(file).yaml", text)
+        }
 
         let configuration = try repository.load("conf/dev.yaml")
 
@@ -82,8 +87,9 @@ import Testing
             configuration.listeners[1].tls?.certificates.map(\.privateKeyPath) == [repository.path(".dev/tls/key.pem")])
         #expect(configuration.admin.address.description == "127.0.0.1:9090")
         #expect(configuration.upstreams["demo"]?.servers == [HostPort(host: "127.0.0.1", port: 9001)])
-        #expect(configuration.routes.map(\.name) == ["echo", "demo"])
-        #expect(configuration.routes.map(\.match.path) == ["/ws/echo", "/"])
+        #expect(configuration.routes.map(\.name) == ["echo"] + Self.routeNames.filter { $0 != "chat" } + ["demo"])
+        #expect(configuration.routes.first?.match.path == "/ws/echo")
+        #expect(configuration.routes.last?.match.path == "/")
         #expect(configuration.routes.first?.socket?.app == "echo")
         #expect(configuration.redis?.url == "redis://127.0.0.1:6379/0")
     }

@@ -182,6 +182,16 @@ stop_redis() {
   REDIS_DIR=""
 }
 
+# make_dev_secret FILE: 32 random bytes as 64 hex digits (an HS256 key, a bearer key), made
+# once and kept, readable by the owner only.
+make_dev_secret() {
+  local file=$1
+  [[ -s $file ]] && return 0
+  mkdir -p "$(dirname "$file")"
+  (umask 077 && openssl rand -hex 32 >"$file")
+  log "created $file"
+}
+
 # make_dev_cert DIR: a self-signed EC P-256 certificate for localhost and 127.0.0.1 at
 # DIR/cert.pem with its key at DIR/key.pem, created only when either is missing.
 make_dev_cert() {
