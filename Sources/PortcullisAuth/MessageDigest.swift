@@ -69,11 +69,15 @@ final class MessageDigest: @unchecked Sendable {
 
 /// Whether two byte strings are equal, in time that depends only on their lengths.
 func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-    guard lhs.count == rhs.count else { return false }
-    guard !lhs.isEmpty else { return true }
-    return lhs.withUnsafeBytes { left in
-        rhs.withUnsafeBytes { right in
-            CRYPTO_memcmp(left.baseAddress, right.baseAddress, left.count) == 0
-        }
+    lhs.withUnsafeBytes { left in
+        rhs.withUnsafeBytes { right in constantTimeEquals(left, right) }
     }
+}
+
+/// The same over raw buffers, for material that lives in a ``SecretBytes`` and is never
+/// copied into an array.
+func constantTimeEquals(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
+    guard lhs.count == rhs.count else { return false }
+    guard let left = lhs.baseAddress, let right = rhs.baseAddress, lhs.count > 0 else { return true }
+    return CRYPTO_memcmp(left, right, lhs.count) == 0
 }

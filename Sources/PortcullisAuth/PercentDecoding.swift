@@ -1,11 +1,12 @@
 /// Percent-decoding as JavaScript's `decodeURIComponent` does it (the browser and
 /// express side of cookies and query strings): `%XX` escapes must be complete and the
-/// result valid UTF-8, else the whole decode fails.
-enum PercentDecoding {
+/// result valid UTF-8, else the whole decode fails. The edge's publish API decodes its path
+/// segments (`/emit/:userId/:event`) with it too, as express does.
+package enum PercentDecoding {
     /// nil when an escape is malformed or the bytes are not UTF-8. With
     /// `plusAsSpace`, `+` becomes a space (form encoding, as URLSearchParams reads a
     /// query string).
-    static func decode(_ text: Substring, plusAsSpace: Bool = false) -> String? {
+    package static func decode(_ text: Substring, plusAsSpace: Bool = false) -> String? {
         guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) })
         else { return String(text) }
         var output: [UInt8] = []
@@ -26,7 +27,7 @@ enum PercentDecoding {
         return UTF8Validation.string(output)
     }
 
-    static func decode(_ text: String, plusAsSpace: Bool = false) -> String? {
+    package static func decode(_ text: String, plusAsSpace: Bool = false) -> String? {
         decode(text[...], plusAsSpace: plusAsSpace)
     }
 

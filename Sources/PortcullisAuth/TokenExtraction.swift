@@ -1,3 +1,5 @@
+import PortcullisConfig
+
 /// Finds a credential in the places a route may name, over plain values the edge
 /// already has (header strings, the request target, a parsed CONNECT payload). Each
 /// returns nil when that place holds no usable token; the route tries its sources in
@@ -15,10 +17,7 @@ public enum TokenExtraction {
             utf8[utf8.index(utf8.startIndex, offsetBy: 6)] == UInt8(ascii: " ")
         else { return nil }
         let token = authorization.utf8.dropFirst(7)
-        let body = token.prefix { $0 != UInt8(ascii: "=") }
-        guard !body.isEmpty, body.allSatisfy(isB64TokenCharacter),
-            token.dropFirst(body.count).allSatisfy({ $0 == UInt8(ascii: "=") })
-        else { return nil }
+        guard BearerTokenSyntax.isValid(token) else { return nil }
         return String(decoding: token, as: UTF8.self)
     }
 
@@ -82,16 +81,6 @@ public enum TokenExtraction {
             !token.isEmpty
         else { return nil }
         return token
-    }
-
-    private static func isB64TokenCharacter(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-            UInt8(ascii: "~"), UInt8(ascii: "+"), UInt8(ascii: "/"):
-            true
-        default: false
-        }
     }
 }
 

@@ -5,25 +5,32 @@
 /// instead of decoding and re-serializing we validate the grammar and hand back byte
 /// ranges. Recursion is bounded by ``maxDepth`` so hostile nesting cannot exhaust the
 /// stack; every failure is a thrown ``JSONScanner/Failure``, never a trap.
-struct JSONScanner {
-    struct Failure: Error, Hashable {
-        var message: String
+///
+/// Visible to the package's other modules: the edge reads the publish API's bodies with it,
+/// forwarding the values backends send as the text they wrote.
+package struct JSONScanner {
+    package struct Failure: Error, Hashable {
+        package var message: String
+
+        package init(message: String) {
+            self.message = message
+        }
     }
 
-    static let maxDepth = 64
+    package static let maxDepth = 64
 
-    let bytes: [UInt8]
-    private(set) var index = 0
+    package let bytes: [UInt8]
+    package private(set) var index = 0
 
-    init(_ bytes: [UInt8]) {
+    package init(_ bytes: [UInt8]) {
         self.bytes = bytes
     }
 
-    var isAtEnd: Bool {
+    package var isAtEnd: Bool {
         self.index == self.bytes.count
     }
 
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while self.index < self.bytes.count {
             switch self.bytes[self.index] {
             case 0x20, 0x09, 0x0A, 0x0D: self.index += 1
@@ -32,7 +39,7 @@ struct JSONScanner {
         }
     }
 
-    func peek() -> UInt8? {
+    package func peek() -> UInt8? {
         self.index < self.bytes.count ? self.bytes[self.index] : nil
     }
 
@@ -44,7 +51,7 @@ struct JSONScanner {
     /// Walks the members of the object that starts here (after optional whitespace):
     /// `body` gets each key with the scanner positioned on its value, and must consume
     /// that value (scan or skip it).
-    mutating func scanObjectMembers(
+    package mutating func scanObjectMembers(
         _ body: (String, inout JSONScanner) throws(Failure) -> Void
     ) throws(Failure) {
         self.skipWhitespace()
@@ -72,9 +79,18 @@ struct JSONScanner {
         }
     }
 
+    /// Walks the elements of the array that starts here (after optional whitespace): `body`
+    /// gets the scanner positioned on each element, and must consume it (scan or skip it).
+    package mutating func scanArrayElements(_ body: (inout JSONScanner) throws(Failure) -> Void) throws(Failure) {
+        self.skipWhitespace()
+        guard self.peek() == UInt8(ascii: "[") else { throw Failure(message: "expected a JSON array") }
+        self.index += 1
+        try self.skipContainer(close: UInt8(ascii: "]"), depth: 0, element: body)
+    }
+
     /// Skips one value and returns the byte range it occupied.
     @discardableResult
-    mutating func skipValue(depth: Int) throws(Failure) -> Range<Int> {
+    package mutating func skipValue(depth: Int) throws(Failure) -> Range<Int> {
         let start = self.index
         guard depth < Self.maxDepth else { throw Failure(message: "nesting too deep") }
         switch self.peek() ?? 0 {
@@ -169,7 +185,7 @@ struct JSONScanner {
 
     /// Scans a string starting at its opening quote and returns its decoded value.
     /// Lone surrogate escapes are rejected since they cannot form a Swift `String`.
-    mutating func scanString() throws(Failure) -> String {
+    package mutating func scanString() throws(Failure) -> String {
         try self.expect(UInt8(ascii: "\""), "'\"'")
         var scalars = String.UnicodeScalarView()
         var runStart = self.index
