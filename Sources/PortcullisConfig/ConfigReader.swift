@@ -173,6 +173,18 @@ public struct ConfigReader {
         return ConfFile.resolve(text, relativeToFileAt: file)
     }
 
+    /// The text of the file at `path` that this node names (a `*_file` key); reports
+    /// `cannot read <path>: <reason>` here when it cannot be read.
+    func contents(of path: String) -> String? {
+        switch ConfFile.readText(path) {
+        case .success(let text):
+            return text
+        case .failure(let problem):
+            fail("cannot read \(path): \(problem.reason)", code: .unreadableFile)
+            return nil
+        }
+    }
+
     // MARK: Collections
 
     /// Calls `body` with a reader for each element; nil (after reporting) when this is not a list.

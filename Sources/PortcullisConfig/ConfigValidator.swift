@@ -15,6 +15,33 @@ struct ConfigValidator {
         errors += checkShadowedRoutes()
         errors += checkFiles()
         errors += checkAuth()
+        errors += checkPublishing()
+        return errors
+    }
+
+    /// The publish API writes to the bus, and its `/emit` endpoints need one route to
+    /// deliver to: two would make the same request mean two different things.
+    private func checkPublishing() -> [ConfigError] {
+        var errors: [ConfigError] = []
+        if let publish = configuration.admin.publish, configuration.redis == nil {
+            errors.append(
+                ConfigError(
+                    .missingKey, location: publish.location,
+                    message: "publishing needs redis.url (published messages travel over Redis Streams)"))
+        }
+        var first: (route: Route, endpoints: SocketAction.EmitEndpoints)?
+        for route in configuration.routes {
+            guard let endpoints = route.socket?.emitEndpoints else { continue }
+            if let first {
+                errors.append(
+                    ConfigError(
+                        .duplicate, location: endpoints.location,
+                        message: "only one socket route may declare emit_endpoints; route \"\(first.route.name)\" "
+                            + "already does (\(Self.place(first.endpoints.location)))"))
+            } else {
+                first = (route, endpoints)
+            }
+        }
         return errors
     }
 
@@ -236,9 +263,9 @@ struct ConfigValidator {
                 )
             }
         }
-        for listener in configuration.listeners {
+        for tls in configuration.listeners.map(\.tls) + [configuration.admin.tls] {
             var served: [String: Int] = [:]
-            for (index, certificate) in (listener.tls?.certificates ?? []).enumerated() {
+            for (index, certificate) in (tls?.certificates ?? []).enumerated() {
                 for name in certificate.serverNames {
                     if let first = served[name] {
                         errors.append(

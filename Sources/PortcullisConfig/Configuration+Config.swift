@@ -93,15 +93,23 @@ extension EdgeSettings {
 extension Admin {
     /// Decodes `admin:`.
     ///
-    /// | Key       | Type      | Default          |
-    /// |-----------|-----------|------------------|
-    /// | `address` | host:port | `127.0.0.1:9090` |
+    /// | Key       | Type                                   | Default          |
+    /// |-----------|----------------------------------------|------------------|
+    /// | `address` | host:port                              | `127.0.0.1:9090` |
+    /// | `tls`     | mapping (`TLSSettings`, as a listener's) | plain HTTP     |
+    /// | `publish` | mapping (`PublishSettings`)            | publishing off   |
     static func decode(_ reader: ConfigReader) -> Admin? {
         reader.mapping { mapping in
             var admin = Admin()
             admin.location = reader.location
             if let address = mapping.optional("address")?.hostPort() {
                 admin.address = address
+            }
+            if let tls = mapping.optional("tls") {
+                admin.tls = TLSSettings.decode(tls)
+            }
+            if let publish = mapping.optional("publish") {
+                admin.publish = PublishSettings.decode(publish)
             }
             return admin
         }

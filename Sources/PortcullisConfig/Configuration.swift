@@ -154,6 +154,12 @@ public struct CertificateSettings: Sendable {
 
 public struct Admin: Sendable {
     public var address: HostPort = HostPort(host: "127.0.0.1", port: 9090)
+    /// Serve the admin listener over TLS, with the same keys and certificate reloads as a
+    /// listener's `tls:`; nil: plain HTTP. Needed for publishing from other hosts.
+    public var tls: TLSSettings?
+    /// The publish API (`POST /publish`, `/emit/…`, `/_broadcast`); nil: its endpoints
+    /// answer 404.
+    public var publish: PublishSettings?
     public var location: SourceLocation?
 
     public init() {}

@@ -124,17 +124,11 @@ public final class MappingReader {
         if let inline {
             return inline.scalar(expected: "a string")
         }
-        guard let file, let path = file.filePath() else { return nil }
-        switch ConfFile.readText(path) {
-        case .success(var contents):
-            if let last = contents.last, last == "\n" || last == "\r\n" {
-                contents.removeLast()
-            }
-            return contents
-        case .failure(let problem):
-            file.fail("cannot read \(path): \(problem.reason)", code: .unreadableFile)
-            return nil
+        guard let file, let path = file.filePath(), var contents = file.contents(of: path) else { return nil }
+        if let last = contents.last, last == "\n" || last == "\r\n" {
+            contents.removeLast()
         }
+        return contents
     }
 
     /// Reports keys present in the mapping that the schema never asked for.

@@ -15,6 +15,7 @@ extension SocketAction {
     /// | `send_queue`        | size, 4 KiB to 256 MiB                 | `1MiB`  |
     /// | `rate_limit`        | mapping, or `off`                      | 100/s, burst 200, close after 50 |
     /// | `subprotocols`      | list of tokens                         | none (`actioncable-v1-json` for actioncable) |
+    /// | `emit_endpoints`    | mapping (`SocketAction.EmitEndpoints`) | none    |
     ///
     /// `rate_limit` keys: `messages_per_second` (number > 0), `burst` (int ≥ 1, default
     /// twice the rate), `close_after` (int ≥ 1, default 50).
@@ -76,6 +77,9 @@ extension SocketAction {
             if let socketIO = socket.socketIO {
                 // Engine.IO's limit is per message: the advertised maxPayload is the one enforced.
                 socket.maxMessageSize = socketIO.maxPayload
+            }
+            if let reader = mapping.optional("emit_endpoints") {
+                socket.emitEndpoints = EmitEndpoints.decode(reader, socket: socket)
             }
             return socket
         }

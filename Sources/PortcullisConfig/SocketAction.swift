@@ -101,6 +101,8 @@ public struct SocketAction: Sendable {
     public var socketIO: SocketIO?
     /// Set when `wireProtocol` is `actioncable`.
     public var actionCable: ActionCable?
+    /// Set when the publish API's `/emit` endpoints deliver to this route's connections.
+    public var emitEndpoints: EmitEndpoints?
 
     public init(app: String) {
         self.app = app
