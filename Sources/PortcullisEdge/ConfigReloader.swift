@@ -13,12 +13,13 @@ public struct ReloadOutcome: Sendable {
 
 /// Builds a new snapshot from the conf files and swaps it in: on SIGHUP, on
 /// `POST /reload` at the admin listener, and when a watched file (conf files, includes,
-/// TLS certificates and keys, JWT key files, cookie secrets) changes.
+/// TLS certificates and keys, JWT key files, cookie secrets, the publish API's key file)
+/// changes.
 ///
 /// Building reads and parses files, so it runs on a task, never on an event loop. A conf
 /// that fails validation or cannot be built is refused and the running snapshot stays.
-/// Listener addresses, the admin address and the event loop count are bound at start:
-/// changing them needs a restart, which the reload logs.
+/// Listener addresses, the admin address (and whether it speaks TLS) and the event loop
+/// count are bound at start: changing them needs a restart, which the reload logs.
 public final class ConfigReloader: Service, Sendable {
     private let configPath: String
     private let snapshots: SnapshotBox
@@ -76,7 +77,7 @@ public final class ConfigReloader: Service, Sendable {
         var notes: [String] = []
         if Self.bindings(of: current.configuration) != Self.bindings(of: configuration) {
             notes.append(
-                "listener addresses, the admin address, event_loops, edge.id, redis.url or bus settings changed: "
+                "listener addresses, the admin address or TLS, event_loops, edge.id, redis.url or bus settings changed: "
                     + "restart to apply them")
             logger.warning("reload: listener changes need a restart", metadata: ["reason": "\(reason)"])
         }
@@ -109,11 +110,14 @@ public final class ConfigReloader: Service, Sendable {
 
     static func watchedFiles(_ configuration: Configuration) -> [String] {
         var files = configuration.files
-        for listener in configuration.listeners {
-            for certificate in listener.tls?.certificates ?? [] {
+        for tls in configuration.listeners.map(\.tls) + [configuration.admin.tls] {
+            for certificate in tls?.certificates ?? [] {
                 files.append(certificate.certificatePath)
                 files.append(certificate.privateKeyPath)
             }
+        }
+        if let publish = configuration.admin.publish {
+            files.append(publish.keyFile)
         }
         for sources in configuration.auth.keySets.values {
             files += sources.map(\.path)
@@ -126,7 +130,8 @@ public final class ConfigReloader: Service, Sendable {
 
     private static func bindings(of configuration: Configuration) -> [String] {
         configuration.listeners.map { "\($0.name)=\($0.address)" } + [
-            "admin=\(configuration.admin.address)", "loops=\(configuration.edge.eventLoops)",
+            "admin=\(configuration.admin.address) tls=\(configuration.admin.tls != nil)",
+            "loops=\(configuration.edge.eventLoops)",
             "edge=\(configuration.edge.id)", "redis=\(configuration.redis?.url ?? "-")",
             "bus=\(configuration.bus.prefix) \(configuration.bus.heartbeatInterval) \(configuration.bus.heartbeatTTL) "
                 + "\(configuration.bus.maxBufferedAppends)",

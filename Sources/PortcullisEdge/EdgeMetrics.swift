@@ -52,6 +52,18 @@ final class EdgeMetrics: Sendable {
         counter("portcullis_upstream_ejections_total", [("upstream", upstream)]).increment()
     }
 
+    /// One per publish API request, by endpoint (`publish`, `emit_user`, `emit_users`,
+    /// `broadcast`) and result (`published` or a ``PublishError/Code``: `invalid`,
+    /// `unauthorized`, `forbidden`, `unavailable`, …).
+    func publishRequest(endpoint: String, result: String) {
+        counter("portcullis_publish_requests_total", [("endpoint", endpoint), ("result", result)]).increment()
+    }
+
+    /// Envelopes the publish API appended to the bus, by endpoint.
+    func published(endpoint: String, count: Int) {
+        counter("portcullis_published_messages_total", [("endpoint", endpoint)]).increment(by: Int64(count))
+    }
+
     func reload(applied: Bool) {
         counter("portcullis_reloads_total", [("result", applied ? "applied" : "refused")]).increment()
     }

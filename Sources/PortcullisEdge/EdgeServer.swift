@@ -88,7 +88,10 @@ public final class EdgeServer: Service, Sendable {
                     listener, group: group, pools: pools, sockets: sockets, connections: connections)
                 channels.append(channel)
             }
-            admin = try await bindAdmin(configuration.admin, group: group)
+            let publisher = try redis.map { _ in
+                BusPublisher(names: try StreamNames(prefix: configuration.bus.prefix), pools: pools)
+            }
+            admin = try await bindAdmin(configuration.admin, group: group, publisher: publisher)
         } catch {
             for channel in channels { try? await channel.close() }
             await pools.closeRedis()
@@ -181,15 +184,9 @@ public final class EdgeServer: Service, Sendable {
                             ByteToMessageHandler(ProxyProtocolDecoder(trustedProxies: trusted, logger: logger)))
                     }
                     if tls {
-                        try sync.addHandler(
-                            ByteToMessageHandler(
-                                SNIHandler { result in
-                                    Self.addTLS(
-                                        for: result, listener: listenerName, snapshots: snapshots, channel: channel)
-                                }
-                            ),
-                            name: "sni"
-                        )
+                        try Self.addSNI(sync, name: listenerName, snapshots: snapshots, channel: channel) {
+                            $0.tls[listenerName]
+                        }
                     }
                     try Self.configureProxyPipeline(sync, policy: policy, environment: environment)
                 }
@@ -221,12 +218,25 @@ public final class EdgeServer: Service, Sendable {
         try sync.addHandler(ProxyHandler(environment: environment))
     }
 
+    /// Adds the SNI handler that starts a TLS connection: once the ClientHello's server name
+    /// is known, `contexts` picks the listener's contexts from the current snapshot (so
+    /// reloaded certificates serve new connections).
+    private static func addSNI(
+        _ sync: ChannelPipeline.SynchronousOperations, name: String, snapshots: SnapshotBox, channel: Channel,
+        contexts: @escaping @Sendable (EdgeSnapshot) -> TLSContextSet?
+    ) throws {
+        let sni = SNIHandler { result in
+            addTLS(for: result, listener: name, contexts: contexts(snapshots.current), channel: channel)
+        }
+        try sync.addHandler(ByteToMessageHandler(sni), name: "sni")
+    }
+
     /// Runs when the ClientHello's server name is known: inserts the TLS handler with the
-    /// context for that name from the current snapshot, right behind the SNI handler.
+    /// context for that name, right behind the SNI handler.
     private static func addTLS(
         for result: SNIResult,
         listener: String,
-        snapshots: SnapshotBox,
+        contexts: TLSContextSet?,
         channel: Channel
     ) -> EventLoopFuture<Void> {
         let serverName: String?
@@ -234,7 +244,7 @@ public final class EdgeServer: Service, Sendable {
         case .hostname(let name): serverName = name
         case .fallback: serverName = nil
         }
-        guard let contexts = snapshots.current.tls[listener] else {
+        guard let contexts else {
             return channel.eventLoop.makeFailedFuture(
                 SnapshotError(message: "listener \(listener) has no TLS contexts"))
         }
@@ -248,24 +258,38 @@ public final class EdgeServer: Service, Sendable {
         }
     }
 
-    private func bindAdmin(_ admin: Admin, group: MultiThreadedEventLoopGroup) async throws -> Channel {
+    /// The admin listener: health, metrics, reload and the publish API, over TLS when
+    /// `admin.tls` is set (contexts from the snapshot, reloaded like a listener's).
+    private func bindAdmin(
+        _ admin: Admin, group: MultiThreadedEventLoopGroup, publisher: BusPublisher?
+    ) async throws -> Channel {
         let state = self.state
         let reloader = self.reloader
         let metrics = self.metrics
+        let snapshots = self.snapshots
+        let tls = admin.tls != nil
+        let publishing = AdminHandler.Publishing(
+            snapshots: snapshots, publisher: publisher, overTLS: tls, logger: logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if tls {
+                        try Self.addSNI(sync, name: "admin", snapshots: snapshots, channel: channel) { $0.adminTLS }
+                    }
                     try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                    try sync.addHandler(AdminHandler(state: state, reloader: reloader, metrics: metrics))
+                    try sync.addHandler(
+                        AdminHandler(state: state, reloader: reloader, metrics: metrics, publishing: publishing))
                 }
             }
         do {
             let channel = try await bootstrap.bind(host: admin.address.host, port: admin.address.port).get()
             logger.info(
                 "listening",
-                metadata: ["listener": "admin", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+                metadata: [
+                    "listener": "admin", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "tls": "\(tls)",
+                ])
             return channel
         } catch {
             throw ListenerError(listener: "admin", address: admin.address.description, underlying: error)

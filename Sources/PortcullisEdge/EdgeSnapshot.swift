@@ -14,6 +14,10 @@ public final class EdgeSnapshot: Sendable {
     public let routes: RouteTable
     let upstreams: [String: UpstreamGroup]
     let tls: [String: TLSContextSet]
+    /// The admin listener's TLS contexts (`admin.tls`); nil: plain HTTP.
+    let adminTLS: TLSContextSet?
+    /// The publish API's key and limits; nil when `admin.publish` is absent.
+    let publishing: PublishPolicy?
     /// Auth policies by route index; nil for public routes.
     let guards: [RouteGuard?]
 
@@ -52,6 +56,8 @@ public final class EdgeSnapshot: Sendable {
             }
         }
         self.tls = tls
+        self.adminTLS = try configuration.admin.tls.map(TLSContextSet.init(settings:))
+        self.publishing = configuration.admin.publish.map { PublishPolicy(settings: $0, routes: configuration.routes) }
         var keySets: [String: KeySet] = [:]
         for (name, sources) in configuration.auth.keySets {
             do {
