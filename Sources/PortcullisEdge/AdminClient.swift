@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import PortcullisConfig
 
 /// A one-request HTTP client for the CLI to talk to a running edge's admin listener.
@@ -10,13 +11,35 @@ public enum AdminClient {
         public let body: String
     }
 
-    public static func post(_ path: String, to address: HostPort) async throws -> Response {
+    /// - Parameter tls: the admin listener's `admin.tls`, when it has one. The edge must
+    ///   present one of the certificates configured there (pinned, so a self-signed or
+    ///   privately issued certificate works and no host name check is needed: the address
+    ///   is usually an IP address the certificate does not name).
+    public static func post(_ path: String, to address: HostPort, tls: TLSSettings? = nil) async throws -> Response {
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.next().makePromise(of: Response.self)
+        let pinning = try tls.map { settings in
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .noHostnameVerification
+            return (
+                context: try NIOSSLContext(configuration: configuration),
+                leaves: try settings.certificates.compactMap {
+                    try NIOSSLCertificate.fromPEMFile($0.certificatePath).first
+                }
+            )
+        }
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let pinning {
+                        let handler = try NIOSSLClientHandler(context: pinning.context, serverHostname: nil) {
+                            presented, verdict in
+                            let known = presented.first.map(pinning.leaves.contains) ?? false
+                            verdict.succeed(known ? .certificateVerified : .failed)
+                        }
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(Collector(promise: promise))
                 }

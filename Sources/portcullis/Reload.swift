@@ -7,7 +7,9 @@ import PortcullisEdge
 ///
 /// The admin address comes from `--admin`, else from the conf file. A conf file that does
 /// not validate cannot name it, so without `--admin` the errors are printed and nothing is
-/// sent: the running edge keeps its configuration either way.
+/// sent: the running edge keeps its configuration either way. An admin listener with
+/// `admin.tls` is spoken to over TLS when its address comes from the conf file; `--admin`
+/// speaks plain HTTP.
 struct Reload: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reload a running edge's configuration, certificates and keys; exit 1 if refused."
@@ -26,14 +28,17 @@ struct Reload: AsyncParsableCommand {
 
     func run() async throws {
         let address: HostPort
+        var tls: TLSSettings?
         if let admin, let given = ConfigValue.hostPort(admin) {
             address = given
         } else {
-            address = try loadConfiguration(options.config).admin.address
+            let settings = try loadConfiguration(options.config).admin
+            address = settings.address
+            tls = settings.tls
         }
         let response: AdminClient.Response
         do {
-            response = try await AdminClient.post("/reload", to: address)
+            response = try await AdminClient.post("/reload", to: address, tls: tls)
         } catch {
             printError("cannot reach the admin listener at \(address): \(error)")
             throw ExitCode(1)
