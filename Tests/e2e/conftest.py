@@ -21,11 +21,13 @@ import signal
 import socket
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import requests
+import urllib3
 
 from upstreams import HTTPUpstream, RawUpstream, WebSocketEchoUpstream, echo_app
 
@@ -150,6 +152,7 @@ class Portcullis:
     admin_port: int
     tls_port: int | None = None
     terminated: bool = field(default=False)
+    admin_tls: bool = field(default=False)
     config: dict = field(default_factory=dict)
 
     def rewrite_config(self, config: dict) -> None:
@@ -172,7 +175,8 @@ class Portcullis:
 
     @property
     def admin_url(self) -> str:
-        return f"http://127.0.0.1:{self.admin_port}"
+        scheme = "https" if self.admin_tls else "http"
+        return f"{scheme}://127.0.0.1:{self.admin_port}"
 
     def rss_bytes(self) -> int:
         """VmRSS of the process, from /proc."""
@@ -235,7 +239,10 @@ def _wait_ready(pc: Portcullis) -> None:
             pytest.fail(f"portcullis exited with {pc.proc.returncode} during startup; "
                         f"config {pc.config_path}\n--- output ---\n{pc.tail(80)}")
         try:
-            r = session.get(pc.admin_url + "/healthz", timeout=1)
+            # A TLS admin listener's certificate names a test host, not 127.0.0.1.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+                r = session.get(pc.admin_url + "/healthz", timeout=1, verify=not pc.admin_tls)
             if r.status_code == 200:
                 for port in ports:
                     socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -251,9 +258,11 @@ def _wait_ready(pc: Portcullis) -> None:
 def launch_portcullis(directory: Path, n: int, upstreams: dict, routes: list, *,
                       listener: dict | None = None, tls: list[dict] | None = None,
                       edge: dict | None = None, tls_listener: dict | None = None,
-                      extra: dict | None = None) -> Portcullis:
+                      extra: dict | None = None, admin: dict | None = None,
+                      admin_host: str = "127.0.0.1") -> Portcullis:
     """Writes a config into `directory` (files numbered `n`), starts `portcullis serve` on
-    it and waits until it is ready."""
+    it and waits until it is ready. `admin` adds keys to `admin:` (`publish`, `tls`);
+    `admin_host` is the host its address binds."""
     port, admin_port = free_port(), free_port()
     tls_port = free_port() if tls else None
     main = {"name": "main", "address": f"127.0.0.1:{port}"}
@@ -270,7 +279,7 @@ def launch_portcullis(directory: Path, n: int, upstreams: dict, routes: list, *,
         "version": 1,
         "edge": edge_settings,
         "listeners": listeners,
-        "admin": {"address": f"127.0.0.1:{admin_port}"},
+        "admin": {"address": f"{admin_host}:{admin_port}", **(admin or {})},
         "upstreams": upstreams,
         "routes": routes,
     }
@@ -284,7 +293,7 @@ def launch_portcullis(directory: Path, n: int, upstreams: dict, routes: list, *,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                 cwd=directory)
     pc = Portcullis(proc, config_path, stderr_path, stdout_path, port, admin_port, tls_port,
-                    config=config)
+                    config=config, admin_tls="tls" in (admin or {}))
     try:
         _wait_ready(pc)
     except BaseException:

@@ -50,16 +50,16 @@ class SocketEdge:
 
 
 def start_edge(portcullis, redis_url: str, prefix: str, routes: list, *, bus: dict | None = None,
-               auth: dict | None = None, edge: dict | None = None) -> SocketEdge:
+               auth: dict | None = None, edge: dict | None = None, **options) -> SocketEdge:
     """An edge with socket `routes` on `redis_url` under bus prefix `prefix`, with a unique
-    edge id."""
+    edge id; `options` go to the `portcullis` factory (`admin=`, `admin_host=`)."""
     ident = edge_id()
     extra = {"redis": {"url": redis_url}, "bus": {"prefix": prefix, **(bus or {})}}
     if auth is not None:
         extra["auth"] = auth
     settings = {"id": ident, "watch_interval": "0s"}
     settings.update(edge or {})
-    pc = portcullis(upstreams={}, routes=routes, extra=extra, edge=settings)
+    pc = portcullis(upstreams={}, routes=routes, extra=extra, edge=settings, **options)
     return SocketEdge(pc, ident, prefix)
 
 

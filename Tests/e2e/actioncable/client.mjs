@@ -6,14 +6,16 @@
 //
 // Usage:
 //   node client.mjs --url ws://127.0.0.1:8080/cable --room lobby [--clients 2] [--body hi]
-//                   [--channel ChatChannel] [--expect reject] [--timeout 10]
+//                   [--channel ChatChannel] [--expect reject|listen] [--timeout 10]
 //   node client.mjs --self-test
 //
 // Chat mode (the default, `--expect broadcast`): `--clients` consumers (separate
 // WebSocket connections) subscribe to {channel, room}; once all are confirmed the first
 // one performs `speak` with {body}; it succeeds when every consumer has received a
 // broadcast whose body is `--body`. Reject mode (`--expect reject`): succeeds when the
-// first consumer's subscription is rejected.
+// first consumer's subscription is rejected. Listen mode (`--expect listen`): like chat
+// mode, but nobody speaks: the broadcast must come from elsewhere (a backend publishing
+// through the edge's `/_broadcast`), after the `connected` lines.
 //
 // Output: one JSON object per line on stdout, for the test to assert on:
 //   {"event":"loaded","ws":"8.11.0","actioncable":"6.1.710"}
@@ -110,7 +112,7 @@ function run({ url, channel, room, clients, body, expect, timeout }) {
         },
         received(data) {
           emit({ event: "received", client: index, data });
-          if (expect === "broadcast" && data && data.body === body) {
+          if ((expect === "broadcast" || expect === "listen") && data && data.body === body) {
             received.add(index);
             if (received.size === clients) finish(true);
           }
@@ -190,7 +192,7 @@ if (values["self-test"]) {
 }
 
 if (!values.url) fail("--url is required (or --self-test)");
-if (!["broadcast", "reject"].includes(values.expect)) fail("--expect is broadcast or reject");
+if (!["broadcast", "reject", "listen"].includes(values.expect)) fail("--expect is broadcast, reject or listen");
 const ok = await run({
   url: values.url,
   channel: values.channel,
