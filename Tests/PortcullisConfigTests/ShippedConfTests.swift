@@ -63,7 +63,7 @@ import Testing
         }
     }
 
-    @Test func developmentConfLoadsWithTheCertificateScriptsRunCreates() throws {
+    @Test func developmentConfLoadsWithTheCertificateAndKeyScriptsRunCreates() throws {
         let repository = try ConfDirectory()
         let dev = try String(contentsOfFile: repositoryConfPath("dev.yaml"), encoding: .utf8)
         try repository.write("conf/dev.yaml", dev)
@@ -74,6 +74,7 @@ import Testing
             let text = try String(contentsOfFile: repositoryConfPath("routes.d/\(file).yaml"), encoding: .utf8)
             try repository.write("conf/routes.d/\(file).yaml", text)
         }
+        try repository.write(".dev/keys/publish.key", String(repeating: "0f", count: 32) + "\n")
 
         let configuration = try repository.load("conf/dev.yaml")
 
@@ -92,6 +93,8 @@ import Testing
         #expect(configuration.routes.last?.match.path == "/")
         #expect(configuration.routes.first?.socket?.app == "echo")
         #expect(configuration.redis?.url == "redis://127.0.0.1:6379/0")
+        #expect(configuration.admin.publish?.key == String(repeating: "0f", count: 32))
+        #expect(configuration.routes.first { $0.name == "shared-notifications" }?.socket?.emitEndpoints != nil)
     }
 
     /// The example socket routes load when included as their comments show.
