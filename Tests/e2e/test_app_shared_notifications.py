@@ -1,9 +1,10 @@
 """The "Shared" notifications product end to end (docs/apps/shared-notifications.md), from
 the shipped conf/routes.d/shared-notifications.yaml: python-socketio connects as the
 product's client does (`io(".../v1/shared", {transports: ["websocket"], query: {token}})`),
-emits `join` with an ack, and receives what a backend publishes for its user. Backends
-publish here by XADD of the envelope the admin listener's `/emit` endpoints write (room
-`user:<id>` in `/v1/shared`); the endpoints themselves are tested in test_publish.py."""
+emits `join` with an ack, and receives what a backend publishes for its user, through the
+product's own REST endpoints on the admin listener (`POST /emit/:userId/:event`,
+`POST /emit/:event`) or by XADD of the envelope they write (room `user:<id>` in
+`/v1/shared`). Every body and error of the publish API is in test_publish.py."""
 
 import json
 import threading
@@ -13,7 +14,7 @@ import pytest
 import requests
 import socketio
 
-from productkit import ProductKeys, start_product
+from productkit import ProductKeys, Publisher, start_product
 from socketkit import WAIT, publish
 
 NAMESPACE = "/v1/shared"
@@ -26,8 +27,13 @@ def keys(tmp_path):
 
 
 @pytest.fixture
-def edge(portcullis, rooms, redis_url, bus_prefix, keys):
-    return start_product(portcullis, rooms, redis_url, bus_prefix, keys, APP)
+def publisher(tmp_path):
+    return Publisher(tmp_path)
+
+
+@pytest.fixture
+def edge(portcullis, rooms, redis_url, bus_prefix, keys, publisher):
+    return start_product(portcullis, rooms, redis_url, bus_prefix, keys, APP, publisher=publisher)
 
 
 class SharedClient:
@@ -146,3 +152,40 @@ def test_an_expired_token_ends_the_session(edge, keys, clients):
     assert client.join() == {"success": True, "message": "SUCCESS"}
     client.wait("disconnect")
     assert not client.sio.connected
+
+
+SUCCESS = {"success": True, "message": "SUCCESS"}
+
+
+def test_the_products_emit_endpoints_reach_joined_sockets(edge, keys, clients, publisher):
+    """The doc's use cases, as its backends call them (with the edge's bearer key)."""
+    alice, alice_idle, bob = clients(), clients(), clients()
+    alice.connect(edge, keys.token("64abc", scope="conversation"))
+    alice_idle.connect(edge, keys.token("64abc", scope="conversation"))
+    bob.connect(edge, keys.token("64def", scope="conversation"))
+    alice.join()
+    bob.join()
+
+    assigned = {"title": "New Lead Assigned", "message": "John Doe has been assigned to you",
+                "type": "lead_assigned", "data": {"lead_id": "64lead", "assigned_by": "Manager Name"}}
+    answer = publisher.post("/emit/64abc/notification", assigned)
+    assert (answer.status_code, answer.json()) == (200, SUCCESS)
+    assert alice.wait("notification") == [assigned]
+
+    maintenance = {"title": "Scheduled Maintenance", "priority": "high", "action_url": "/maintenance-info"}
+    answer = publisher.post("/emit/system_announcement", {"userIds": ["64abc", "64def"], "data": maintenance})
+    assert (answer.status_code, answer.json()) == (200, SUCCESS)
+    assert alice.wait("system_announcement") == [maintenance]
+    assert bob.wait("system_announcement") == [maintenance]
+
+    # userIds as a JSON string, as the product's controller also accepts; and one id.
+    publisher.post("/emit/data_sync", {"userIds": '["64def"]', "data": {"type": "google_ads_sync_complete"}})
+    publisher.post("/emit/mention", {"userIds": "64def", "data": {"type": "comment_mention"}})
+    assert bob.wait("data_sync") == [{"type": "google_ads_sync_complete"}]
+    assert bob.wait("mention") == [{"type": "comment_mention"}]
+    # An offline user is not an error.
+    assert publisher.post("/emit/64nobody/notification", {}).json() == SUCCESS
+
+    assert alice.received("data_sync") == [] and alice.received("mention") == []
+    assert bob.received("notification") == []
+    assert alice_idle.received("notification") == [] and alice_idle.received("system_announcement") == []
