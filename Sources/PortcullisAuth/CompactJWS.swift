@@ -46,3 +46,13 @@ struct CompactJWS {
             CompactJWS(signingInput: bytes[0..<dots[1]], header: header, payload: payload, signature: signature))
     }
 }
+
+/// What a token's header names, read without verifying anything: for tools that pick a
+/// key before verification (`portcullis token verify` with one key file and no `--kid`).
+public enum UnverifiedJWTHeader {
+    /// The header's `kid`, when the token parses and names one.
+    public static func keyID(of token: String) -> String? {
+        guard case .success(let jws) = CompactJWS.parse(Array(token.utf8)) else { return nil }
+        return jws.header["kid"]?.stringValue
+    }
+}

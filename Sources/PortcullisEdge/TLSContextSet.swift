@@ -17,11 +17,21 @@ final class TLSContextSet: Sendable {
         var exact: [String: NIOSSLContext] = [:]
         var wildcards: [(suffix: String, context: NIOSSLContext)] = []
         for certificate in settings.certificates {
-            let chain = try NIOSSLCertificate.fromPEMFile(certificate.certificatePath)
+            let chain: [NIOSSLCertificate]
+            do {
+                chain = try NIOSSLCertificate.fromPEMFile(certificate.certificatePath)
+            } catch {
+                throw SnapshotError(message: "\(certificate.certificatePath): not a PEM certificate chain (\(error))")
+            }
             guard let leaf = chain.first else {
                 throw SnapshotError(message: "\(certificate.certificatePath): no certificate in PEM file")
             }
-            let key = try NIOSSLPrivateKey(file: certificate.privateKeyPath, format: .pem)
+            let key: NIOSSLPrivateKey
+            do {
+                key = try NIOSSLPrivateKey(file: certificate.privateKeyPath, format: .pem)
+            } catch {
+                throw SnapshotError(message: "\(certificate.privateKeyPath): not a PEM private key (\(error))")
+            }
             var configuration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: chain.map { .certificate($0) },
                 privateKey: .privateKey(key)

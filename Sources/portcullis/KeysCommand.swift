@@ -18,7 +18,7 @@ struct KeysCommand: ParsableCommand {
                 RS*/ES*: the public key is added to --jwks (created when missing) and the private key is written
                 to --private-out (mode 0600, never overwritten; default <jwks directory>/<kid>.key.pem).
                 HS*: the secret is written to --private-out only (default ./<kid>.secret); HMAC keys never go in a
-                JWKS. Configure it as a `secret` key source with that kid (docs/keys.md).
+                JWKS. Configure it in a key set as {secret_file: <file>, alg: <alg>, kid: <kid>} (docs/keys.md).
                 """
         )
 

@@ -38,12 +38,21 @@ enum RouteTablePrinter {
                     "socket \($0.app) (\($0.wireProtocol == .raw ? "raw \($0.mode.rawValue)" : $0.wireProtocol.rawValue))"
                 } ?? "",
                 route.proxy?.stripPrefix == true ? "yes" : "no",
-                "\(route.maxBodySize)",
+                Self.size(route.maxBodySize),
                 "\(route.location.file):\(route.location.line)",
             ])
         }
         lines += table(rows)
         return lines.joined(separator: "\n")
+    }
+
+    /// A size as the conf writes it: `16MiB`, `512KiB`, `1000` bytes as `1000`.
+    static func size(_ bytes: Int) -> String {
+        for (unit, scale) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
+        where bytes >= scale && bytes % scale == 0 {
+            return "\(bytes / scale)\(unit)"
+        }
+        return "\(bytes)"
     }
 
     private static func table(_ rows: [[String]]) -> [String] {

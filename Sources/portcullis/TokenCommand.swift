@@ -111,8 +111,8 @@ struct TokenCommand: ParsableCommand {
             abstract: "Verify a JWT against key files; print the identity as JSON (exit 0) or the reason (exit 1).",
             discussion: """
                 Keys: any number of --jwks files (tokens must name a key with kid), and/or one --pem or --hmac
-                file with --alg: it is the default key for tokens of that algorithm without kid, and also
-                answers to --kid when given.
+                file with --alg: it verifies tokens of that algorithm, whatever kid they name unless --kid
+                is given (then only that kid, or none).
                   portcullis token verify --jwks /etc/portcullis/keys/jwks.json --iss https://auth.example.com "$TOKEN"
                 """
         )
@@ -129,7 +129,7 @@ struct TokenCommand: ParsableCommand {
         @Option(help: "The algorithm of the --pem or --hmac key.")
         var alg: String?
 
-        @Option(help: "The kid of the --pem or --hmac key.")
+        @Option(help: "The kid of the --pem or --hmac key; without it, the key answers to the token's kid.")
         var kid: String?
 
         @Option(help: "An accepted issuer. Repeatable; none means any.")
@@ -169,12 +169,16 @@ struct TokenCommand: ParsableCommand {
         }
 
         func run() throws {
+            let text = token == "-" ? (readLine(strippingNewline: true) ?? "") : token
             var sources = jwks.map { KeySource(kind: .jwks, path: $0) }
             if let path = pem ?? hmac, let alg {
+                // One key file stands for the key the token names: asking for --kid again
+                // when the file can only be that key was a needless refusal.
+                let keyID = kid ?? UnverifiedJWTHeader.keyID(of: text)
                 sources.append(
                     KeySource(
-                        kind: pem != nil ? .pem : .secret, path: path, algorithm: JWTAlgorithm(name: alg), keyID: kid,
-                        isDefault: true))
+                        kind: pem != nil ? .pem : .secret, path: path, algorithm: JWTAlgorithm(name: alg),
+                        keyID: keyID, isDefault: true))
             }
             let keys: KeySet
             do {
@@ -187,7 +191,6 @@ struct TokenCommand: ParsableCommand {
             let policy = JWTPolicy(
                 issuers: iss, audiences: aud, requiredScopes: scope,
                 leeway: ConfigValue.duration(leeway)!.components.seconds)
-            let text = token == "-" ? (readLine(strippingNewline: true) ?? "") : token
             var clock = timespec()
             clock_gettime(CLOCK_REALTIME, &clock)
             let current = now ?? Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9

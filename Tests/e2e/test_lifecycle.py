@@ -1,11 +1,13 @@
 """Process lifecycle and CLI: graceful drain on SIGTERM, `check`, `version`, admin."""
 
 import http.client
+import os
 import re
 import socket
 import subprocess
 import threading
 import time
+from pathlib import Path
 from textwrap import dedent
 
 import pytest
@@ -181,6 +183,41 @@ def test_check_rejects_a_broken_config_naming_file_line_and_key(tmp_path, broken
     assert result.returncode == 1, out
     pattern = re.compile(rf"{re.escape(str(conf))}:{line}: \S*{key}\S*: \S.*")
     assert pattern.search(out), f"no '{conf}:{line}: <key>: <message>' line in:\n{out}"
+
+
+def test_check_prints_sizes_as_the_conf_writes_them(tmp_path):
+    conf = tmp_path / "good.yaml"
+    write_config(conf, GOOD_CONFIG)
+    out = run_cli("check", "--config", str(conf)).stdout
+    api = next(line for line in out.splitlines() if "api-route" in line)
+    assert " 1MiB " in api, api
+
+
+def test_check_of_the_shipped_example_names_the_variable_that_finds_its_files(tmp_path):
+    """conf/portcullis.yaml reads certificates and secrets from ${PORTCULLIS_TLS_DIR} and
+    ${PORTCULLIS_SECRETS_DIR}; a first check without them says so, and with them passes."""
+    shipped = Path(__file__).resolve().parents[2] / "conf" / "portcullis.yaml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTCULLIS_")}
+    env["PORTCULLIS_SECRETS_DIR"] = str(tmp_path / "secrets")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "products-hs256.key").write_text("k" * 64)
+    result = subprocess.run([portcullis_bin(), "check", "--config", str(shipped)], capture_output=True, text=True,
+                            timeout=30, env=env)
+    assert result.returncode == 1
+    missing = [line for line in result.stderr.splitlines() if "no such file" in line]
+    assert len(missing) == 4, result.stderr
+    assert all("${PORTCULLIS_TLS_DIR}, which is not set" in line for line in missing), result.stderr
+
+    tls = tmp_path / "tls"
+    for domain in ("example.com", "example.net"):
+        (tls / domain).mkdir(parents=True)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", str(tls / domain / "privkey.pem"), "-out", str(tls / domain / "fullchain.pem"),
+                        "-days", "1", "-subj", f"/CN={domain}"], check=True, capture_output=True)
+    env["PORTCULLIS_TLS_DIR"] = str(tls)
+    result = subprocess.run([portcullis_bin(), "check", "--config", str(shipped)], capture_output=True, text=True,
+                            timeout=30, env=env)
+    assert result.returncode == 0, result.stderr
 
 
 def test_serve_refuses_to_start_with_a_broken_config(tmp_path):

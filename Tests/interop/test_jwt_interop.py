@@ -183,6 +183,12 @@ def test_portcullis_minted_tokens_verify_in_pyjwt(tmp_path, alg):
     assert identity(verify(token, "--jwks", str(jwks)))["subject"] == "svc"
 
 
+def test_keys_help_names_the_conf_keys():
+    """The help tells how to configure what it generates, in the conf's own spelling."""
+    text = portcullis("keys", "generate", "--help").stdout
+    assert "{secret_file: <file>, alg: <alg>, kid: <kid>}" in " ".join(text.split())
+
+
 def test_portcullis_minted_hs256_verifies_in_pyjwt(tmp_path):
     secret = tmp_path / "hs.secret"
     generated = portcullis("keys", "generate", "--alg", "HS256", "--private-out", str(secret))
@@ -193,6 +199,11 @@ def test_portcullis_minted_hs256_verifies_in_pyjwt(tmp_path):
     # The secret file's text (newline trimmed) is the HMAC key.
     decoded = jwt.decode(token, secret.read_bytes().rstrip(b"\n"), algorithms=["HS256"])
     assert decoded["sub"] == "u"
+    # One key file verifies the token whatever kid it names; --kid narrows it to that kid.
+    assert identity(verify(token, "--hmac", str(secret), "--alg", "HS256"))["subject"] == "u"
+    assert identity(verify(token, "--hmac", str(secret), "--alg", "HS256", "--kid", kid))["subject"] == "u"
+    other = verify(token, "--hmac", str(secret), "--alg", "HS256", "--kid", "not-" + kid)
+    assert other.returncode == 1 and "unknown_kid" in other.stdout
 
 
 def test_at_jwt_typ_mints_and_verifies(tmp_path):
