@@ -53,6 +53,8 @@ let package = Package(
         // Pure HTTP/1.1 request rules: strict head parser, framing, chunked bodies, target and
         // path normalization, response framing checks; no IO (fuzzed on its own).
         .target(name: "PortcullisHTTP"),
+        // sd_notify over $NOTIFY_SOCKET (READY, RELOADING, STOPPING, WATCHDOG), no libsystemd.
+        .target(name: "PortcullisSystemd"),
         .target(
             name: "PortcullisBus",
             dependencies: [
@@ -66,6 +68,7 @@ let package = Package(
             name: "PortcullisEdge",
             dependencies: [
                 "PortcullisConfig",
+                "PortcullisSystemd",
                 "PortcullisAuth",
                 "PortcullisBus",
                 "PortcullisWire",
@@ -90,6 +93,7 @@ let package = Package(
             name: "portcullis",
             dependencies: [
                 "PortcullisConfig",
+                "PortcullisSystemd",
                 "PortcullisEdge",
                 "PortcullisAuth",
                 "PortcullisBus",
@@ -115,6 +119,7 @@ let package = Package(
             name: "portcullis-rooms",
             dependencies: [
                 "PortcullisRooms",
+                "PortcullisSystemd",
                 "PortcullisConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

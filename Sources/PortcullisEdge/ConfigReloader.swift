@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PortcullisConfig
+import PortcullisSystemd
 import ServiceLifecycle
 import UnixSignals
 
@@ -25,15 +26,24 @@ public final class ConfigReloader: Service, Sendable {
     private let snapshots: SnapshotBox
     private let logger: Logger
     private let serializer = ReloadSerializer()
+    private let notifier: SystemdNotifier?
 
-    public init(configPath: String, snapshots: SnapshotBox, logger: Logger) {
+    public init(configPath: String, snapshots: SnapshotBox, logger: Logger, notifier: SystemdNotifier? = nil) {
         self.configPath = configPath
         self.snapshots = snapshots
         self.logger = logger
+        self.notifier = notifier
     }
 
+    /// Every reload, whatever asked for it, is bracketed for systemd by `RELOADING=1` and
+    /// `READY=1` (a refused conf leaves the previous one serving: still ready).
     public func reload(reason: String) async -> ReloadOutcome {
-        let outcome = await serializer.run { self.reloadNow(reason: reason) }
+        let outcome = await serializer.run {
+            self.notifier?.reloading()
+            let outcome = self.reloadNow(reason: reason)
+            self.notifier?.ready(status: outcome.applied ? "reloaded (\(reason))" : "reload refused (\(reason))")
+            return outcome
+        }
         EdgeMetrics.shared.reload(applied: outcome.applied)
         return outcome
     }

@@ -9,6 +9,7 @@ import NIOTLS
 import PortcullisBus
 import PortcullisConfig
 import PortcullisHTTP
+import PortcullisSystemd
 import Prometheus
 import ServiceLifecycle
 
@@ -48,16 +49,24 @@ public final class EdgeServer: Service, Sendable {
     public let reloader: ConfigReloader
 
     private let metrics: PrometheusCollectorRegistry?
+    private let notifier: SystemdNotifier?
 
-    /// - Parameter metrics: the registry the process's `MetricsSystem` writes to, served at
-    ///   `GET /metrics` on the admin listener.
+    /// - Parameters:
+    ///   - metrics: the registry the process's `MetricsSystem` writes to, served at
+    ///     `GET /metrics` on the admin listener.
+    ///   - notifier: systemd's notify socket, told when the listeners are bound, around
+    ///     reloads, at the start of the drain, and (with `WatchdogSec=`) from an event loop
+    ///     while it turns.
     public init(
-        snapshot: EdgeSnapshot, configPath: String, logger: Logger, metrics: PrometheusCollectorRegistry? = nil
+        snapshot: EdgeSnapshot, configPath: String, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
+        notifier: SystemdNotifier? = nil
     ) {
         self.snapshots = SnapshotBox(snapshot)
         self.logger = logger
         self.metrics = metrics
-        self.reloader = ConfigReloader(configPath: configPath, snapshots: snapshots, logger: logger)
+        self.notifier = notifier
+        self.reloader = ConfigReloader(
+            configPath: configPath, snapshots: snapshots, logger: logger, notifier: notifier)
     }
 
     public func run() async throws {
@@ -100,9 +109,19 @@ public final class EdgeServer: Service, Sendable {
         }
         let socketTask = sockets.map { sockets in Task { await sockets.run() } }
         logger.info("edge ready", metadata: ["edge.id": "\(configuration.edge.id)", "event_loops": "\(threads)"])
+        notifier?.ready(status: "serving \(channels.count) listener\(channels.count == 1 ? "" : "s")")
+        // Pinged from an event loop, so a wedged loop stops the pings and systemd restarts us.
+        let watchdog = notifier.flatMap { notifier in
+            notifier.watchdogInterval.map { interval in
+                group.next().scheduleRepeatedTask(initialDelay: .zero, delay: interval.timeAmount) { _ in
+                    notifier.watchdog()
+                }
+            }
+        }
 
         try? await gracefulShutdown()
 
+        notifier?.stopping()
         logger.info("draining", metadata: ["drain_timeout": "\(configuration.edge.drainTimeout)"])
         state.startDraining()
         // Stop accepting; the admin listener stays up to answer /healthz with 503.
@@ -125,6 +144,7 @@ public final class EdgeServer: Service, Sendable {
         }
         try? await admin.close()
         await pools.closeRedis()
+        watchdog?.cancel()
         try? await group.shutdownGracefully()
         logger.info("stopped")
     }

@@ -3,6 +3,7 @@ import Logging
 import PortcullisBus
 import PortcullisConfig
 import PortcullisRooms
+import PortcullisSystemd
 import ServiceLifecycle
 
 /// The rooms worker: runs the configured apps' handlers on the bus (see docs/bus.md).
@@ -31,8 +32,23 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .info
 
+    @Option(
+        name: .long,
+        help: """
+            This worker's consumer name, overriding worker.id (the systemd template passes \
+            <host>-<instance>, stable across restarts).
+            """)
+    var workerID: String?
+
+    func validate() throws {
+        if let workerID, workerID.isEmpty || workerID.contains(where: \.isWhitespace) {
+            throw ValidationError("--worker-id: a consumer name without spaces")
+        }
+    }
+
     func run() async throws {
-        let settings = try loadSettings(self.options.config)
+        var settings = try loadSettings(self.options.config)
+        if let workerID { settings.workerID = workerID }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = self.logLevel
@@ -44,8 +60,13 @@ struct Serve: AsyncParsableCommand {
         let apps = settings.apps.compactMap { RoomsApps.builtIn[$0] }
         let worker = try RoomsWorker(settings: settings, apps: apps, redis: redis, logger: logger)
         let reaper = try PresenceReaper(settings: settings, redis: redis, logger: logger)
+        var services: [any Service] = [worker, reaper]
+        if let notifier = SystemdNotifier.fromProcessEnvironment() {
+            services.append(
+                SystemdService(notifier: notifier, status: "serving \(settings.apps.joined(separator: ", "))"))
+        }
         let group = ServiceGroup(
-            services: [worker, reaper],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

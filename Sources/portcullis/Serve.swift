@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import PortcullisConfig
 import PortcullisEdge
+import PortcullisSystemd
 import Prometheus
 import ServiceLifecycle
 
@@ -34,7 +35,9 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         snapshot.logRouteAuthWarnings(to: logger)
-        let edge = EdgeServer(snapshot: snapshot, configPath: options.config, logger: logger, metrics: registry)
+        let edge = EdgeServer(
+            snapshot: snapshot, configPath: options.config, logger: logger, metrics: registry,
+            notifier: SystemdNotifier.fromProcessEnvironment())
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: edge), .init(service: edge.reloader)],

@@ -24,6 +24,7 @@ PORTCULLIS_APT_PACKAGES=(
   node-ws
   ruby-actioncable
   patch
+  systemd
 )
 
 # Root of the repository, whatever the caller's working directory.
