@@ -5,5 +5,6 @@ public enum RoomsApps {
         "socketio-reference": SocketIOReferenceApp(),
         "cable-chat": CableChatApp(),
         "shared-notifications": SharedNotificationsApp(),
+        "marketplace-chat": MarketplaceChatApp(),
     ]
 }
