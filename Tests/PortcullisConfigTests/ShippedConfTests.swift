@@ -32,12 +32,18 @@ import Testing
         #expect(configuration.upstreams.keys.sorted() == ["app", "chat", "static"])
         #expect(configuration.routes.map(\.name) == ["api", "assets", "realtime"] + Self.routeNames + ["site"])
         #expect(configuration.routes[2].socket?.app == "echo")
+        let chat = try #require(configuration.routes.first { $0.name == "marketplace-chat" })
+        #expect(chat.socket?.app == "marketplace-chat" && chat.listeners.isEmpty)
+        #expect(chat.auth?.keySet == "products" && chat.auth?.tokenSources == [.query("token")])
+        #expect(chat.socket?.socketIO?.path == "/v1/conversations/sockets")
+        #expect(chat.socket?.socketIO?.namespaces == ["/v1/conversations/events"])
+        #expect(chat.socket?.socketIO?.refreshEvent == "verify_user")
         #expect(configuration.bus.prefix == "portcullis")
     }
 
     /// The files under routes.d/, in the order the include loads them, and their routes.
-    static let routeFiles = ["example", "shared-notifications"]
-    static let routeNames = ["chat", "shared-notifications"]
+    static let routeFiles = ["example", "marketplace-chat", "shared-notifications"]
+    static let routeNames = ["chat", "marketplace-chat", "shared-notifications"]
 
     /// The secrets the production example's key sets and cookie checks read.
     static func secretsDirectory() throws -> ConfDirectory {
@@ -58,6 +64,7 @@ import Testing
             }
             Issue.record("loaded without certificate files")
         } catch let errors as ConfigErrors {
+            // Four certificate files and the products JWKS.
             #expect(errors.errors.count == 4)
             #expect(errors.errors.allSatisfy { $0.code == .missingFile })
         }
