@@ -154,7 +154,7 @@ public struct ConfigReader {
         return value
     }
 
-    func hostPort() -> HostPort? {
+    public func hostPort() -> HostPort? {
         guard let text = scalar(expected: "host:port like 0.0.0.0:8443") else { return nil }
         guard let value = ConfigValue.hostPort(text) else {
             fail("expected host:port like 0.0.0.0:8443 or [::1]:8443, got \(quoted(text))")

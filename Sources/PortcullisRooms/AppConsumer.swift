@@ -151,6 +151,7 @@ final class AppConsumer {
             // A duplicate in the same batch is not in `recent` or Redis yet.
             if (seen[index].integer ?? 0) > 0 || commit.envelopeIDs.contains(candidate.envelope.id) {
                 self.logger.debug("duplicate envelope, skipped", metadata: ["envelope.id": "\(candidate.envelope.id)"])
+                RoomsMetrics.shared.envelope(app: self.app.name, .duplicate)
                 self.recent.insert(candidate.envelope.id)
                 commit.ids.append(candidate.entry.id)
                 continue
@@ -245,8 +246,10 @@ final class AppConsumer {
             envelope = try Envelope(entry: entry)
         } catch {
             if error.code == .deletedEntry {
+                RoomsMetrics.shared.envelope(app: self.app.name, .skipped)
                 try await self.acknowledge(entry.id)
             } else {
+                RoomsMetrics.shared.envelope(app: self.app.name, .deadLettered)
                 self.logger.info(
                     "undecodable entry, dead-lettered", metadata: ["stream.id": "\(entry.id)", "error": "\(error)"])
                 try await self.sendToDeadLetter(entry, error: "\(error)")
@@ -255,11 +258,13 @@ final class AppConsumer {
         }
         guard envelope.kind.isKnown else {
             self.logger.debug("unknown kind, skipped", metadata: ["envelope.kind": "\(envelope.kind)"])
+            RoomsMetrics.shared.envelope(app: self.app.name, .skipped)
             try await self.acknowledge(entry.id)
             return nil
         }
         if self.recent.contains(envelope.id) {
             self.logger.debug("duplicate envelope, skipped", metadata: ["envelope.id": "\(envelope.id)"])
+            RoomsMetrics.shared.envelope(app: self.app.name, .duplicate)
             try await self.acknowledge(entry.id)
             return nil
         }
@@ -276,26 +281,32 @@ final class AppConsumer {
         logger[metadataKey: "envelope.id"] = "\(envelope.id)"
         if redelivered, let count = try await self.deliveryCount(entry.id), count > self.settings.maxDeliveries {
             logger.info("delivery limit reached, dead-lettered", metadata: ["rooms.deliveries": "\(count)"])
+            RoomsMetrics.shared.envelope(app: self.app.name, .deadLettered)
             try await self.sendToDeadLetter(entry, error: "gave up after \(count - 1) deliveries")
             return nil
         }
         let context = RoomsContext(envelope: envelope, store: self.store, names: self.names) {
             Int64(Date().timeIntervalSince1970 * 1000)
         }
+        let started = ContinuousClock.now
+        defer { RoomsMetrics.shared.handlerDuration(app: self.app.name, .now - started) }
         do {
             try await self.handlers.handle(envelope, context: context)
         } catch let error as RoomsInputError {
             logger.info("client input refused", metadata: ["error": "\(error)"])
+            RoomsMetrics.shared.envelope(app: self.app.name, .inputRefused)
             return []
         } catch {
             let count = try await self.deliveryCount(entry.id) ?? 1
             if count >= self.settings.maxDeliveries {
+                RoomsMetrics.shared.envelope(app: self.app.name, .deadLettered)
                 logger.info(
                     "handler failed, dead-lettered",
                     metadata: ["error": "\(error)", "rooms.deliveries": "\(count)"]
                 )
                 try await self.sendToDeadLetter(entry, error: "handler failed \(count) times: \(error)")
             } else {
+                RoomsMetrics.shared.envelope(app: self.app.name, .failed)
                 logger.info(
                     "handler failed, left pending for retry",
                     metadata: ["error": "\(error)", "rooms.deliveries": "\(count)"]
@@ -303,7 +314,10 @@ final class AppConsumer {
             }
             return nil
         }
-        return context.outputs
+        let outputs = context.outputs
+        RoomsMetrics.shared.envelope(app: self.app.name, .handled)
+        RoomsMetrics.shared.outputs(app: self.app.name, count: outputs.count)
+        return outputs
     }
 
     private func acknowledge(_ id: StreamID) async throws {

@@ -17,6 +17,7 @@ import PortcullisConfig
 /// | `worker.max_deliveries` | int ≥ 1                                | `5`                |
 /// | `worker.reap_interval`  | duration > 0                           | `5s`               |
 /// | `apps`                  | list of known app names, ≥ 1, unique   | required           |
+/// | `admin.address`         | host:port                              | none (no listener) |
 extension RoomsSettings {
     /// `<hostname>-<pid>`.
     public static var defaultWorkerID: String {
@@ -57,6 +58,11 @@ extension RoomsSettings {
         }
         if let worker = mapping.optional("worker") {
             worker.mapping { worker in Self.decodeWorker(worker, into: &settings) }
+        }
+        if let admin = mapping.optional("admin") {
+            admin.mapping { admin in
+                settings.adminAddress = admin.required("address")?.hostPort()
+            }
         }
         if let apps = mapping.required("apps").flatMap({ Self.apps($0, knownApps: knownApps) }) {
             settings.apps = apps

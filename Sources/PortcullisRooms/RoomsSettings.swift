@@ -1,4 +1,5 @@
 import PortcullisBus
+import PortcullisConfig
 
 /// What a `portcullis-rooms` process runs: where Redis is, the bus prefix, this worker's
 /// consumer name and retry policy, and which apps to serve. Decoded from YAML by
@@ -21,6 +22,8 @@ public struct RoomsSettings: Sendable, Hashable {
     public var reapInterval: Duration
     /// `apps`: the apps this process serves; each has its own stream and consumer group.
     public var apps: [String]
+    /// `admin.address`: where `/metrics`, `/healthz` and `/readyz` are served; nil: nowhere.
+    public var adminAddress: HostPort?
     /// How long one `XREADGROUP … BLOCK` waits; also bounds how late a graceful stop is
     /// noticed and how often XAUTOCLAIM runs at most. Not a config key (tests shorten it).
     public var readBlock: Duration

@@ -4,6 +4,8 @@ import PortcullisBus
 import PortcullisConfig
 import PortcullisRooms
 import PortcullisSystemd
+import Prometheus
+import Metrics
 import ServiceLifecycle
 
 /// The rooms worker: runs the configured apps' handlers on the bus (see docs/bus.md).
@@ -49,6 +51,8 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var settings = try loadSettings(self.options.config)
         if let workerID { settings.workerID = workerID }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = self.logLevel
@@ -60,7 +64,12 @@ struct Serve: AsyncParsableCommand {
         let apps = settings.apps.compactMap { RoomsApps.builtIn[$0] }
         let worker = try RoomsWorker(settings: settings, apps: apps, redis: redis, logger: logger)
         let reaper = try PresenceReaper(settings: settings, redis: redis, logger: logger)
-        var services: [any Service] = [worker, reaper]
+        let readiness = RoomsReadiness(apps: settings.apps)
+        let monitor = try GroupMonitor(settings: settings, redis: redis, readiness: readiness, logger: logger)
+        var services: [any Service] = [worker, reaper, monitor]
+        if let address = settings.adminAddress {
+            services.append(AdminServer(address: address, registry: registry, readiness: readiness, logger: logger))
+        }
         if let notifier = SystemdNotifier.fromProcessEnvironment() {
             services.append(
                 SystemdService(notifier: notifier, status: "serving \(settings.apps.joined(separator: ", "))"))

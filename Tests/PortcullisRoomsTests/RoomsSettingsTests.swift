@@ -33,10 +33,13 @@ import Testing
             apps:
               - echo
               - cable-chat
+            admin:
+              address: 127.0.0.1:9091
             """
         ).load()
 
         #expect(settings.redisURL == "redis://:pw@redis.internal:6380/2")
+        #expect(settings.adminAddress?.description == "127.0.0.1:9091")
         #expect(settings.prefix == "staging")
         #expect(settings.workerID == "rooms-1")
         #expect(settings.claimIdle == .milliseconds(250))
