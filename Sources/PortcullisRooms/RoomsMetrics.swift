@@ -57,22 +57,24 @@ final class RoomsMetrics: Sendable {
     }
 
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
-        let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
-        return self.counters.withLockedValue { counters in
-            if let counter = counters[key] { return counter }
-            let counter = Counter(label: label, dimensions: dimensions)
-            counters[key] = counter
-            return counter
-        }
+        Self.cached(self.counters, label, dimensions) { Counter(label: label, dimensions: dimensions) }
     }
 
     private func gauge(_ label: String, _ dimensions: [(String, String)]) -> Gauge {
+        Self.cached(self.gauges, label, dimensions) { Gauge(label: label, dimensions: dimensions) }
+    }
+
+    /// One metric object per label set, made on first use and kept.
+    private static func cached<Metric>(
+        _ box: NIOLockedValueBox<[String: Metric]>, _ label: String, _ dimensions: [(String, String)],
+        make: () -> Metric
+    ) -> Metric {
         let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
-        return self.gauges.withLockedValue { gauges in
-            if let gauge = gauges[key] { return gauge }
-            let gauge = Gauge(label: label, dimensions: dimensions)
-            gauges[key] = gauge
-            return gauge
+        return box.withLockedValue { metrics in
+            if let metric = metrics[key] { return metric }
+            let metric = make()
+            metrics[key] = metric
+            return metric
         }
     }
 }
