@@ -6,5 +6,6 @@ public enum RoomsApps {
         "cable-chat": CableChatApp(),
         "shared-notifications": SharedNotificationsApp(),
         "marketplace-chat": MarketplaceChatApp(),
+        "community": CommunityApp(),
     ]
 }
