@@ -42,8 +42,8 @@ import Testing
     }
 
     /// The files under routes.d/, in the order the include loads them, and their routes.
-    static let routeFiles = ["example", "marketplace-chat", "shared-notifications"]
-    static let routeNames = ["chat", "marketplace-chat", "shared-notifications"]
+    static let routeFiles = ["community", "example", "marketplace-chat", "shared-notifications"]
+    static let routeNames = ["community", "chat", "marketplace-chat", "shared-notifications"]
 
     /// The secrets the production example's key sets and cookie checks read.
     static func secretsDirectory() throws -> ConfDirectory {
