@@ -17,6 +17,9 @@ import Testing
         #expect(settings.claimIdle == .seconds(30))
         #expect(settings.maxDeliveries == 5)
         #expect(settings.reapInterval == .seconds(5))
-        #expect(settings.apps == ["echo", "socketio-reference", "cable-chat"])
+        #expect(
+            settings.apps == [
+                "echo", "socketio-reference", "cable-chat", "shared-notifications", "marketplace-chat", "community",
+            ])
     }
 }
