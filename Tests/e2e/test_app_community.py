@@ -371,9 +371,9 @@ def test_a_missing_expired_or_forged_token_is_refused(community):
 
 
 def test_an_expiring_token_ends_the_session_with_actioncables_disconnect(community, bus, bus_prefix):
-    """Member tokens last an hour; here four seconds. At exp the edge sends
+    """Member tokens last an hour; here six seconds. At exp the edge sends
     {"type":"disconnect","reason":"token_expired","reconnect":true} and closes with 4001."""
-    token = community.keys.token("42", ttl=4)
+    token = community.keys.token("42", ttl=6)
     ident = identifier(NOTIFICATION, community_member_id=42)
     with community.connect(token) as client:
         assert client.subscribe(ident) == "confirm_subscription"
@@ -518,7 +518,7 @@ def test_rails_client_is_rejected_from_another_members_channel_and_a_foreign_roo
 
 
 def test_rails_client_hears_the_token_expire_and_plans_to_reconnect(community, node_clients):
-    token = community.keys.token("42", ttl=4)
+    token = community.keys.token("42", ttl=8)
     client = node_clients("--url", community.url, "--token", token, "--origin", ORIGIN, "--expect", "disconnect",
                           "--subscribe", json.dumps({"channel": CHAT_ROOM, "community_member_id": 42}))
     assert client.finish() == 0, client.describe()
