@@ -32,49 +32,13 @@
 // node-ws's WebSocketServer (welcome, confirm or reject, broadcast to a room), proving
 // that the Rails client loads and works on node-ws without the edge.
 //
-// Paths: NODE_WS (default /usr/share/nodejs/ws) and ACTIONCABLE_JS (default
-// /usr/share/nodejs/@rails/actioncable). Node from outside Debian does not search
-// /usr/share/nodejs, so both are loaded by path.
+// Paths: NODE_WS and ACTIONCABLE_JS, as load.mjs reads them.
 
-import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 
-const require = createRequire(import.meta.url);
-const wsPath = process.env.NODE_WS || "/usr/share/nodejs/ws";
-const cablePath = process.env.ACTIONCABLE_JS || "/usr/share/nodejs/@rails/actioncable";
+import { emit, fail, loadActionCable } from "./load.mjs";
 
-function emit(object) {
-  process.stdout.write(JSON.stringify(object) + "\n");
-}
-
-function fail(message) {
-  emit({ event: "error", message });
-  process.exit(1);
-}
-
-let ws, ActionCable;
-try {
-  ws = require(wsPath);
-  // The bundle reads `self.console` and `self.WebSocket` when it loads, and the connection
-  // monitor listens for the page's `visibilitychange`: give it the browser globals it uses.
-  globalThis.self = globalThis;
-  globalThis.WebSocket = ws.WebSocket;
-  globalThis.addEventListener ??= () => {};
-  globalThis.removeEventListener ??= () => {};
-  ActionCable = require(cablePath);
-} catch (error) {
-  fail(`cannot load node-ws (${wsPath}) or @rails/actioncable (${cablePath}): ${error.message}`);
-}
-ActionCable.adapters.WebSocket = ws.WebSocket;
-ActionCable.adapters.logger = {
-  log: (...parts) => process.stderr.write(parts.map((p) => (typeof p === "string" ? p : JSON.stringify(p))).join(" ") + "\n"),
-};
-ActionCable.logger.enabled = true;
-
-const versions = {
-  ws: require(`${wsPath}/package.json`).version,
-  actioncable: require(`${cablePath}/package.json`).version,
-};
+const { ws, ActionCable, versions } = loadActionCable();
 
 /// Runs one scenario; resolves to true on success, false on timeout.
 function run({ url, channel, room, clients, body, expect, timeout }) {

@@ -24,21 +24,9 @@
 //   {"event":"done"} exit 0 | {"event":"timeout"} exit 2 | {"event":"error","message":"…"} exit 1
 // The client's own log (ActionCable.logger) goes to stderr.
 
-import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 
-const require = createRequire(import.meta.url);
-const wsPath = process.env.NODE_WS || "/usr/share/nodejs/ws";
-const cablePath = process.env.ACTIONCABLE_JS || "/usr/share/nodejs/@rails/actioncable";
-
-function emit(object) {
-  process.stdout.write(JSON.stringify(object) + "\n");
-}
-
-function fail(message) {
-  emit({ event: "error", message });
-  process.exit(1);
-}
+import { emit, fail, loadActionCable } from "./load.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -55,50 +43,30 @@ if (!values.url) fail("--url is required");
 if (!["receive", "reject", "disconnect"].includes(values.expect)) fail("--expect is receive, reject or disconnect");
 if (values.subscribe.length === 0) fail("at least one --subscribe is required");
 
-let ws, ActionCable;
-try {
-  ws = require(wsPath);
-  // Browser globals the bundle reads when it loads (see client.mjs).
-  globalThis.self = globalThis;
-  globalThis.WebSocket = ws.WebSocket;
-  globalThis.addEventListener ??= () => {};
-  globalThis.removeEventListener ??= () => {};
-  ActionCable = require(cablePath);
-} catch (error) {
-  fail(`cannot load node-ws (${wsPath}) or @rails/actioncable (${cablePath}): ${error.message}`);
-}
-
 const headers = {};
 if (values.token) headers.Authorization = `Bearer ${values.token}`;
 if (values.origin) headers.Origin = values.origin;
 
 /// node-ws with the headers of Circle's example on every (re)connection; it reports each
 /// frame but pings.
-class HeadlessWebSocket extends ws.WebSocket {
-  constructor(url, protocols) {
-    super(url, protocols, { headers });
-    this.addEventListener("message", (event) => {
-      let data;
-      try {
-        data = JSON.parse(event.data);
-      } catch {
-        data = String(event.data);
+const { ActionCable, versions } = loadActionCable(
+  (ws) =>
+    class HeadlessWebSocket extends ws.WebSocket {
+      constructor(url, protocols) {
+        super(url, protocols, { headers });
+        this.addEventListener("message", (event) => {
+          let data;
+          try {
+            data = JSON.parse(event.data);
+          } catch {
+            data = String(event.data);
+          }
+          if (data?.type !== "ping") emit({ event: "frame", data });
+        });
       }
-      if (data?.type !== "ping") emit({ event: "frame", data });
-    });
-  }
-}
-ActionCable.adapters.WebSocket = HeadlessWebSocket;
-ActionCable.adapters.logger = {
-  log: (...parts) => process.stderr.write(parts.map((p) => (typeof p === "string" ? p : JSON.stringify(p))).join(" ") + "\n"),
-};
-ActionCable.logger.enabled = true;
-
-emit({
-  event: "loaded",
-  ws: require(`${wsPath}/package.json`).version,
-  actioncable: require(`${cablePath}/package.json`).version,
-});
+    },
+);
+emit({ event: "loaded", ...versions });
 
 const wanted = Number(values.count);
 const consumer = ActionCable.createConsumer(values.url);
