@@ -7,5 +7,6 @@ public enum RoomsApps {
         "shared-notifications": SharedNotificationsApp(),
         "marketplace-chat": MarketplaceChatApp(),
         "community": CommunityApp(),
+        "model-activity": ModelActivityApp(),
     ]
 }
