@@ -15,7 +15,7 @@ enum SocketSessionFactory {
         case .socketio:
             let settings = socket.socketIO ?? SocketAction.SocketIO()
             let configuration = SocketIOSession.Configuration(
-                engineSessionID: sid, socketIDPrefix: connectionID, pingInterval: settings.pingInterval,
+                engineSessionID: sid, socketID: connectionID, pingInterval: settings.pingInterval,
                 pingTimeout: settings.pingTimeout, maxPayload: settings.maxPayload,
                 connectTimeout: settings.connectTimeout, allowedNamespaces: settings.namespaces,
                 upgrades: transport == .polling && settings.transports.contains(.websocket) ? ["websocket"] : [],

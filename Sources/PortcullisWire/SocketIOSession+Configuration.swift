@@ -11,10 +11,12 @@ extension SocketIOSession {
         /// The Engine.IO session id of the open packet (the edge makes it, e.g. with
         /// ``EngineIOOpenPacket/makeSessionID(using:)``).
         public var engineSessionID: String
-        /// Socket ids (one per joined namespace, sent in the CONNECT reply) are this, `.`,
-        /// and a per-session counter in base 36 starting at 1: unique as long as the prefix
-        /// is (the edge passes the connection id), and repeatable in tests.
-        public var socketIDPrefix: String
+        /// The socket id of every CONNECT reply (the client's `socket.id`, python-socketio's
+        /// `get_sid()`). The edge passes the connection id, so that the id a client reports
+        /// (3D Repo's `x-socket-id`) is the one the bus's `conn`, connection targets and
+        /// `except` take; the bus tells a connection's namespaces apart by `ns`, so it is the
+        /// same in each. Never the Engine.IO sid, which is a polling session's secret.
+        public var socketID: String
         /// How often the server pings (reference default 25 s).
         public var pingInterval: Duration
         /// How long a pong may take (reference default 20 s).
@@ -58,7 +60,7 @@ extension SocketIOSession {
 
         public init(
             engineSessionID: String,
-            socketIDPrefix: String,
+            socketID: String,
             pingInterval: Duration = .seconds(25),
             pingTimeout: Duration = .seconds(20),
             maxPayload: Int = 1_000_000,
@@ -76,7 +78,7 @@ extension SocketIOSession {
             maxPacketSize: Int = 1_000_000
         ) {
             self.engineSessionID = engineSessionID
-            self.socketIDPrefix = socketIDPrefix
+            self.socketID = socketID
             self.pingInterval = pingInterval
             self.pingTimeout = pingTimeout
             self.maxPayload = maxPayload

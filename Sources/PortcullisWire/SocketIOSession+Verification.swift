@@ -51,11 +51,11 @@ extension SocketIOSession {
         }
     }
 
-    /// Joins: the CONNECT reply with a fresh socket id, the hub index, then the handlers'
-    /// `open` with the handshake query and the CONNECT `auth` (null when there was none).
+    /// Joins: the CONNECT reply with the socket id (the connection's), the hub index, then
+    /// the handlers' `open` with the handshake query and the CONNECT `auth` (null when there
+    /// was none).
     private mutating func join(_ namespace: SocketIONamespace, auth: String?) -> [SocketSessionAction] {
-        self.socketCount += 1
-        let socketID = self.configuration.socketIDPrefix + "." + String(self.socketCount, radix: 36)
+        let socketID = self.configuration.socketID
         let membership = Membership(namespace: namespace, state: .joined(socketID: socketID))
         if let index = self.memberships.firstIndex(where: { $0.namespace == namespace }) {
             self.memberships[index] = membership

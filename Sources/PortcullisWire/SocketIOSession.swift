@@ -55,7 +55,6 @@ public struct SocketIOSession: SocketSession {
     var connectDeadline: ContinuousClock.Instant?
     /// In the order the client asked, so goodbyes go out in a stable order.
     var memberships: [Membership] = []
-    var socketCount = 0
     /// A verified identity: from the handshake, or an accepted token since.
     var holdsIdentity: Bool
     /// The start of every `open` data: `{"query":{…},"auth":`.

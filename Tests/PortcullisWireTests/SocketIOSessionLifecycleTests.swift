@@ -4,7 +4,7 @@ import Testing
 /// What the edge and the handlers do to a running Socket.IO session: in-band refresh,
 /// failed appends, the edge ending the connection, a handler's decision on one namespace.
 @Suite struct SocketIOSessionLifecycleTests {
-    /// A started session joined to `/` (`edge1.c9.1`) and `/admin` (`edge1.c9.2`).
+    /// A started session joined to `/` and `/admin` (socket id `edge1.c9` in both).
     func joined() -> SocketIOSessionDriver {
         var driver = SocketIOSessionDriver()
         driver.start()

@@ -30,7 +30,7 @@ struct SocketIOSessionDriver {
         maxPacketSize: Int = 1_000_000
     ) -> SocketIOSession.Configuration {
         SocketIOSession.Configuration(
-            engineSessionID: "Xy7kP2qQ9rT1uV3wA0bC", socketIDPrefix: "edge1.c9", maxPayload: maxPayload,
+            engineSessionID: "Xy7kP2qQ9rT1uV3wA0bC", socketID: "edge1.c9", maxPayload: maxPayload,
             connectTimeout: connectTimeout, allowedNamespaces: allowedNamespaces,
             hasHandshakeIdentity: hasHandshakeIdentity, readsAuthToken: readsAuthToken,
             handshakeQuery: [.init(name: "room", value: "lobby")], refreshEvent: "verify_user",
@@ -87,11 +87,11 @@ extension SocketSessionAction {
         .send(.text(text))
     }
 
-    /// What joining `namespace` with socket id `edge1.c9.<n>` does.
-    static func joined(_ namespace: String, _ number: String, auth: String = "null") -> [SocketSessionAction] {
+    /// What joining `namespace` does: the CONNECT reply carries the connection id.
+    static func joined(_ namespace: String, auth: String = "null") -> [SocketSessionAction] {
         let prefix = namespace == "/" ? "40" : "40\(namespace),"
         return [
-            .sent(prefix + #"{"sid":"edge1.c9."# + number + #""}"#),
+            .sent(prefix + #"{"sid":"edge1.c9"}"#),
             .enterNamespace(namespace),
             .publish(
                 SocketInbound(

@@ -138,7 +138,7 @@ import Testing
     @Test func connectToTheMainNamespaceAnswersWithASocketIDAndPublishesOpen() {
         var driver = SocketIOSessionDriver()
         driver.start()
-        #expect(driver.receive("40") == SocketSessionAction.joined("/", "1"))
+        #expect(driver.receive("40") == SocketSessionAction.joined("/"))
         #expect(driver.session.encodings(for: "/") == [SocketEncoding(format: .socketIO, namespace: "/")])
     }
 
@@ -147,17 +147,19 @@ import Testing
         driver.start()
         #expect(
             driver.receive(#"40/custom,{"token":"abc"}"#)
-                == SocketSessionAction.joined("/custom", "1", auth: #"{"token":"abc"}"#))
-        #expect(driver.receive("40/admin") == SocketSessionAction.joined("/admin", "2"))
+                == SocketSessionAction.joined("/custom", auth: #"{"token":"abc"}"#))
+        #expect(driver.receive("40/admin") == SocketSessionAction.joined("/admin"))
     }
 
-    @Test func socketIDsCountInBase36() {
+    /// The id a client reads as `socket.id` is the one `except` and connection targets
+    /// take on the bus: the connection's, in every namespace and after a rejoin.
+    @Test func socketIDIsTheConnectionIDInEveryNamespace() {
         var driver = SocketIOSessionDriver()
         driver.start()
-        for _ in 1...35 {
-            driver.receive("40", "41")
-        }
-        #expect(driver.receive("40").first == .sent(#"40{"sid":"edge1.c9.10"}"#))
+        #expect(driver.receive("40").first == .sent(#"40{"sid":"edge1.c9"}"#))
+        #expect(driver.receive("40/admin,").first == .sent(#"40/admin,{"sid":"edge1.c9"}"#))
+        driver.receive("41/admin,")
+        #expect(driver.receive("40/admin,").first == .sent(#"40/admin,{"sid":"edge1.c9"}"#))
     }
 
     @Test func repeatedQueryParametersReachHandlersAsArrays() {
@@ -181,7 +183,7 @@ import Testing
         #expect(driver.receive("40/random") == [.sent(#"44/random,{"message":"Invalid namespace"}"#)])
         #expect(driver.session.encodings(for: "/random") == [])
         #expect(driver.nextDeadline == driver.at(25))
-        #expect(driver.receive("40") == SocketSessionAction.joined("/", "1"))
+        #expect(driver.receive("40") == SocketSessionAction.joined("/"))
     }
 
     @Test func mainNamespaceIsRefusedWhenTheListLeavesItOut() {
@@ -193,7 +195,7 @@ import Testing
     @Test func wildcardAllowsAnyNamespace() {
         var driver = SocketIOSessionDriver(SocketIOSessionDriver.configuration(allowedNamespaces: ["*"]))
         driver.start()
-        #expect(driver.receive("40/anything,") == SocketSessionAction.joined("/anything", "1"))
+        #expect(driver.receive("40/anything,") == SocketSessionAction.joined("/anything"))
     }
 
     @Test func secondConnectToAJoinedNamespaceClosesAsTheReferenceDoes() {
@@ -223,10 +225,10 @@ import Testing
         #expect(driver.session.encodings(for: "/") == [])
         #expect(
             driver.verified(.accepted(expiresAt: 1_900_000_000), for: request)
-                == SocketSessionAction.joined("/", "1", auth: #"{"token":"abc","v":2}"#))
+                == SocketSessionAction.joined("/", auth: #"{"token":"abc","v":2}"#))
         #expect(driver.verified(.accepted(expiresAt: 1_900_000_000), for: request) == [])
         // The identity now held lets another namespace join without a token.
-        #expect(driver.receive("40/admin,") == SocketSessionAction.joined("/admin", "2"))
+        #expect(driver.receive("40/admin,") == SocketSessionAction.joined("/admin"))
     }
 
     @Test func connectWithoutTokenAsksTheEdgeWhenNoIdentityIsHeld() {
@@ -247,19 +249,19 @@ import Testing
         var driver = SocketIOSessionDriver(
             SocketIOSessionDriver.configuration(hasHandshakeIdentity: true, readsAuthToken: true))
         driver.start()
-        #expect(driver.receive("40") == SocketSessionAction.joined("/", "1"))
+        #expect(driver.receive("40") == SocketSessionAction.joined("/"))
         let request = SocketVerification(token: "t2", purpose: .connect(namespace: "/admin", auth: #"{"token":"t2"}"#))
         #expect(driver.receive(#"40/admin,{"token":"t2"}"#) == [.verify(request)])
         #expect(
             driver.verified(.notRequired, for: request)
-                == SocketSessionAction.joined("/admin", "2", auth: #"{"token":"t2"}"#))
+                == SocketSessionAction.joined("/admin", auth: #"{"token":"t2"}"#))
     }
 
     @Test func routeThatReadsNoAuthTokenIgnoresOne() {
         var driver = SocketIOSessionDriver()
         driver.start()
         #expect(
-            driver.receive(#"40{"token":"abc"}"#) == SocketSessionAction.joined("/", "1", auth: #"{"token":"abc"}"#))
+            driver.receive(#"40{"token":"abc"}"#) == SocketSessionAction.joined("/", auth: #"{"token":"abc"}"#))
     }
 
     @Test func twoTokenMembersAreRefusedRatherThanGuessed() {
