@@ -89,6 +89,13 @@ struct RouteGuard: Sendable {
             return .deny(AuthFailure(.missingToken, "no token in \(sourceNames)"))
         }
         guard let cookie = CookieHeader.value(named: policy.sessionCookie, in: head.headers["cookie"]) else {
+            // No credential at all. A route that also takes tokens says so (the bare
+            // `Bearer` challenge), which also lets a Socket.IO route whose tokens come in the
+            // CONNECT `auth` open the connection: every CONNECT must then bring one.
+            if policy.methods.contains(.jwt) {
+                return .deny(
+                    AuthFailure(.missingToken, "no token in \(sourceNames) and no \(policy.sessionCookie) cookie"))
+            }
             return .deny(AuthFailure(.noSession, "no \(policy.sessionCookie) cookie"))
         }
         guard let sessionId = SessionCookie.unsign(value: cookie, secrets: material.cookieSecrets) else {
