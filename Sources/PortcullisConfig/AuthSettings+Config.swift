@@ -111,10 +111,13 @@ extension RouteAuth {
     /// | `clients`               | `browser` or `server`                             | `browser` with session, else `server` |
     /// | `forward_authorization` | bool                                              | `false`          |
     /// | `forward_cookie`        | bool                                              | `true`           |
+    /// | `socket_id_header`      | header name (`x-socket-id`), vouched by the edge  | none             |
     static func decode(_ reader: ConfigReader) -> RouteAuth? {
         reader.mapping { mapping in
             var auth = RouteAuth(location: reader.location)
-            for key in ["methods", "key_set", "tokens", "leeway", "origins", "clients", "claim_headers"]
+            for key in [
+                "methods", "key_set", "tokens", "leeway", "origins", "clients", "claim_headers", "socket_id_header",
+            ]
             where mapping.optional(key) != nil {
                 auth.keyLocations[key] = mapping.location(of: key)
             }
@@ -171,6 +174,9 @@ extension RouteAuth {
             }
             if let forward = mapping.optional("forward_cookie")?.bool() {
                 auth.forwardCookie = forward
+            }
+            if let header = mapping.optional("socket_id_header") {
+                auth.socketIDHeader = header.socketIDHeader()
             }
             return auth
         }
@@ -243,5 +249,35 @@ extension MappingReader {
         guard let path = required(key)?.filePath() else { return "" }
         reader.decoder.fileReferences.append(FileReference(path: path, location: location(of: key)))
         return path
+    }
+}
+
+extension ConfigReader {
+    /// Headers the edge reads or states itself, which cannot carry a client's socket id.
+    static let reservedHeaders: Set<String> = [
+        "host", "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te",
+        "trailer", "upgrade", "expect", "cookie", "authorization", "proxy-authorization", "origin",
+        "x-auth-subject", "x-auth-scopes", "x-request-id", "x-forwarded-for", "x-forwarded-proto",
+        "x-forwarded-host", "forwarded", "x-real-ip",
+    ]
+
+    /// `socket_id_header`: an HTTP field name (RFC 9110 token), lower-cased, that is none of
+    /// the headers the edge reads or sets itself.
+    func socketIDHeader() -> String? {
+        guard let text = string() else { return nil }
+        let tokenCharacters = Set("!#$%&'*+-.^_`|~")
+        let isToken =
+            !text.isEmpty
+            && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || tokenCharacters.contains($0)) }
+        guard isToken else {
+            fail("expected a header name like x-socket-id, got \(quoted(text))")
+            return nil
+        }
+        let name = text.lowercased()
+        guard !Self.reservedHeaders.contains(name) else {
+            fail("\(quoted(text)) is a header the edge reads or sets itself; name another, like x-socket-id")
+            return nil
+        }
+        return name
     }
 }

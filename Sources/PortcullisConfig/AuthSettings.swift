@@ -99,6 +99,11 @@ public struct RouteAuth: Sendable {
     public var clients: Clients = .server
     public var forwardAuthorization: Bool = false
     public var forwardCookie: Bool = true
+    /// A request header in which clients name one of their own live sockets (3D Repo's
+    /// `x-socket-id`), lower-cased; nil for none. The edge passes it upstream only when it
+    /// names a live connection of the subject that authenticated the request, and removes
+    /// client copies of it on every route.
+    public var socketIDHeader: String?
     public var location: SourceLocation
     /// Where each key of the policy was written (`key_set`, `origins[1]`, ...).
     public var keyLocations: [String: SourceLocation] = [:]

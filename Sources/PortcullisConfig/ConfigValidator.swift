@@ -91,6 +91,12 @@ struct ConfigValidator {
                             message: "session needs redis.url (sessions are looked up in Redis)"))
                 }
             }
+            if auth.socketIDHeader != nil && configuration.redis == nil {
+                errors.append(
+                    ConfigError(
+                        .missingKey, location: auth.location(of: "socket_id_header"),
+                        message: "socket_id_header needs redis.url (live sockets are looked up there)"))
+            }
             if auth.clients == .browser && auth.origins.isEmpty && auth.keyLocations["origins"] == nil {
                 errors.append(
                     ConfigError(

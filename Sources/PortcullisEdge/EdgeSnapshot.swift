@@ -28,7 +28,8 @@ public final class EdgeSnapshot: Sendable {
         return guards[index]
     }
     /// Headers the edge owns (`x-auth-subject`, `x-auth-scopes`, every configured claim
-    /// header), lower-cased: client-sent copies are removed on every route.
+    /// header and socket id header), lower-cased: client-sent copies are removed on every
+    /// route.
     let identityHeaders: [String]
     /// Every header the edge sets on a proxied request (identity, forwarding, request id),
     /// lower-cased: no `Connection` nomination removes them and no `_` spelling passes.
@@ -90,6 +91,9 @@ public final class EdgeSnapshot: Sendable {
         for route in configuration.routes {
             for claim in route.auth?.claimHeaders ?? [] where !identityHeaders.contains(claim.header.lowercased()) {
                 identityHeaders.append(claim.header.lowercased())
+            }
+            if let header = route.auth?.socketIDHeader, !identityHeaders.contains(header) {
+                identityHeaders.append(header)
             }
         }
         self.identityHeaders = identityHeaders

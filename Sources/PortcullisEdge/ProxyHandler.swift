@@ -314,6 +314,22 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .success(let identity):
             HeaderRewriting.applyIdentity(
                 identity, policy: exchange.route.route.auth, ownedHeaders: [], to: &exchange.upstreamHead.headers)
+            if let header = exchange.route.route.auth?.socketIDHeader,
+                let socketID = SocketIDCheck.candidate(in: exchange.head.headers, name: header),
+                let names = environment.sockets?.names, let redis = environment.pools.pool(for: context.eventLoop).redis
+            {
+                SocketIDCheck.check(
+                    socketID, subject: identity.subject, names: names, redis: redis, on: context.eventLoop
+                )
+                .assumeIsolated()
+                .whenSuccess { vouched in
+                    guard case .connecting(let current) = self.state, current === exchange, let context = self.context
+                    else { return }
+                    if vouched { exchange.upstreamHead.headers.add(name: header, value: socketID) }
+                    self.lease(exchange, context: context)
+                }
+                return
+            }
             lease(exchange, context: context)
         case .failure(let failure):
             refuse(
