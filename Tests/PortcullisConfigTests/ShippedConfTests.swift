@@ -29,7 +29,7 @@ import Testing
         #expect(certificates.first?.serverNames == ["example.com", "*.example.com"])
         #expect(configuration.listeners[1].tls == nil)
         #expect(configuration.admin.address == HostPort(host: "127.0.0.1", port: 9090))
-        #expect(configuration.upstreams.keys.sorted() == ["app", "chat", "static"])
+        #expect(configuration.upstreams.keys.sorted() == ["app", "chat", "model-api", "static"])
         #expect(configuration.routes.map(\.name) == ["api", "assets", "realtime"] + Self.routeNames + ["site"])
         #expect(configuration.routes[2].socket?.app == "echo")
         let chat = try #require(configuration.routes.first { $0.name == "marketplace-chat" })
@@ -42,13 +42,16 @@ import Testing
     }
 
     /// The files under routes.d/, in the order the include loads them, and their routes.
-    static let routeFiles = ["community", "example", "marketplace-chat", "shared-notifications"]
-    static let routeNames = ["community", "chat", "marketplace-chat", "shared-notifications"]
+    static let routeFiles = ["community", "example", "marketplace-chat", "model-activity", "shared-notifications"]
+    static let routeNames = [
+        "community", "chat", "marketplace-chat", "model-activity", "model-api", "shared-notifications",
+    ]
 
     /// The secrets the production example's key sets and cookie checks read.
     static func secretsDirectory() throws -> ConfDirectory {
         let secrets = try ConfDirectory()
         try secrets.write("products-hs256.key", String(repeating: "k", count: 32))
+        try secrets.write("cookie-secrets", "dev-cookie-secret\n")
         return secrets
     }
 
@@ -64,7 +67,7 @@ import Testing
             }
             Issue.record("loaded without certificate files")
         } catch let errors as ConfigErrors {
-            // Four certificate files and the products JWKS.
+            // The four certificate files only.
             #expect(errors.errors.count == 4)
             #expect(errors.errors.allSatisfy { $0.code == .missingFile })
         }
@@ -82,6 +85,7 @@ import Testing
             try repository.write("conf/routes.d/\(file).yaml", text)
         }
         try repository.write(".dev/keys/publish.key", String(repeating: "0f", count: 32) + "\n")
+        try repository.write(".dev/keys/cookie-secrets", String(repeating: "c", count: 64) + "\n")
 
         let configuration = try repository.load("conf/dev.yaml")
 
@@ -96,6 +100,7 @@ import Testing
         #expect(configuration.admin.address.description == "127.0.0.1:9090")
         #expect(configuration.upstreams["demo"]?.servers == [HostPort(host: "127.0.0.1", port: 9001)])
         #expect(configuration.routes.map(\.name) == ["echo"] + Self.routeNames.filter { $0 != "chat" } + ["demo"])
+        #expect(configuration.upstreams.keys.sorted() == ["demo", "model-api"])
         #expect(configuration.routes.first?.match.path == "/ws/echo")
         #expect(configuration.routes.last?.match.path == "/")
         #expect(configuration.routes.first?.socket?.app == "echo")

@@ -3,7 +3,7 @@
 to, and prints every message it receives, one per line, until Ctrl-C (or --seconds).
 
   try.py socketio URL [--path /socket.io/] [--namespace NS] [--cookie C] [--auth JSON]
-                      [--emit EVENT JSON]... [--seconds N]
+                      [--origin O] [--emit EVENT JSON]... [--seconds N]
   try.py cable URL [--token T] [--origin O] [--subscribe IDENTIFIER_JSON]...
                    [--perform IDENTIFIER_JSON ACTION DATA_JSON]... [--seconds N]
   try.py ws URL [--send TEXT]... [--seconds N]
@@ -31,7 +31,10 @@ def run_socketio(args) -> None:
 
     http = requests.Session()
     http.trust_env = False
-    sio = socketio.Client(reconnection=False, http_session=http)
+    # No Origin unless asked for: python-socketio would send its own, which routes with an
+    # Origin allow-list refuse; a non-browser client sends none.
+    sio = socketio.Client(reconnection=False, http_session=http,
+                          websocket_extra_options={"suppress_origin": True})
     namespace = args.namespace
 
     @sio.on("*", namespace=namespace)
@@ -51,12 +54,15 @@ def run_socketio(args) -> None:
         show(f"[{namespace}] disconnected", *[str(r) for r in reason])
 
     headers = {"Cookie": args.cookie} if args.cookie else {}
+    if args.origin:
+        headers["Origin"] = args.origin
     auth = json.loads(args.auth) if args.auth else None
     sio.connect(args.url, namespaces=[namespace], transports=["websocket"], socketio_path=args.path,
                 headers=headers, auth=auth, wait_timeout=10)
     for event, data in args.emit or []:
-        answer = sio.call(event, json.loads(data), namespace=namespace, timeout=10)
-        show(f"[{namespace}] ack {event}", answer)
+        # The answer, when the server acks (not every event is acked), is printed on arrival.
+        sio.emit(event, json.loads(data), namespace=namespace,
+                 callback=(lambda name: lambda *answer: show(f"[{namespace}] ack {name}", *answer))(event))
     wait(args.seconds, lambda: sio.connected)
     sio.disconnect()
 
@@ -116,6 +122,7 @@ def main() -> int:
     sio.add_argument("--namespace", default="/")
     sio.add_argument("--cookie")
     sio.add_argument("--auth", help="the CONNECT auth object, as JSON")
+    sio.add_argument("--origin", help="an Origin header (browsers send one; other clients none)")
     sio.add_argument("--emit", nargs=2, action="append", metavar=("EVENT", "JSON"))
     sio.add_argument("--seconds", type=float, default=0, help="stop after this long (0: at Ctrl-C)")
     sio.set_defaults(run=run_socketio)
