@@ -52,13 +52,16 @@ func freshPrefix() -> String {
 }
 
 /// Polls `condition` every 20 ms until it holds or `timeout` passes.
+///
+/// A condition that throws counts as not yet met until the deadline (a consumer group the
+/// worker has not created yet answers NOGROUP); the last attempt's error is thrown.
 func eventually(
-    timeout: Duration = .seconds(5),
+    timeout: Duration = .seconds(15),
     _ condition: () async throws -> Bool
 ) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-        if try await condition() { return true }
+        if (try? await condition()) == true { return true }
         try await Task.sleep(for: .milliseconds(20))
     }
     return try await condition()

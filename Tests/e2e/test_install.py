@@ -51,6 +51,7 @@ def test_staged_install_lays_out_binaries_confs_and_units(tmp_path):
     tls, secrets = tmp_path / "tls", tmp_path / "secrets"
     secrets.mkdir()
     (secrets / "products-hs256.key").write_text(os.urandom(32).hex())
+    (secrets / "cookie-secrets").write_text(os.urandom(32).hex() + "\n")
     for domain in ("example.com", "example.net"):
         (tls / domain).mkdir(parents=True)
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",

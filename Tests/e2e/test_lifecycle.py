@@ -201,6 +201,7 @@ def test_check_of_the_shipped_example_names_the_variable_that_finds_its_files(tm
     env["PORTCULLIS_SECRETS_DIR"] = str(tmp_path / "secrets")
     (tmp_path / "secrets").mkdir()
     (tmp_path / "secrets" / "products-hs256.key").write_text("k" * 64)
+    (tmp_path / "secrets" / "cookie-secrets").write_text("c" * 64 + "\n")
     result = subprocess.run([portcullis_bin(), "check", "--config", str(shipped)], capture_output=True, text=True,
                             timeout=30, env=env)
     assert result.returncode == 1
