@@ -79,8 +79,9 @@ public final class ConfigReloader: Service, Sendable {
         do {
             next = try EdgeSnapshot(configuration: configuration, previous: current)
         } catch {
-            logger.error("reload refused", metadata: ["reason": "\(reason)", "error": "\(error)"])
-            return ReloadOutcome(applied: false, message: "\(configPath): \(error)")
+            let message = EdgeSnapshot.describe(error, configPath: configPath)
+            logger.error("reload refused", metadata: ["reason": "\(reason)", "error": "\(message)"])
+            return ReloadOutcome(applied: false, message: message)
         }
         snapshots.replace(with: next)
         next.logRouteAuthWarnings(to: logger)
@@ -98,7 +99,8 @@ public final class ConfigReloader: Service, Sendable {
                 "files": "\(configuration.files.count)",
             ]
         )
-        return ReloadOutcome(applied: true, message: (["reloaded"] + notes).joined(separator: "\n"))
+        return ReloadOutcome(
+            applied: true, message: (["reloaded"] + next.keySummary + notes).joined(separator: "\n"))
     }
 
     /// Polls the fingerprints of every file the running snapshot came from.

@@ -20,6 +20,27 @@ public final class EdgeSnapshot: Sendable {
     let publishing: PublishPolicy?
     /// Auth policies by route index; nil for public routes.
     let guards: [RouteGuard?]
+    /// The verification keys this snapshot trusts, by key set name.
+    let keySets: [String: KeySet]
+
+    /// One line per key set: what the running edge verifies with, in the answer to a reload
+    /// and in `portcullis check` (`key set main: es-2026-11 ES256, hs-1 HS256 default`).
+    public var keySummary: [String] {
+        self.keySets.keys.sorted().map { name in
+            let keys = self.keySets[name]!.entries.map { entry in
+                [entry.keyID ?? "(no kid)", entry.algorithm.name, entry.isDefault ? "default" : nil]
+                    .compactMap { $0 }.joined(separator: " ")
+            }
+            return "key set \(name): " + (keys.isEmpty ? "no keys" : keys.joined(separator: ", "))
+        }
+    }
+
+    /// How a snapshot that failed to build is reported for conf file `configPath`: prefixed
+    /// with the conf path unless the error names its own file and line.
+    public static func describe(_ error: any Error, configPath: String) -> String {
+        if let error = error as? SnapshotError, error.isLocated { return error.message }
+        return "\(configPath): \(error)"
+    }
 
     /// The guard of the route named `name` in this snapshot: a socket that lives across
     /// reloads finds its route by name, since indexes may shift.
@@ -65,9 +86,10 @@ public final class EdgeSnapshot: Sendable {
                 keySets[name] = try KeySet.load(sources.map(Self.keySource))
             } catch {
                 let place = sources.first.map { "\($0.location.file):\($0.location.line)" } ?? "auth.key_sets"
-                throw SnapshotError(message: "\(place): key set \"\(name)\": \(error)")
+                throw SnapshotError(message: "\(place): key set \"\(name)\": \(error)", isLocated: sources.first != nil)
             }
         }
+        self.keySets = keySets
         let cache =
             configuration.auth.tokenCacheSize > 0 ? TokenCache(capacity: configuration.auth.tokenCacheSize) : nil
         var cookieSecrets: [String] = []

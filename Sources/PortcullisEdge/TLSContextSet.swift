@@ -82,5 +82,8 @@ final class TLSContextSet: Sendable {
 /// feature this build cannot enforce.
 struct SnapshotError: Error, CustomStringConvertible {
     let message: String
+    /// The message starts with the conf file and line it is about (`conf.yaml:7: …`), so
+    /// callers print it as it is instead of prefixing the conf path again.
+    var isLocated = false
     var description: String { message }
 }

@@ -18,7 +18,7 @@ struct Check: ParsableCommand {
         do {
             snapshot = try EdgeSnapshot(configuration: configuration)
         } catch {
-            printError("\(options.config): \(error)")
+            printError(EdgeSnapshot.describe(error, configPath: options.config))
             throw ExitCode(1)
         }
         // Warnings, not errors: a public fallback may be intended, so the file stays valid.
@@ -26,6 +26,10 @@ struct Check: ParsableCommand {
             printError(warning.warningLine)
         }
         print(RouteTablePrinter.describe(configuration))
+        if !snapshot.keySummary.isEmpty {
+            print("")
+            snapshot.keySummary.forEach { print($0) }
+        }
         print("configuration OK: \(configuration.files.joined(separator: ", "))")
     }
 }

@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
         do {
             snapshot = try EdgeSnapshot(configuration: configuration)
         } catch {
-            printError("\(options.config): \(error)")
+            printError(EdgeSnapshot.describe(error, configPath: options.config))
             throw ExitCode(1)
         }
         snapshot.logRouteAuthWarnings(to: logger)

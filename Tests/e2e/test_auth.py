@@ -6,6 +6,7 @@ import copy
 import http.client
 import secrets
 import signal
+import subprocess
 import time
 
 import jwt
@@ -13,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from conftest import hs256_secret, pool, route
+from conftest import portcullis_bin, hs256_secret, pool, route
 
 NOW = lambda: int(time.time())  # noqa: E731
 
@@ -166,6 +167,31 @@ def test_a_new_key_works_after_reload_and_a_retired_key_stops(auth_proxy, keys):
     proxy.proc.send_signal(signal.SIGHUP)
     assert _eventually(lambda: get(proxy, "/api/x", {"Authorization": f"Bearer {old_token}"})[0] == 401)
     assert get(proxy, "/api/x", {"Authorization": f"Bearer {new_token}"})[0] == 200
+
+
+def test_reload_answers_with_the_keys_the_running_edge_loaded(auth_proxy, keys, tmp_path):
+    """docs/keys.md: confirm the edge loaded a key (not just that the file verifies): the
+    reload's answer lists each key set's kids. A refused JWKS names the conf path once."""
+    proxy, _ = auth_proxy
+    config = copy.deepcopy(proxy.config)
+    config["auth"]["key_sets"]["main"] = key_set(keys, "hs1", "hs2", "rs1")
+    proxy.rewrite_config(config)
+    result = subprocess.run([portcullis_bin(), "reload", "--config", str(proxy.config_path)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("key set main:"))
+    assert "hs1 HS256" in line and "hs2 HS256" in line and "rs1 RS256" in line, result.stdout
+
+    broken = tmp_path / "broken.jwks"
+    broken.write_text("not json")
+    config = copy.deepcopy(config)
+    config["auth"]["key_sets"]["main"] = [{"jwks_file": str(broken)}]
+    proxy.rewrite_config(config)
+    result = subprocess.run([portcullis_bin(), "reload", "--config", str(proxy.config_path),
+                             "--admin", f"127.0.0.1:{proxy.admin_port}"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.count(str(proxy.config_path)) == 1, result.stderr
+    assert "not a JSON object" in result.stderr
 
 
 def _eventually(predicate, timeout=10.0):
