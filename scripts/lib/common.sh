@@ -8,7 +8,8 @@
 # library targets link against, Redis for the bus tests, and the command-line peers the
 # end-to-end tests drive (curl, openssl, and testssl.sh, which scans the TLS listener;
 # Node with node-ws and Rails' own ActionCable client for Tests/e2e/test_actioncable.py;
-# patch for the Autobahn harness in Tests/autobahn).
+# patch for the Autobahn harness in Tests/autobahn; headless Chromium and its WebDriver for
+# the browser demo's test, Tests/e2e/test_demo_browser.py).
 PORTCULLIS_APT_PACKAGES=(
   pkg-config
   libjwt-dev
@@ -25,6 +26,8 @@ PORTCULLIS_APT_PACKAGES=(
   ruby-actioncable
   patch
   systemd
+  chromium
+  chromium-driver
 )
 
 # Root of the repository, whatever the caller's working directory.
