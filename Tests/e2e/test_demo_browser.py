@@ -5,7 +5,7 @@ running both apps, a real Redis holding the sessions, and the demo backend behin
 proxy route, as `scripts/run` wires them.
 
 Two browsers (two cookie jars) log in as a buyer and a seller, each sees the other's
-message, and the buyer logs out: the demo backend deletes the session, the edge sends
+message, a backend's notification reaches the buyer's page, and the buyer logs out: the demo backend deletes the session, the edge sends
 `loggedOut` on the page's /chat socket and disconnects it, the page shows it, and the
 seller's page sees the buyer go offline.
 
@@ -13,6 +13,7 @@ Every wait is on a DOM condition, with generous timeouts for a loaded two-core m
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -28,6 +29,7 @@ import redis as redis_py
 
 import conftest
 from conftest import REPO_ROOT, edge_id, free_port, hs256_secret, pool
+from socketkit import publish
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import TimeoutException  # noqa: E402
@@ -192,7 +194,7 @@ def messages(driver) -> list[str]:
 
 
 def test_a_buyer_and_a_seller_chat_in_two_browsers_and_logging_out_disconnects_the_page(
-        demo, browsers, redis_url):
+        demo, browsers, redis_url, bus_prefix):
     origin, session_prefix = demo
     buyer, seller = f"buyer-{secrets.token_hex(3)}", f"seller-{secrets.token_hex(3)}"
     buyer_page, seller_page = browsers(), browsers()
@@ -214,6 +216,14 @@ def test_a_buyer_and_a_seller_chat_in_two_browsers_and_logging_out_disconnects_t
     # The session is in Redis as connect-redis keeps it, one per browser.
     store = redis_py.Redis.from_url(redis_url, socket_timeout=10)
     try:
+        # A backend notifies the buyer: the page's /chat socket joined notifications::<user>.
+        publish(store, f"{bus_prefix}:out:bcast", kind="emit", app="model-activity", to="room",
+                target=f"notifications::{buyer}", ns="/", event="message",
+                data=json.dumps({"event": "issueAssigned", "issue": 7}))
+        wait_until(buyer_page, "the buyer's notification", lambda d: 'notification: {"event":"issueAssigned","issue":7}'
+                   in [item.text for item in d.find_elements(By.CSS_SELECTOR, "#notifications li")])
+        assert not seller_page.find_elements(By.CSS_SELECTOR, "#notifications li")
+
         assert len(store.keys(session_prefix + "*")) == 2
 
         buyer_page.find_element(By.ID, "logout-button").click()
@@ -224,6 +234,7 @@ def test_a_buyer_and_a_seller_chat_in_two_browsers_and_logging_out_disconnects_t
         assert buyer_page.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "ended"
         wait_until(buyer_page, "the chat closed", lambda d: text_of(d, "chat-status").startswith("disconnected"))
         assert not buyer_page.find_element(By.ID, "send-button").is_enabled()
+        assert text_of(buyer_page, "activity-status") == "logged out"
         wait_until(seller_page, "the buyer offline", lambda d: text_of(d, "peer-status") == f"{buyer} is offline")
         assert len(store.keys(session_prefix + "*")) == 1
         # The seller's session and sockets are untouched.

@@ -59,6 +59,8 @@ function openChat(token) {
   chat.on("disconnect", (reason) => {
     $("chat-status").textContent = `disconnected (${reason})`;
     $("send-button").disabled = true;
+    $("peer-status").textContent = `${me.peer}'s status is unknown`;
+    delete $("peer-status").dataset.online;
   });
   chat.on("active_user_list", (list) => {
     const room = (list.rooms || []).find((r) => r.room_id === me.room);
@@ -87,7 +89,7 @@ function openActivity() {
   });
   activity.on("message", (message) => {
     if (message.event === "success") $("activity-status").textContent = `connected, notifications::${me.user}`;
-    else add("notifications", JSON.stringify(message));
+    else add("notifications", `notification: ${JSON.stringify(message)}`);
   });
   activity.on("error", (error) => add("notifications", `activity error: ${error.code} ${error.message}`));
   activity.on("connect_error", (error) => {
