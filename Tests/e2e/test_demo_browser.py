@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import pytest
-import redis as redis_py
 
 import conftest
 from conftest import REPO_ROOT, edge_id, free_port, hs256_secret, pool
@@ -92,34 +91,36 @@ def demo(tmp_path, portcullis, rooms, redis_url, bus_prefix, monkeypatch):
     cookie_secrets.write_text(f"demo-{secrets.token_hex(16)}\n")
     session_prefix = f"{bus_prefix}:sess:"
     backend = DemoBackend(tmp_path, redis_url, session_prefix, key, cookie_secrets)
-    port = free_port()
-    origin = f"http://127.0.0.1:{port}"
-    # The /chat route lets browsers in from the web app's origin: here, the demo page's.
-    monkeypatch.setenv("MODEL_ACTIVITY_ORIGIN", origin)
-    monkeypatch.setenv("MODEL_API_ADDR", f"127.0.0.1:{free_port()}")
-    rooms(redis_url, bus_prefix, apps=("marketplace-chat", "model-activity"))
-    auth = {
-        "key_sets": {"products": [{"secret_file": str(key), "alg": "HS256", "kid": KID}]},
-        "cookie_secrets_file": str(cookie_secrets),
-        "session_prefix": session_prefix,
-        "session_user_field": "user.username",
-        "session_check_interval": "1s",
-        "revocation_prefix": f"{bus_prefix}:revoked:",
-    }
-    routes = [{"include": str(ROUTES_D / "marketplace-chat.yaml")},
-              {"include": str(ROUTES_D / "model-activity.yaml")},
-              {"name": "demo", "match": {"path": "/demo"}, "proxy": {"upstream": "demo"}}]
-    extra = {"redis": {"url": redis_url}, "bus": {"prefix": bus_prefix}, "auth": auth}
-    # The edge must listen where the allowed origin says, which is fixed before it starts:
-    # hand the factory that port as the first "free" one (then one for the admin listener).
-    with monkeypatch.context() as patch:
-        ports = iter([port, free_port()])
-        patch.setattr(conftest, "free_port", lambda: next(ports))
-        pc = portcullis(upstreams={"demo": pool(backend.addr)}, routes=routes, extra=extra,
-                        edge={"id": edge_id(), "watch_interval": "0s"})
-    assert pc.port == port
-    yield origin, session_prefix
-    backend.stop()
+    try:
+        port = free_port()
+        origin = f"http://127.0.0.1:{port}"
+        # The /chat route lets browsers in from the web app's origin: here, the demo page's.
+        monkeypatch.setenv("MODEL_ACTIVITY_ORIGIN", origin)
+        monkeypatch.setenv("MODEL_API_ADDR", f"127.0.0.1:{free_port()}")
+        rooms(redis_url, bus_prefix, apps=("marketplace-chat", "model-activity"))
+        auth = {
+            "key_sets": {"products": [{"secret_file": str(key), "alg": "HS256", "kid": KID}]},
+            "cookie_secrets_file": str(cookie_secrets),
+            "session_prefix": session_prefix,
+            "session_user_field": "user.username",
+            "session_check_interval": "1s",
+            "revocation_prefix": f"{bus_prefix}:revoked:",
+        }
+        routes = [{"include": str(ROUTES_D / "marketplace-chat.yaml")},
+                  {"include": str(ROUTES_D / "model-activity.yaml")},
+                  {"name": "demo-page", "match": {"path": "/demo"}, "proxy": {"upstream": "demo"}}]
+        extra = {"redis": {"url": redis_url}, "bus": {"prefix": bus_prefix}, "auth": auth}
+        # The edge must listen where the allowed origin says, which is fixed before it starts:
+        # hand the factory that port as the first "free" one (then one for the admin listener).
+        with monkeypatch.context() as patch:
+            ports = iter([port, free_port()])
+            patch.setattr(conftest, "free_port", lambda: next(ports))
+            pc = portcullis(upstreams={"demo": pool(backend.addr)}, routes=routes, extra=extra,
+                            edge={"id": edge_id(), "watch_interval": "0s"})
+        assert pc.port == port
+        yield origin, session_prefix
+    finally:
+        backend.stop()
 
 
 @pytest.fixture
@@ -194,7 +195,7 @@ def messages(driver) -> list[str]:
 
 
 def test_a_buyer_and_a_seller_chat_in_two_browsers_and_logging_out_disconnects_the_page(
-        demo, browsers, redis_url, bus_prefix):
+        demo, browsers, bus, bus_prefix):
     origin, session_prefix = demo
     buyer, seller = f"buyer-{secrets.token_hex(3)}", f"seller-{secrets.token_hex(3)}"
     buyer_page, seller_page = browsers(), browsers()
@@ -213,32 +214,28 @@ def test_a_buyer_and_a_seller_chat_in_two_browsers_and_logging_out_disconnects_t
         wait_until(page, "the seller's reply", lambda d: f"{seller}: yes, 20 euros" in messages(d))
     assert messages(buyer_page) == [f"{buyer}: is the lamp still for sale?", f"{seller}: yes, 20 euros"]
 
-    # The session is in Redis as connect-redis keeps it, one per browser.
-    store = redis_py.Redis.from_url(redis_url, socket_timeout=10)
-    try:
-        # A backend notifies the buyer: the page's /chat socket joined notifications::<user>.
-        publish(store, f"{bus_prefix}:out:bcast", kind="emit", app="model-activity", to="room",
-                target=f"notifications::{buyer}", ns="/", event="message",
-                data=json.dumps({"event": "issueAssigned", "issue": 7}))
-        wait_until(buyer_page, "the buyer's notification", lambda d: 'notification: {"event":"issueAssigned","issue":7}'
-                   in [item.text for item in d.find_elements(By.CSS_SELECTOR, "#notifications li")])
-        assert not seller_page.find_elements(By.CSS_SELECTOR, "#notifications li")
+    # A backend notifies the buyer: the page's /chat socket joined notifications::<user>.
+    publish(bus, f"{bus_prefix}:out:bcast", kind="emit", app="model-activity", to="room",
+            target=f"notifications::{buyer}", ns="/", event="message",
+            data=json.dumps({"event": "issueAssigned", "issue": 7}))
+    wait_until(buyer_page, "the buyer's notification", lambda d: 'notification: {"event":"issueAssigned","issue":7}'
+               in [item.text for item in d.find_elements(By.CSS_SELECTOR, "#notifications li")])
+    assert not seller_page.find_elements(By.CSS_SELECTOR, "#notifications li")
 
-        assert len(store.keys(session_prefix + "*")) == 2
+    # The sessions are in Redis as connect-redis keeps them, one per browser.
+    assert len(bus.keys(session_prefix + "*")) == 2
 
-        buyer_page.find_element(By.ID, "logout-button").click()
-        # What the page shows next comes from the edge: loggedOut on /chat, then the
-        # disconnect; the page closes its chat socket, so the seller sees the buyer leave.
-        wait_until(buyer_page, "the edge's loggedOut",
-                   lambda d: text_of(d, "status") == "logged out by the edge (session_ended)", LOGOUT_WAIT)
-        assert buyer_page.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "ended"
-        wait_until(buyer_page, "the chat closed", lambda d: text_of(d, "chat-status").startswith("disconnected"))
-        assert not buyer_page.find_element(By.ID, "send-button").is_enabled()
-        assert text_of(buyer_page, "activity-status") == "logged out"
-        wait_until(seller_page, "the buyer offline", lambda d: text_of(d, "peer-status") == f"{buyer} is offline")
-        assert len(store.keys(session_prefix + "*")) == 1
-        # The seller's session and sockets are untouched.
-        assert text_of(seller_page, "status") == f"logged in as {seller} (SELLER)"
-        assert text_of(seller_page, "chat-status") == "connected"
-    finally:
-        store.close()
+    buyer_page.find_element(By.ID, "logout-button").click()
+    # What the page shows next comes from the edge: loggedOut on /chat, then the
+    # disconnect; the page closes its chat socket, so the seller sees the buyer leave.
+    wait_until(buyer_page, "the edge's loggedOut",
+               lambda d: text_of(d, "status") == "logged out by the edge (session_ended)", LOGOUT_WAIT)
+    assert buyer_page.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "ended"
+    wait_until(buyer_page, "the chat closed", lambda d: text_of(d, "chat-status").startswith("disconnected"))
+    assert not buyer_page.find_element(By.ID, "send-button").is_enabled()
+    assert text_of(buyer_page, "activity-status") == "logged out"
+    wait_until(seller_page, "the buyer offline", lambda d: text_of(d, "peer-status") == f"{buyer} is offline")
+    assert len(bus.keys(session_prefix + "*")) == 1
+    # The seller's session and sockets are untouched.
+    assert text_of(seller_page, "status") == f"logged in as {seller} (SELLER)"
+    assert text_of(seller_page, "chat-status") == "connected"
