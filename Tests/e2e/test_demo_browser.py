@@ -138,6 +138,8 @@ def browsers(tmp_path):
                      "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
                      f"--user-data-dir={profile}", "--window-size=1000,900"):
             options.add_argument(flag)
+        # The page's console (its JavaScript errors) goes into a failure's message.
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
         driver.set_page_load_timeout(WAIT)
         opened.append(driver)
@@ -158,7 +160,12 @@ def wait_until(driver, what: str, condition, timeout: float = WAIT):
     except TimeoutException:
         status = {i: d_text(driver, i) for i in ("status", "chat-status", "activity-status", "peer-status",
                                                     "messages", "notifications")}
-        pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; the page shows {status}")
+        try:
+            console = [entry["message"] for entry in driver.get_log("browser")][-20:]
+        except Exception as error:  # noqa: BLE001: only for the failure message
+            console = [f"<{error.__class__.__name__}>"]
+        pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; the page shows {status}; "
+                    f"its console: {console}")
 
 
 def d_text(driver, element_id: str) -> str:
