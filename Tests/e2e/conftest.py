@@ -259,11 +259,11 @@ def launch_portcullis(directory: Path, n: int, upstreams: dict, routes: list, *,
                       listener: dict | None = None, tls: list[dict] | None = None,
                       edge: dict | None = None, tls_listener: dict | None = None,
                       extra: dict | None = None, admin: dict | None = None,
-                      admin_host: str = "127.0.0.1") -> Portcullis:
+                      admin_host: str = "127.0.0.1", port: int | None = None) -> Portcullis:
     """Writes a config into `directory` (files numbered `n`), starts `portcullis serve` on
     it and waits until it is ready. `admin` adds keys to `admin:` (`publish`, `tls`);
     `admin_host` is the host its address binds."""
-    port, admin_port = free_port(), free_port()
+    port, admin_port = port or free_port(), free_port()
     tls_port = free_port() if tls else None
     main = {"name": "main", "address": f"127.0.0.1:{port}"}
     main.update(listener or {})

@@ -26,15 +26,14 @@ from pathlib import Path
 
 import pytest
 
-import conftest
 from conftest import REPO_ROOT, edge_id, free_port, hs256_secret, pool
 from socketkit import publish
 
-webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.common.exceptions import TimeoutException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROUTES_D = REPO_ROOT / "conf" / "routes.d"
 BACKEND = REPO_ROOT / "scripts" / "lib" / "demo_backend.py"
@@ -110,13 +109,9 @@ def demo(tmp_path, portcullis, rooms, redis_url, bus_prefix, monkeypatch):
                   {"include": str(ROUTES_D / "model-activity.yaml")},
                   {"name": "demo-page", "match": {"path": "/demo"}, "proxy": {"upstream": "demo"}}]
         extra = {"redis": {"url": redis_url}, "bus": {"prefix": bus_prefix}, "auth": auth}
-        # The edge must listen where the allowed origin says, which is fixed before it starts:
-        # hand the factory that port as the first "free" one (then one for the admin listener).
-        with monkeypatch.context() as patch:
-            ports = iter([port, free_port()])
-            patch.setattr(conftest, "free_port", lambda: next(ports))
-            pc = portcullis(upstreams={"demo": pool(backend.addr)}, routes=routes, extra=extra,
-                            edge={"id": edge_id(), "watch_interval": "0s"})
+        # The edge must listen where the allowed origin says, which is fixed before it starts.
+        pc = portcullis(upstreams={"demo": pool(backend.addr)}, routes=routes, extra=extra,
+                        edge={"id": edge_id(), "watch_interval": "0s"}, port=port)
         assert pc.port == port
         yield origin, session_prefix
     finally:

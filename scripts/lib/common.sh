@@ -4,12 +4,8 @@
 # caller owns `set -euo pipefail` and its EXIT trap.
 # shellcheck shell=bash
 
-# Debian packages the build and the test suites need: the C libraries the Swift system
-# library targets link against, Redis for the bus tests, and the command-line peers the
-# end-to-end tests drive (curl, openssl, and testssl.sh, which scans the TLS listener;
-# Node with node-ws and Rails' own ActionCable client for Tests/e2e/test_actioncable.py;
-# patch for the Autobahn harness in Tests/autobahn; headless Chromium and its WebDriver for
-# the browser demo's test, Tests/e2e/test_demo_browser.py).
+# Debian packages the build and `scripts/run` need: the C libraries the Swift system library
+# targets link against, Redis for the bus, curl and openssl.
 PORTCULLIS_APT_PACKAGES=(
   pkg-config
   libjwt-dev
@@ -20,6 +16,14 @@ PORTCULLIS_APT_PACKAGES=(
   curl
   openssl
   ca-certificates
+)
+
+# What only the test suites need on top: testssl.sh (scans the TLS listener); Node with
+# node-ws and Rails' own ActionCable client (Tests/e2e/test_actioncable.py); patch for the
+# Autobahn harness in Tests/autobahn; systemd's systemd-analyze for the unit checks;
+# headless Chromium and its WebDriver for the browser demo's test
+# (Tests/e2e/test_demo_browser.py). scripts/run does not install these.
+PORTCULLIS_TEST_APT_PACKAGES=(
   testssl.sh
   nodejs
   node-ws
