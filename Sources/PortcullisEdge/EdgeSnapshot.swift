@@ -122,6 +122,20 @@ public final class EdgeSnapshot: Sendable {
         self.ownedHeaders = Set(identityHeaders + HeaderRewriting.forwardingHeaders + ["x-request-id"])
     }
 
+    /// Every listener certificate's expiry (the admin listener's as `admin`), in listener order.
+    var certificateExpiries: [CertificateExpiry] {
+        var expiries: [CertificateExpiry] = []
+        for listener in configuration.listeners {
+            for (serverName, notAfter) in tls[listener.name]?.expiries ?? [] {
+                expiries.append(CertificateExpiry(listener: listener.name, serverName: serverName, notAfter: notAfter))
+            }
+        }
+        for (serverName, notAfter) in adminTLS?.expiries ?? [] {
+            expiries.append(CertificateExpiry(listener: "admin", serverName: serverName, notAfter: notAfter))
+        }
+        return expiries
+    }
+
     private static func keySource(_ settings: KeySourceSettings) -> KeySource {
         let kind: KeySource.Kind =
             switch settings.kind {
@@ -141,6 +155,7 @@ public final class SnapshotBox: Sendable {
 
     public init(_ snapshot: EdgeSnapshot) {
         self.box = NIOLockedValueBox(snapshot)
+        EdgeMetrics.shared.certificates(snapshot.certificateExpiries)
     }
 
     public var current: EdgeSnapshot {
@@ -149,5 +164,6 @@ public final class SnapshotBox: Sendable {
 
     public func replace(with snapshot: EdgeSnapshot) {
         box.withLockedValue { $0 = snapshot }
+        EdgeMetrics.shared.certificates(snapshot.certificateExpiries)
     }
 }

@@ -26,6 +26,10 @@ final class Exchange {
     var tried: [Int] = []
     var retriedStaleConnection = false
     var server: String?
+    /// When the request head was written to the upstream, for the upstream duration.
+    var upstreamStarted: NIODeadline?
+    /// The verified subject (`sub`), for the access log.
+    var subject: String?
     /// The upstream's 101, held until its end so the splice happens outside the decoder.
     var upgradeResponse: HTTPResponseHead?
 

@@ -29,10 +29,13 @@ extension ProxyHandler {
         case .idle, .discarding:
             // A refused head: nothing in it is believed, not even a forwarding chain.
             requestClient = clientAddress
+            requestStarted = .now()
         }
         let id = requestId ?? requestIds.make()
         EdgeMetrics.shared.requestRefused(reason: refusal.code.description)
-        EdgeMetrics.shared.request(route: route ?? "-", status: UInt(refusal.status))
+        EdgeMetrics.shared.request(
+            route: route ?? "-", status: UInt(refusal.status),
+            nanoseconds: (NIODeadline.now() - requestStarted).nanoseconds)
         environment.logger.info(
             "request refused",
             metadata: [
@@ -88,18 +91,9 @@ extension ProxyHandler {
         let bytes = writeLocalResponse(
             status, version: head.version, requestId: requestId, closeAfter: closeAfter, context: context,
             extraHeaders: extraHeaders, body: body)
-        EdgeMetrics.shared.request(route: route?.name ?? "-", status: status.code)
-        if environment.accessLog {
-            environment.logger.info(
-                "request",
-                metadata: [
-                    "listener": "\(environment.listener)", "route": "\(route?.name ?? "-")",
-                    "method": "\(head.method.rawValue)", "status": "\(status.code)",
-                    "upstream": "\(server ?? "-")", "duration.ms": "0", "bytes.out": "\(bytes)",
-                    "request.id": "\(requestId)", "client": "\(requestClient)", "outcome": "\(outcome ?? "-")",
-                ]
-            )
-        }
+        logLocalAnswer(
+            head: head, route: route?.name ?? "-", status: status.code, requestId: requestId, server: server,
+            bytesOut: bytes, outcome: outcome)
         if closeAfter {
             state = .closed
         } else if requestEnded {

@@ -154,6 +154,8 @@ extension ProxyHandler {
             break
         case .failure(let failure):
             exchange.timer?.cancel()
+            EdgeMetrics.shared.handshake(
+                route: exchange.route.name, protocol: exchange.socket.wireProtocol.rawValue, result: "refused")
             refuse(
                 failure, head: exchange.head, requestId: exchange.requestId, route: exchange.route,
                 closeAfter: true, context: context)
@@ -188,8 +190,9 @@ extension ProxyHandler {
                 "socket open",
                 metadata: [
                     "listener": "\(environment.listener)", "route": "\(exchange.route.name)",
-                    "request.id": "\(exchange.requestId)", "client": "\(requestClient)", "conn.id": "\(id)",
-                    "user": "\(identity.user ?? "-")", "transport": "\(transport)",
+                    "protocol": "\(exchange.socket.wireProtocol.rawValue)", "request.id": "\(exchange.requestId)",
+                    "client": "\(requestClient)", "conn.id": "\(id)", "subject": "\(identity.user ?? "-")",
+                    "transport": "\(transport)",
                 ])
         }
         let session = SocketSessionFactory.make(
@@ -225,14 +228,19 @@ extension ProxyHandler {
             accepted, version: exchange.head.version, requestId: exchange.requestId)
         context.write(wrapOutboundOut(.head(response)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        EdgeMetrics.shared.request(route: exchange.route.name, status: 101)
+        EdgeMetrics.shared.request(
+            route: exchange.route.name, status: 101, nanoseconds: (NIODeadline.now() - requestStarted).nanoseconds)
         do {
             try SocketPipeline.install(handler, replacing: context, maxFrameSize: exchange.socket.maxMessageSize)
+            EdgeMetrics.shared.handshake(
+                route: exchange.route.name, protocol: exchange.socket.wireProtocol.rawValue, result: "accepted")
             context.channel.setOption(
                 .writeBufferWaterMark,
                 value: .init(low: exchange.socket.sendQueue / 2, high: exchange.socket.sendQueue)
             ).whenFailure { _ in }
         } catch {
+            EdgeMetrics.shared.handshake(
+                route: exchange.route.name, protocol: exchange.socket.wireProtocol.rawValue, result: "failed")
             environment.logger.warning(
                 "socket setup failed", metadata: ["request.id": "\(exchange.requestId)", "error": "\(error)"])
             context.close(promise: nil)
@@ -256,6 +264,8 @@ extension ProxyHandler {
         connection.pollingSessionID = sid
         connection.transport = transport
         connection.start()
+        EdgeMetrics.shared.handshake(
+            route: exchange.route.name, protocol: exchange.socket.wireProtocol.rawValue, result: "accepted")
         transport.poll(pollResponder(exchange, context: context))
     }
 

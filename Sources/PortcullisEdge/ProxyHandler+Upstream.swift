@@ -9,6 +9,11 @@ extension ProxyHandler: UpstreamDelegate {
         switch part {
         case .head(let head):
             exchange.status = head.status
+            if let started = exchange.upstreamStarted {
+                EdgeMetrics.shared.upstreamResponded(
+                    upstream: exchange.group.name, server: exchange.server ?? "-",
+                    nanoseconds: (NIODeadline.now() - started).nanoseconds)
+            }
             if exchange.tunnel && head.status == .switchingProtocols {
                 // Splice only after the decoder has delivered the 101's end and left its
                 // read callback; see the `.end` case.
@@ -60,6 +65,8 @@ extension ProxyHandler: UpstreamDelegate {
 
     func upstream(_ connection: UpstreamConnection, failed: UpstreamFailure) {
         guard case .proxying(let exchange, let upstream) = state, upstream === connection, let context else { return }
+        EdgeMetrics.shared.upstreamError(
+            upstream: exchange.group.name, server: exchange.server ?? "-", kind: UpstreamErrorKind(failed))
         switch failed {
         case .timeout where !exchange.responseStarted:
             fail(exchange, status: .gatewayTimeout, context: context)
@@ -138,5 +145,15 @@ extension ProxyHandler: UpstreamDelegate {
             context.close(promise: nil)
         }
         resumeClientReads()
+    }
+}
+
+extension UpstreamErrorKind {
+    init(_ failure: UpstreamFailure) {
+        switch failure {
+        case .timeout: self = .timeout
+        case .closed: self = .reset
+        case .invalidResponse: self = .invalidResponse
+        }
     }
 }

@@ -63,6 +63,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var reads = ReadGate()
     private var upstreamNeedsFlush = false
     var requestIds = RequestId()
+    /// When the head of the request in flight arrived, for local answers' durations.
+    var requestStarted = NIODeadline.now()
     /// Parts of pipelined requests waiting for the exchange in flight to end.
     private var queued = CircularBuffer<ClientRequestPart>()
     /// Set by a drain: finish the exchange in flight, then close.
@@ -223,6 +225,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func startExchange(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        requestStarted = .now()
         let requestId = RequestId.accept(head.headers.first(name: "x-request-id")) ?? requestIds.make()
         let snapshot = environment.snapshots.current
         let forwarding = Forwarding(
@@ -312,6 +315,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard case .connecting(let current) = state, current === exchange, let context else { return }
         switch result {
         case .success(let identity):
+            exchange.subject = identity.subject
             HeaderRewriting.applyIdentity(
                 identity, policy: exchange.route.route.auth, ownedHeaders: [], to: &exchange.upstreamHead.headers)
             if let header = exchange.route.route.auth?.socketIDHeader,
@@ -413,6 +417,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func lease(_ exchange: Exchange, context: ChannelHandlerContext) {
         let pool = environment.pools.pool(for: context.eventLoop)
         guard let serverIndex = pool.pickServer(of: exchange.group, excluding: exchange.tried) else {
+            EdgeMetrics.shared.upstreamError(upstream: exchange.group.name, server: "-", kind: .noServer)
             fail(exchange, status: .badGateway, context: context)
             return
         }
@@ -423,6 +428,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .success(let lease):
                 self.leased(lease, for: exchange)
             case .failure(let error):
+                EdgeMetrics.shared.upstreamError(
+                    upstream: exchange.group.name, server: exchange.group.servers[serverIndex].label,
+                    kind: .connectFailed)
                 pool.connectFailed(group: exchange.group, serverIndex: serverIndex, error: error)
                 self.connectFailed(exchange, error: error)
             }
@@ -453,6 +461,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let upstream = lease.connection
         state = .proxying(exchange, upstream)
+        exchange.upstreamStarted = .now()
         upstream.begin(delegate: self, responseTimeout: exchange.group.settings.responseTimeout.timeAmount)
         upstream.write(.head(exchange.upstreamHead))
         let pending = exchange.pending
@@ -501,21 +510,5 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         state = .closed
         context.flush()
         context.close(promise: nil)
-    }
-
-    func logAccess(_ exchange: Exchange, outcome: String? = nil) {
-        EdgeMetrics.shared.request(route: exchange.route.name, status: exchange.status?.code ?? 0)
-        guard environment.accessLog else { return }
-        let elapsed = NIODeadline.now() - exchange.started
-        var metadata: Logger.Metadata = [
-            "listener": "\(environment.listener)", "route": "\(exchange.route.name)",
-            "method": "\(exchange.head.method.rawValue)", "status": "\(exchange.status?.code ?? 0)",
-            "upstream": "\(exchange.server ?? "-")",
-            "duration.ms": "\(Double(elapsed.nanoseconds) / 1_000_000)",
-            "bytes.in": "\(exchange.requestBytes)", "bytes.out": "\(exchange.responseBytes)",
-            "request.id": "\(exchange.requestId)", "client": "\(requestClient)",
-        ]
-        if let outcome { metadata["outcome"] = "\(outcome)" }
-        environment.logger.info("request", metadata: metadata)
     }
 }

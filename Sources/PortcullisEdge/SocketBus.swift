@@ -165,8 +165,10 @@ final class SocketBus: Sendable {
                 _ = try await presence.send(["SADD", RedisArgument(names.edges), RedisArgument(edgeID)])
                 let ttl = max(1, Int(bus.heartbeatTTL.components.seconds))
                 _ = try await presence.send(["SET", RedisArgument(alive), "1", "EX", RedisArgument(ttl)])
+                EdgeMetrics.shared.redisUp(true)
             } catch {
                 if stopping.load(ordering: .relaxed) { return }
+                EdgeMetrics.shared.redisUp(false)
                 logger.warning("presence heartbeat failed", metadata: ["error": "\(error)"])
             }
             await sleep(bus.heartbeatInterval)

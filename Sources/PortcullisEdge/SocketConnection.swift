@@ -58,6 +58,8 @@ final class SocketConnection {
     let routeName: String
     let hub: SocketHub
     private(set) var identity: Identity
+    /// The route's wire protocol (`raw`, `socketio`, `actioncable`), a metric label.
+    let wireProtocol: String
     var user: String? { identity.user }
     var tokenID: String? { identity.tokenID }
     /// Where a room joined without `ns` goes (Socket.IO: `/`).
@@ -104,6 +106,7 @@ final class SocketConnection {
         self.id = id
         self.app = settings.app
         self.routeName = routeName
+        self.wireProtocol = settings.wireProtocol.rawValue
         self.hub = hub
         self.identity = identity
         self.session = session
@@ -148,7 +151,8 @@ final class SocketConnection {
             hub.logger.info(
                 "socket closed",
                 metadata: [
-                    "route": "\(routeName)", "conn.id": "\(id)", "user": "\(user ?? "-")", "reason": "\(closeCause)",
+                    "route": "\(routeName)", "protocol": "\(wireProtocol)", "conn.id": "\(id)",
+                    "subject": "\(user ?? "-")", "reason": "\(closeCause)",
                     "duration.ms":
                         "\(lifetime.components.seconds * 1000 + lifetime.components.attoseconds / 1_000_000_000_000_000)",
                 ])

@@ -161,7 +161,7 @@ final class SocketHub {
     func register(_ connection: SocketConnection) {
         connections[connection.id] = connection
         if let user = connection.user { users[user, default: [:]][ObjectIdentifier(connection)] = connection }
-        EdgeMetrics.shared.socketOpened()
+        EdgeMetrics.shared.socketOpened(route: connection.routeName, protocol: connection.wireProtocol)
         recordPresence(connection)
     }
 
@@ -197,7 +197,8 @@ final class SocketHub {
         {
             pollingSessions.removeValue(forKey: sid)
         }
-        EdgeMetrics.shared.socketClosed(reason: connection.closeCause.label)
+        EdgeMetrics.shared.socketClosed(
+            route: connection.routeName, protocol: connection.wireProtocol, reason: connection.closeCause.label)
         send(["HDEL", RedisArgument(registryKey), RedisArgument(connection.id)])
     }
 
@@ -248,7 +249,11 @@ final class SocketHub {
         } catch {
             return eventLoop.makeFailedFuture(error)
         }
-        return send(StreamCommand.xadd(stream, trim: StreamNames.inboundTrim, fields: envelope.fields)).map { _ in }
+        let started = NIODeadline.now()
+        let appended = send(StreamCommand.xadd(stream, trim: StreamNames.inboundTrim, fields: envelope.fields))
+        return appended.map { _ in
+            EdgeMetrics.shared.busAppended(nanoseconds: (NIODeadline.now() - started).nanoseconds)
+        }
     }
 
     @discardableResult

@@ -11,11 +11,15 @@ final class TLSContextSet: Sendable {
     private let exact: [String: NIOSSLContext]
     /// `(".example.com", context)`, longest suffix first.
     private let wildcards: [(suffix: String, context: NIOSSLContext)]
+    /// Each certificate's leaf `notAfter` (Unix seconds) by its first server name (`-`
+    /// when it has none), in configuration order.
+    let expiries: [(serverName: String, notAfter: Int)]
 
     init(settings: TLSSettings) throws {
         var contexts: [NIOSSLContext] = []
         var exact: [String: NIOSSLContext] = [:]
         var wildcards: [(suffix: String, context: NIOSSLContext)] = []
+        var expiries: [(serverName: String, notAfter: Int)] = []
         for certificate in settings.certificates {
             let chain: [NIOSSLCertificate]
             do {
@@ -42,6 +46,7 @@ final class TLSContextSet: Sendable {
             try context.preferServerCipherOrder()
             contexts.append(context)
             let names = certificate.serverNames.isEmpty ? Self.dnsNames(of: leaf) : certificate.serverNames
+            expiries.append((serverName: names.first?.lowercased() ?? "-", notAfter: Int(leaf.notValidAfter)))
             for name in names.map({ $0.lowercased() }) {
                 if name.hasPrefix("*.") {
                     wildcards.append((suffix: String(name.dropFirst()), context: context))
@@ -54,6 +59,7 @@ final class TLSContextSet: Sendable {
             throw SnapshotError(message: "a TLS listener needs at least one certificate")
         }
         self.defaultContext = first
+        self.expiries = expiries
         self.exact = exact
         self.wildcards = wildcards.sorted { $0.suffix.count > $1.suffix.count }
     }

@@ -25,7 +25,9 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "portcullis")
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = EdgeMetrics.durationBuckets
+        MetricsSystem.bootstrap(factory)
         let configuration = try loadConfiguration(options.config)
         let snapshot: EdgeSnapshot
         do {
