@@ -66,6 +66,7 @@ extension EdgeSettings {
     /// | `drain_timeout` | duration, may be `0s`         | `20s`    |
     /// | `event_loops`   | int >= 0, 0 = one per core    | `0`      |
     /// | `access_log`    | bool                          | `true`   |
+    /// | `log_format`    | `text`, `logfmt` or `json`    | `text`   |
     /// | `watch_interval`| duration, `0s` = off          | `2s`     |
     static func decode(_ reader: ConfigReader) -> EdgeSettings? {
         reader.mapping { mapping in
@@ -81,6 +82,9 @@ extension EdgeSettings {
             }
             if let accessLog = mapping.optional("access_log")?.bool() {
                 edge.accessLog = accessLog
+            }
+            if let format = mapping.optional("log_format")?.choice(LogFormat.self) {
+                edge.logFormat = format
             }
             if let interval = mapping.optional("watch_interval")?.duration(positive: false) {
                 edge.watchInterval = interval

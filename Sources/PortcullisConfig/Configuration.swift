@@ -78,11 +78,22 @@ public struct EdgeSettings: Sendable {
     public var eventLoops: Int = 0
     /// One info line per request on stderr (route, status, upstream, duration, bytes, id).
     public var accessLog: Bool = true
+    /// How every log line is written to stderr.
+    public var logFormat: LogFormat = .text
     /// How often conf files, certificates and keys are checked for changes (a change
     /// reloads); zero turns the check off.
     public var watchInterval: Duration = .seconds(2)
 
     public init() {}
+}
+
+/// `edge.log_format`: `text` is swift-log's stream handler (`2026-01-02T03:04:05+0000 info
+/// portcullis: key=value [module] message`), `logfmt` one `ts=… level=… msg="…" key=value`
+/// line, `json` one JSON object per line.
+public enum LogFormat: String, Sendable, CaseIterable {
+    case text
+    case logfmt
+    case json
 }
 
 public struct Listener: Sendable {

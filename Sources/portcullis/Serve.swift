@@ -17,18 +17,13 @@ struct Serve: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let configuration = try loadConfiguration(options.config)
+        Self.bootstrapLogging(level: logLevel, format: configuration.edge.logFormat)
         let logger = Logger(label: "portcullis")
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = EdgeMetrics.durationBuckets
         MetricsSystem.bootstrap(factory)
-        let configuration = try loadConfiguration(options.config)
         let snapshot: EdgeSnapshot
         do {
             snapshot = try EdgeSnapshot(configuration: configuration)
@@ -52,6 +47,22 @@ struct Serve: AsyncParsableCommand {
         } catch let error as ListenerError {
             printError("\(error)")
             throw ExitCode(1)
+        }
+    }
+}
+
+extension Serve {
+    /// Every log line goes to stderr in `edge.log_format`; a reload does not change it.
+    private static func bootstrapLogging(level: Logger.Level, format: LogFormat) {
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler
+            switch format {
+            case .text: handler = StreamLogHandler.standardError(label: label)
+            case .logfmt: handler = LineLogHandler(label: label, format: .logfmt)
+            case .json: handler = LineLogHandler(label: label, format: .json)
+            }
+            handler.logLevel = level
+            return handler
         }
     }
 }
