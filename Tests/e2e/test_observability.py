@@ -1,0 +1,138 @@
+"""Observability end to end: after requests to a proxied route, a refused one, a dead
+upstream and a WebSocket that opens and closes, `/metrics` shows the histograms, counters
+and gauges of docs/observability.md with their labels and counts, and the access log
+written as JSON (`edge.log_format: json`) carries the fields docs/observability.md lists."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import requests
+
+from conftest import edge_id, pool, route
+from socketkit import Keys, WSClient, socket_route
+
+SERIES = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def scrape(pc) -> list[tuple[str, dict, float]]:
+    session = requests.Session()
+    session.trust_env = False
+    text = session.get(pc.admin_url + "/metrics", timeout=5).text
+    series = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = SERIES.match(line)
+        assert match, f"not a Prometheus sample line: {line!r}"
+        name, labels, value = match.groups()
+        series.append((name, dict(LABEL.findall(labels or "")), float(value)))
+    return series
+
+
+def value(series, name: str, **labels) -> float | None:
+    found = [v for n, l, v in series if n == name and all(l.get(k) == w for k, w in labels.items())]
+    assert len(found) <= 1, f"{name}{labels} matches {len(found)} series"
+    return found[0] if found else None
+
+
+def json_lines(pc) -> list[dict]:
+    lines = []
+    for line in pc.stderr().splitlines():
+        if line.startswith("{"):
+            lines.append(json.loads(line))
+    return lines
+
+
+def wait_for(predicate, what: str, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_metrics_and_json_access_log_describe_requests_upstreams_and_sockets(
+        portcullis, upstream, dead_addr, redis_url, bus_prefix, tmp_path):
+    keys = Keys(tmp_path)
+    up = upstream(name="app")
+    api = route("api", "/api", "app")
+    api["auth"] = {"key_set": "main"}
+    pc = portcullis(
+        upstreams={"app": pool(up.addr), "gone": pool(dead_addr)},
+        routes=[api, route("gone", "/gone", "gone"), socket_route("ws", "/ws", auth={"key_set": "main"})],
+        edge={"id": edge_id(), "watch_interval": "0s", "log_format": "json"},
+        extra={"redis": {"url": redis_url}, "bus": {"prefix": bus_prefix}, "auth": keys.config()})
+    token = keys.token("user-42")
+    http = requests.Session()
+    http.trust_env = False
+
+    for _ in range(3):
+        r = http.get(pc.url("/api/items?secret=1"), headers={**keys.bearer(token), "User-Agent": "obs-test/1.0",
+                                                             "X-Request-Id": "obs-req-1"})
+        assert r.status_code == 200
+    assert http.get(pc.url("/api/items")).status_code == 401
+    assert http.get(pc.url("/gone/x")).status_code == 502
+    with WSClient(f"ws://127.0.0.1:{pc.port}/ws", headers=keys.bearer(token)) as ws:
+        ws.wait_for(lambda c: value(scrape(pc), "portcullis_sockets_open", route="ws", protocol="raw") == 1,
+                    what="the socket counted open")
+    wait_for(lambda: value(scrape(pc), "portcullis_sockets_open", route="ws", protocol="raw") == 0,
+             "the socket counted closed")
+
+    series = scrape(pc)
+    # Request durations: one histogram per route and status, counts matching the counter.
+    assert value(series, "portcullis_request_duration_seconds_count", route="api", status="200") == 3
+    assert value(series, "portcullis_requests_total", route="api", status="200") == 3
+    assert value(series, "portcullis_request_duration_seconds_count", route="api", status="401") == 1
+    assert value(series, "portcullis_request_duration_seconds_count", route="gone", status="502") == 1
+    assert value(series, "portcullis_request_duration_seconds_count", route="ws", status="101") == 1
+    buckets = [(l["le"], v) for n, l, v in series
+               if n == "portcullis_request_duration_seconds_bucket" and l.get("route") == "api"
+               and l.get("status") == "200"]
+    assert [float(le) for le, _ in buckets] == [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+                                                10, 30, float("inf")], buckets
+    assert dict(buckets)["+Inf"] == 3
+    assert value(series, "portcullis_request_duration_seconds_sum", route="api", status="200") > 0
+    # Upstreams: time to the response head by upstream and server; errors by kind.
+    assert value(series, "portcullis_upstream_duration_seconds_count", upstream="app", server=up.addr) == 3
+    assert value(series, "portcullis_upstream_errors_total", upstream="gone", server=dead_addr,
+                 kind="connect_failed") >= 1
+    # Sockets and the bus.
+    assert value(series, "portcullis_handshakes_total", route="ws", protocol="raw", result="accepted") == 1
+    assert value(series, "portcullis_socket_closes_total", reason="client") == 1
+    assert value(series, "portcullis_bus_append_duration_seconds_count") >= 2  # open and close
+    assert value(series, "portcullis_redis_up") == 1
+    assert value(series, "portcullis_auth_failures_total", route="api", reason="missing_token") == 1
+    # Nothing labels a series with a path or a user.
+    for name, labels, _ in series:
+        assert "user-42" not in labels.values() and "/api/items" not in labels.values(), (name, labels)
+
+    lines = json_lines(pc)
+    assert lines, f"no JSON log lines on stderr:\n{pc.tail()}"
+    for line in lines:
+        assert {"ts", "level", "msg", "logger"} <= line.keys(), line
+    requests_logged = [line for line in lines if line["msg"] == "request" and line.get("route") == "api"]
+    ok = [line for line in requests_logged if line["status"] == "200"]
+    assert len(ok) == 3, requests_logged
+    assert ok[0]["method"] == "GET"
+    assert ok[0]["path"] == "/api/items", "the path is logged without its query"
+    assert ok[0]["upstream"] == up.addr
+    assert ok[0]["user.agent"] == "obs-test/1.0"
+    assert ok[0]["subject"] == "user-42"
+    assert ok[0]["request.id"] == "obs-req-1"
+    assert int(ok[0]["bytes.out"]) > 0
+    assert float(ok[0]["duration.ms"]) > 0
+    refused = [line for line in requests_logged if line["status"] == "401"]
+    assert refused and refused[0]["subject"] == "-" and refused[0]["upstream"] == "-"
+    opened = [line for line in lines if line["msg"] == "socket open"]
+    closed = [line for line in lines if line["msg"] == "socket closed"]
+    assert len(opened) == 1 and len(closed) == 1, (opened, closed)
+    assert opened[0]["route"] == "ws" and opened[0]["protocol"] == "raw" and opened[0]["subject"] == "user-42"
+    assert closed[0]["conn.id"] == opened[0]["conn.id"]
+    assert closed[0]["protocol"] == "raw" and closed[0]["subject"] == "user-42"
+    assert closed[0]["reason"] and float(closed[0]["duration.ms"]) >= 0
