@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import time
+from datetime import datetime, timezone
 
 import requests
 
@@ -136,3 +138,31 @@ def test_metrics_and_json_access_log_describe_requests_upstreams_and_sockets(
     assert closed[0]["conn.id"] == opened[0]["conn.id"]
     assert closed[0]["protocol"] == "raw" and closed[0]["subject"] == "user-42"
     assert closed[0]["reason"] and float(closed[0]["duration.ms"]) >= 0
+
+
+def not_after(cert) -> int:
+    out = subprocess.run(["openssl", "x509", "-noout", "-enddate", "-in", str(cert)],
+                         capture_output=True, text=True, check=True).stdout
+    text = " ".join(out.strip().removeprefix("notAfter=").split())
+    return int(datetime.strptime(text, "%b %d %H:%M:%S %Y %Z").replace(tzinfo=timezone.utc).timestamp())
+
+
+def test_certificate_expiry_follows_the_listener_certificates_across_reloads(portcullis, upstream, tls_certs):
+    up = upstream(name="app")
+    a = {"certificate": str(tls_certs.a_cert), "private_key": str(tls_certs.a_key)}
+    b = {"certificate": str(tls_certs.b_cert), "private_key": str(tls_certs.b_key), "server_names": ["B.test"]}
+    pc = portcullis(upstreams={"app": pool(up.addr)}, routes=[route("root", "/", "app")], tls=[a],
+                    edge={"watch_interval": "0s"})
+    name = "portcullis_certificate_expiry_timestamp_seconds"
+    assert value(scrape(pc), name, listener="tls", server_name="a.test") == not_after(tls_certs.a_cert)
+
+    config = json.loads(json.dumps(pc.config))
+    config["listeners"][1]["tls"]["certificates"] = [b]
+    pc.rewrite_config(config)
+    session = requests.Session()
+    session.trust_env = False
+    assert session.post(pc.admin_url + "/reload", timeout=10).status_code == 200
+    series = scrape(pc)
+    assert value(series, name, listener="tls", server_name="b.test") == not_after(tls_certs.b_cert)
+    assert value(series, name, listener="tls", server_name="a.test") is None, "a removed certificate keeps no series"
+    assert value(series, "portcullis_reloads_total", result="applied") == 1
