@@ -67,10 +67,11 @@ public final class EdgeMetrics: Sendable {
         counter("portcullis_upstream_ejections_total", [("upstream", upstream)]).increment()
     }
 
-    /// Time from writing the request head upstream to the upstream's response head.
-    func upstreamResponded(upstream: String, server: String, nanoseconds: Int64) {
+    /// `portcullis_upstream_duration_seconds` of one server: the time from writing the
+    /// request head upstream to the upstream's response head. Made when a snapshot is
+    /// built (``UpstreamServer/responseTimer``) and the same object on every reload.
+    func upstreamTimer(upstream: String, server: String) -> CoreMetrics.Timer {
         timer("portcullis_upstream_duration_seconds", [("upstream", upstream), ("server", server)])
-            .recordNanoseconds(max(0, nanoseconds))
     }
 
     /// One per failed upstream attempt, by ``UpstreamErrorKind``.

@@ -9,10 +9,9 @@ extension ProxyHandler: UpstreamDelegate {
         switch part {
         case .head(let head):
             exchange.status = head.status
-            if let started = exchange.upstreamStarted {
-                EdgeMetrics.shared.upstreamResponded(
-                    upstream: exchange.group.name, server: exchange.server ?? "-",
-                    nanoseconds: (NIODeadline.now() - started).nanoseconds)
+            if let started = exchange.upstreamStarted, let server = exchange.tried.last {
+                exchange.group.servers[server].responseTimer.recordNanoseconds(
+                    (NIODeadline.now() - started).nanoseconds)
             }
             if exchange.tunnel && head.status == .switchingProtocols {
                 // Splice only after the decoder has delivered the 101's end and left its

@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOConcurrencyHelpers
 import NIOCore
 import PortcullisConfig
@@ -19,7 +20,8 @@ final class UpstreamGroup: Sendable {
             UpstreamServer(
                 address: try SocketAddress.makeAddressResolvingHost(hostPort.host, port: hostPort.port),
                 label: hostPort.description,
-                health: health(hostPort)
+                health: health(hostPort),
+                responseTimer: EdgeMetrics.shared.upstreamTimer(upstream: settings.name, server: hostPort.description)
             )
         }
     }
@@ -31,6 +33,9 @@ struct UpstreamServer: Sendable {
     /// `host:port`, used in logs and as the key of idle connection lists.
     let label: String
     let health: ServerHealth
+    /// `portcullis_upstream_duration_seconds` of this server, looked up once per snapshot
+    /// so the response path records without a lookup.
+    let responseTimer: CoreMetrics.Timer
 }
 
 /// Passive health of one server: consecutive connect failures and an ejection deadline.
