@@ -15,6 +15,7 @@ import requests
 
 from conftest import edge_id, pool, route
 from socketkit import Keys, WSClient, socket_route
+from upstreams import read_request_head, reset
 
 SERIES = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -166,3 +167,34 @@ def test_certificate_expiry_follows_the_listener_certificates_across_reloads(por
     assert value(series, name, listener="tls", server_name="b.test") == not_after(tls_certs.b_cert)
     assert value(series, name, listener="tls", server_name="a.test") is None, "a removed certificate keeps no series"
     assert value(series, "portcullis_reloads_total", result="applied") == 1
+
+
+def test_upstream_errors_are_counted_by_kind_and_server(portcullis, raw_upstream, dead_addr):
+    def hang(sock):
+        read_request_head(sock)
+        time.sleep(2)
+
+    def read_then_reset(sock):
+        read_request_head(sock)
+        reset(sock)
+
+    slow, resetting = raw_upstream(hang, name="slow"), raw_upstream(read_then_reset, name="reset")
+    pc = portcullis(
+        upstreams={"slow": pool(slow.addr, response_timeout="300ms"), "reset": pool(resetting.addr),
+                   "dead": pool(dead_addr)},
+        routes=[route("slow", "/slow", "slow"), route("reset", "/reset", "reset"), route("dead", "/dead", "dead")])
+    http = requests.Session()
+    http.trust_env = False
+    assert http.get(pc.url("/slow"), timeout=10).status_code == 504
+    assert http.get(pc.url("/reset"), timeout=10).status_code == 502
+    assert http.get(pc.url("/dead"), timeout=10).status_code == 502
+
+    series = scrape(pc)
+    errors = {(l["upstream"], l["server"], l["kind"]): v for n, l, v in series
+              if n == "portcullis_upstream_errors_total"}
+    assert errors == {("slow", slow.addr, "timeout"): 1, ("reset", resetting.addr, "reset"): 1,
+                      ("dead", dead_addr, "connect_failed"): 1}, errors
+    assert value(series, "portcullis_request_duration_seconds_count", route="slow", status="504") == 1
+    assert value(series, "portcullis_request_duration_seconds_sum", route="slow", status="504") >= 0.3
+    # No response head arrived, so no upstream duration was recorded for these servers.
+    assert value(series, "portcullis_upstream_duration_seconds_count", upstream="slow", server=slow.addr) == 0
