@@ -59,8 +59,10 @@ let package = Package(
             name: "PortcullisBus",
             dependencies: [
                 "CHiredis",
+                "PortcullisConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -189,7 +191,9 @@ let package = Package(
             name: "PortcullisBusTests",
             dependencies: [
                 "PortcullisBus",
+                "PortcullisConfig",
                 "PortcullisTestSupport",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A Redis client that keeps one pipelined connection up: it connects at creation, and when
 /// the connection is lost it reconnects with exponential backoff and jitter
@@ -117,6 +118,8 @@ extension RedisClient {
         private let eventLoop: any EventLoop
         private let logger: Logger
         private var reconnectTask: Scheduled<Void>?
+        /// `configuration.tls` built once for every (re)connect; nil until the first connect.
+        private var sslContext: Result<NIOSSLContext, any Error>?
 
         init(
             configuration: RedisConfiguration,
@@ -200,23 +203,45 @@ extension RedisClient {
             }
         }
 
+        /// The TLS context, built at the first connect (files are read once; a failure is
+        /// kept, so every attempt reports it the same way without rereading).
+        private func tlsContext() throws -> NIOSSLContext? {
+            guard let tls = self.configuration.tls else { return nil }
+            if self.sslContext == nil {
+                self.sslContext = Result { try tls.makeContext() }
+            }
+            return try self.sslContext?.get()
+        }
+
         private func connect() {
             self.logger.debug("Connecting to Redis")
-            RedisConnection.makeConnection(to: self.configuration, on: self.eventLoop, logger: self.logger)
-                .assumeIsolated()
-                .whenComplete { result in
-                    switch result {
-                    case .success(let connection):
-                        self.run(self.stateMachine.connectSucceeded(connection))
-                        // Registered after the state machine knows the connection, so a
-                        // connection that is already closed is noticed at once.
-                        connection.closeFuture.assumeIsolated().whenComplete { _ in
-                            self.run(self.stateMachine.connectionClosed(connection))
-                        }
-                    case .failure(let error):
-                        self.run(self.stateMachine.connectFailed(error))
+            let sslContext: NIOSSLContext?
+            do {
+                sslContext = try self.tlsContext()
+            } catch {
+                self.run(self.stateMachine.connectFailed(error))
+                return
+            }
+            RedisConnection.makeConnection(
+                to: self.configuration,
+                sslContext: sslContext,
+                on: self.eventLoop,
+                logger: self.logger
+            )
+            .assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .success(let connection):
+                    self.run(self.stateMachine.connectSucceeded(connection))
+                    // Registered after the state machine knows the connection, so a
+                    // connection that is already closed is noticed at once.
+                    connection.closeFuture.assumeIsolated().whenComplete { _ in
+                        self.run(self.stateMachine.connectionClosed(connection))
                     }
+                case .failure(let error):
+                    self.run(self.stateMachine.connectFailed(error))
                 }
+            }
         }
     }
 }

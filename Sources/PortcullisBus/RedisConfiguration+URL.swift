@@ -3,15 +3,17 @@ extension RedisConfiguration {
     ///
     /// - `redis://[[user]:password@]host[:port][/db][?db=N]` — TCP; port defaults to 6379,
     ///   db to 0. An IPv6 host is written in brackets: `redis://[::1]:6379`.
+    /// - `rediss://…` — the same over TLS; ``tls`` is set to the defaults (the system's trust
+    ///   roots, the host as the verification name): set its fields on the result.
     /// - `unix://[[user]:password@]/path/to/redis.sock[?db=N]` — Unix domain socket; the
     ///   scheme `redis+unix://` is accepted as a synonym.
     ///
     /// User and password are percent-decoded. A user without a password is rejected (AUTH
-    /// needs a password). `rediss://` (TLS) is not supported. Other settings (timeouts,
-    /// backoff, buffer limits) keep their defaults; set them on the result.
+    /// needs a password). Other settings (timeouts, backoff, buffer limits) keep their
+    /// defaults; set them on the result.
     public init(url: String) throws {
         guard let schemeEnd = url.firstRange(of: "://") else {
-            throw Self.invalid(url, "missing scheme (redis:// or unix://)")
+            throw Self.invalid(url, "missing scheme (redis://, rediss:// or unix://)")
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         var rest = Substring(url[schemeEnd.upperBound...])
@@ -26,7 +28,7 @@ extension RedisConfiguration {
         let credentials: (user: String?, password: String?)
         var database = 0
         switch scheme {
-        case "redis":
+        case "redis", "rediss":
             let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
             let (userInfo, hostPort) = Self.splitUserInfo(rest[..<authorityEnd])
             credentials = try Self.parseCredentials(userInfo, url: url)
@@ -55,10 +57,8 @@ extension RedisConfiguration {
                 throw Self.invalid(url, "invalid socket path")
             }
             endpoint = .unixSocket(path: path)
-        case "rediss":
-            throw Self.invalid(url, "TLS (rediss://) is not supported")
         default:
-            throw Self.invalid(url, "unknown scheme '\(scheme)' (use redis:// or unix://)")
+            throw Self.invalid(url, "unknown scheme '\(scheme)' (use redis://, rediss:// or unix://)")
         }
 
         for item in query.split(separator: "&") where !item.isEmpty {
@@ -76,7 +76,8 @@ extension RedisConfiguration {
             endpoint: endpoint,
             username: credentials.user,
             password: credentials.password,
-            database: database
+            database: database,
+            tls: scheme == "rediss" ? TLS() : nil
         )
     }
 

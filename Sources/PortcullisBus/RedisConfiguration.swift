@@ -1,6 +1,7 @@
 /// Where and how a ``RedisConnection`` or ``RedisClient`` connects, and how a client behaves
-/// while it is disconnected. Build one with ``init(endpoint:username:password:database:)`` or
-/// from a URL with ``init(url:)`` (see `RedisConfiguration+URL.swift`).
+/// while it is disconnected. Build one with ``init(endpoint:username:password:database:tls:)``
+/// or from a URL with ``init(url:)`` (see `RedisConfiguration+URL.swift`); TLS settings are in
+/// `RedisConfiguration+TLS.swift`.
 public struct RedisConfiguration: Sendable, Hashable {
     /// A TCP host and port, or a Unix domain socket path.
     public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
@@ -67,7 +68,9 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var password: String?
     /// When not 0, `SELECT database` runs on every (re)connect before any other command.
     public var database: Int
-    /// The limit for opening the socket and for the AUTH/SELECT handshake, each.
+    /// When set, the connection runs TLS (certificate verification always on) before AUTH.
+    public var tls: TLS?
+    /// The limit for opening the socket and for the TLS + AUTH/SELECT handshake, each.
     public var connectTimeout: Duration
     /// The waits between a client's reconnect attempts.
     public var reconnectBackoff: RedisBackoff
@@ -79,6 +82,7 @@ public struct RedisConfiguration: Sendable, Hashable {
         username: String? = nil,
         password: String? = nil,
         database: Int = 0,
+        tls: TLS? = nil,
         connectTimeout: Duration = .seconds(5),
         reconnectBackoff: RedisBackoff = RedisBackoff(),
         bufferLimits: BufferLimits = BufferLimits()
@@ -87,6 +91,7 @@ public struct RedisConfiguration: Sendable, Hashable {
         self.username = username
         self.password = password
         self.database = database
+        self.tls = tls
         self.connectTimeout = connectTimeout
         self.reconnectBackoff = reconnectBackoff
         self.bufferLimits = bufferLimits

@@ -1,13 +1,14 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// One open connection to Redis, pipelined: any number of commands may be in flight and
 /// replies complete them in order.
 ///
 /// ``connect(to:on:logger:)`` (or the future-based ``makeConnection(to:on:logger:)``) opens
-/// the socket and runs `AUTH` and `SELECT` from the configuration before it hands the
-/// connection out. An error reply fails only its own command; when the connection is lost
+/// the socket, runs TLS when the configuration has ``RedisConfiguration/tls``, and runs `AUTH`
+/// and `SELECT` from the configuration before it hands the connection out. An error reply fails only its own command; when the connection is lost
 /// every command in flight fails with ``RedisError/Code/connectionClosed`` and later commands
 /// fail at once — a connection never reconnects (``RedisClient`` does). A blocking command
 /// (`XREAD BLOCK`, `XREADGROUP BLOCK`) holds back every command sent after it until it
@@ -38,21 +39,47 @@ public final class RedisConnection: RedisCommandSender {
     /// Opens a connection on `eventLoop` and runs the configured handshake; the future-based
     /// form of ``connect(to:on:logger:)``.
     ///
-    /// Fails with ``RedisError/Code/connectFailed`` when the socket cannot be opened, or when
-    /// `AUTH` or `SELECT` is refused (the server's reply is in `serverCode` and `message`) or
-    /// takes longer than `connectTimeout`.
+    /// Fails with ``RedisError/Code/connectFailed`` when the socket cannot be opened, when the
+    /// TLS handshake fails (an untrusted or misnamed server certificate), or when `AUTH` or
+    /// `SELECT` is refused (the server's reply is in `serverCode` and `message`) or takes
+    /// longer than `connectTimeout`; with ``RedisError/Code/tlsSetupFailed`` when the TLS files
+    /// cannot be used.
     public static func makeConnection(
         to configuration: RedisConfiguration,
         on eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
         logger: Logger
     ) -> EventLoopFuture<RedisConnection> {
+        let sslContext: NIOSSLContext?
+        do {
+            sslContext = try configuration.tls?.makeContext()
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+        return Self.makeConnection(to: configuration, sslContext: sslContext, on: eventLoop, logger: logger)
+    }
+
+    /// `sslContext` is `configuration.tls` already built (a client builds it once); nil
+    /// without TLS.
+    static func makeConnection(
+        to configuration: RedisConfiguration,
+        sslContext: NIOSSLContext?,
+        on eventLoop: any EventLoop,
+        logger: Logger
+    ) -> EventLoopFuture<RedisConnection> {
         let endpoint = configuration.endpoint
         let timeout = TimeAmount(configuration.connectTimeout)
+        // SNI carries a name only; without server_name an IP host is verified against the
+        // certificate's IP addresses instead (NIOSSL does that when the hostname is nil).
+        let serverName = configuration.tls?.serverName ?? endpoint.host.flatMap { Self.isIPAddress($0) ? nil : $0 }
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: serverName)
+                        try channel.pipeline.syncOperations.addHandler(tls)
+                    }
                     try channel.pipeline.syncOperations.configureRedisPipeline(logger: logger)
                 }
             }
@@ -162,9 +189,12 @@ public final class RedisConnection: RedisCommandSender {
         // answers every command with -LOADING until it is done (AUTH and SELECT excepted).
         // A PING refused that way fails the handshake, so the client retries with backoff,
         // keeping what it buffered instead of flushing it into errors. Other PING errors
-        // (-NOAUTH without a password) surface on the commands themselves, as before.
+        // (-NOAUTH without a password) surface on the commands themselves, as before. A
+        // connection lost meanwhile (a failed TLS handshake) fails the handshake too: a
+        // closed connection must never be handed out as connected.
         let ping = self.send(["PING"]).flatMapError { error -> EventLoopFuture<RESPValue> in
-            if (error as? RedisError)?.serverCode == "LOADING" {
+            let redisError = error as? RedisError
+            if redisError?.serverCode == "LOADING" || redisError?.code != .server {
                 return self.channel.eventLoop.makeFailedFuture(error)
             }
             return self.channel.eventLoop.makeSucceededFuture(.nullBulkString)
@@ -178,8 +208,23 @@ public final class RedisConnection: RedisCommandSender {
         }
     }
 
+    private static func isIPAddress(_ host: String) -> Bool {
+        (try? SocketAddress(ipAddress: host, port: 0)) != nil
+    }
+
     private static func handshakeError(_ error: any Error, endpoint: RedisConfiguration.Endpoint) -> RedisError {
         let redisError = error as? RedisError
+        if let tlsError = redisError?.underlying ?? (redisError == nil ? error : nil),
+            tlsError is NIOSSLError || tlsError is NIOSSLExtraError || tlsError is BoringSSLError
+        {
+            return RedisError(
+                code: .connectFailed,
+                message: "TLS handshake with Redis at \(endpoint) failed (is ca_file the CA that signed the "
+                    + "server's certificate, and does the certificate name server_name or the host?)",
+                isRetrySafe: true,
+                underlying: tlsError
+            )
+        }
         return RedisError(
             code: .connectFailed,
             message: "Redis at \(endpoint) refused the handshake: \(redisError?.message ?? "\(error)")",

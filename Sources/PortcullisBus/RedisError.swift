@@ -19,6 +19,7 @@ public struct RedisError: Error, CustomStringConvertible {
             case unexpectedReply
             case invalidURL
             case invalidArgument
+            case tlsSetupFailed
         }
 
         private let base: Base
@@ -47,6 +48,9 @@ public struct RedisError: Error, CustomStringConvertible {
         public static let invalidURL = Code(.invalidURL)
         /// The command was malformed before it was sent (for example, it was empty).
         public static let invalidArgument = Code(.invalidArgument)
+        /// The TLS settings could not be used: an unreadable or invalid CA, certificate or
+        /// key file, or a key that does not match its certificate.
+        public static let tlsSetupFailed = Code(.tlsSetupFailed)
 
         public var description: String {
             switch self.base {
@@ -59,6 +63,7 @@ public struct RedisError: Error, CustomStringConvertible {
             case .unexpectedReply: "unexpectedReply"
             case .invalidURL: "invalidURL"
             case .invalidArgument: "invalidArgument"
+            case .tlsSetupFailed: "tlsSetupFailed"
             }
         }
     }

@@ -79,20 +79,6 @@ extension KeySourceSettings {
     }
 }
 
-extension RedisSettings {
-    /// Decodes the top-level `redis:` (`url`).
-    static func decode(_ reader: ConfigReader) -> RedisSettings? {
-        reader.mapping { mapping -> RedisSettings? in
-            guard let url = mapping.required("url")?.string() else { return nil }
-            let schemes = ["redis://", "unix://"]
-            if !schemes.contains(where: url.hasPrefix) {
-                mapping.required("url")?.fail("expected redis://host:port/db or unix:///path, got a different scheme")
-            }
-            return RedisSettings(url: url, location: mapping.location(of: "url"))
-        } ?? nil
-    }
-}
-
 extension RouteAuth {
     /// Decodes a route's `auth:`.
     ///

@@ -47,18 +47,6 @@ public struct KeySourceSettings: Sendable {
     }
 }
 
-/// Redis, shared by sessions, revocation and (later) the bus.
-public struct RedisSettings: Sendable {
-    /// `redis://[user:password@]host:port/db` or `unix:///path?db=N`.
-    public var url: String
-    public var location: SourceLocation
-
-    public init(url: String, location: SourceLocation) {
-        self.url = url
-        self.location = location
-    }
-}
-
 /// A route's authentication policy. Routes without one are public.
 public struct RouteAuth: Sendable {
     public enum Method: String, Sendable {

@@ -39,6 +39,12 @@ public struct ConfigReader {
         decoder.report(ConfigError(code, location: location, message: message))
     }
 
+    /// Reports `message` at `location`: a key below this node that decoding recorded
+    /// (``RedisSettings/location``), for checks made after decoding.
+    public func fail(_ message: String, at location: SourceLocation, code: ConfigError.Code = .invalidValue) {
+        decoder.report(ConfigError(code, location: location, message: message))
+    }
+
     func child(_ node: Node, key: String, line: Int) -> ConfigReader {
         ConfigReader(node: node, file: file, line: line, path: path.isEmpty ? key : "\(path).\(key)", decoder: decoder)
     }
@@ -183,6 +189,17 @@ public struct ConfigReader {
             fail("cannot read \(path): \(problem.reason)", code: .unreadableFile)
             return nil
         }
+    }
+
+    /// The contents of the file this node names (a `*_file` key holding a secret), one
+    /// trailing newline trimmed; nil after reporting when it cannot be read. Never echoes
+    /// the contents.
+    func secretFileContents() -> String? {
+        guard let path = filePath(), var contents = contents(of: path) else { return nil }
+        if let last = contents.last, last == "\n" || last == "\r\n" {
+            contents.removeLast()
+        }
+        return contents
     }
 
     // MARK: Collections

@@ -124,11 +124,7 @@ public final class MappingReader {
         if let inline {
             return inline.scalar(expected: "a string")
         }
-        guard let file, let path = file.filePath(), var contents = file.contents(of: path) else { return nil }
-        if let last = contents.last, last == "\n" || last == "\r\n" {
-            contents.removeLast()
-        }
-        return contents
+        return file?.secretFileContents()
     }
 
     /// Reports keys present in the mapping that the schema never asked for.

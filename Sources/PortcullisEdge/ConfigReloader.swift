@@ -88,7 +88,7 @@ public final class ConfigReloader: Service, Sendable {
         var notes: [String] = []
         if Self.bindings(of: current.configuration) != Self.bindings(of: configuration) {
             notes.append(
-                "listener addresses, the admin address or TLS, event_loops, edge.id, redis.url or bus settings changed: "
+                "listener addresses, the admin address or TLS, event_loops, edge.id, redis settings or bus settings changed: "
                     + "restart to apply them")
             logger.warning("reload: listener changes need a restart", metadata: ["reason": "\(reason)"])
         }
@@ -144,7 +144,9 @@ public final class ConfigReloader: Service, Sendable {
         configuration.listeners.map { "\($0.name)=\($0.address)" } + [
             "admin=\(configuration.admin.address) tls=\(configuration.admin.tls != nil)",
             "loops=\(configuration.edge.eventLoops)",
-            "edge=\(configuration.edge.id)", "redis=\(configuration.redis?.url ?? "-")",
+            "edge=\(configuration.edge.id)",
+            "redis=\(configuration.redis?.url ?? "-") \(configuration.redis?.username ?? "-")",
+            "redis.tls=\(configuration.redis?.tls.map { "\($0)" } ?? "-")",
             "bus=\(configuration.bus.prefix) \(configuration.bus.heartbeatInterval) \(configuration.bus.heartbeatTTL) "
                 + "\(configuration.bus.maxBufferedAppends)",
         ]

@@ -75,8 +75,10 @@ public final class EdgeServer: Service, Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         var redis: RedisConfiguration?
         do {
-            redis = try configuration.redis.map { try RedisConfiguration(url: $0.url) }
+            redis = try configuration.redis.map { try RedisConfiguration(settings: $0) }
             redis?.bufferLimits.maximumCommands = configuration.bus.maxBufferedAppends
+            // Unusable TLS files stop the start here, not in every reconnect's log line.
+            _ = try redis?.tls?.makeContext()
         } catch {
             try? await group.shutdownGracefully()
             throw ListenerError(listener: "redis", address: "redis.url", underlying: error)

@@ -10,7 +10,10 @@ import PortcullisConfig
 /// | key                     | type                                   | default            |
 /// |-------------------------|----------------------------------------|--------------------|
 /// | `version`               | int, must be 1                         | `1`                |
-/// | `redis.url`             | `redis://…` or `unix://…` URL          | required           |
+/// | `redis.url`             | `redis://…`, `rediss://…` or `unix://…` URL | required      |
+/// | `redis.username`        | ACL user (needs `password_file`)       | the default user   |
+/// | `redis.password_file`   | file holding the password              | none               |
+/// | `redis.tls.*`           | `ca_file`, `certificate_file`, `private_key_file`, `server_name` (rediss://) | system roots, the host |
 /// | `bus.prefix`            | 1–64 of `A-Z a-z 0-9 _ - . :`          | `portcullis`       |
 /// | `worker.id`             | string without whitespace              | `<hostname>-<pid>` |
 /// | `worker.claim_idle`     | duration > 0                           | `30s`              |
@@ -45,8 +48,8 @@ extension RoomsSettings {
     private static func decode(_ mapping: MappingReader, knownApps: [String]) -> RoomsSettings {
         _ = mapping.optional("version")?.formatVersion()
         var settings = RoomsSettings(redisURL: "", apps: [])
-        if let url = mapping.required("redis").flatMap(Self.redisURL) {
-            settings.redisURL = url
+        if let redis = mapping.required("redis").flatMap(Self.redis) {
+            settings.redis = redis
         }
         if let bus = mapping.optional("bus") {
             bus.mapping { bus in
@@ -70,22 +73,21 @@ extension RoomsSettings {
         return settings
     }
 
-    /// `redis.url`, checked the way the worker's Redis client will parse it.
-    private static func redisURL(_ reader: ConfigReader) -> String? {
-        reader.mapping { redis -> String? in
-            guard let url = redis.required("url"), let text = url.string() else { return nil }
-            do {
-                _ = try RedisConfiguration(url: text)
-            } catch let error as RedisError {
-                // The message never repeats the URL, which may hold a password.
-                url.fail(error.message)
-                return nil
-            } catch {
-                url.fail("invalid Redis URL")
-                return nil
-            }
-            return text
-        } ?? nil
+    /// `redis` as the edge reads it (``RedisSettings/decode(_:)``), its URL then checked the
+    /// way the worker's Redis client will parse it.
+    private static func redis(_ reader: ConfigReader) -> RedisSettings? {
+        guard let settings = RedisSettings.decode(reader) else { return nil }
+        do {
+            _ = try RedisConfiguration(settings: settings)
+        } catch let error as RedisError {
+            // The message never repeats the URL, which may hold a password.
+            reader.fail(error.message, at: settings.location)
+            return nil
+        } catch {
+            reader.fail("invalid Redis URL", at: settings.location)
+            return nil
+        }
+        return settings
     }
 
     private static func decodeWorker(_ worker: MappingReader, into settings: inout RoomsSettings) {

@@ -5,8 +5,14 @@ import PortcullisConfig
 /// consumer name and retry policy, and which apps to serve. Decoded from YAML by
 /// ``RoomsSettings/load(file:knownApps:environment:)`` (see `RoomsSettings+Config.swift`).
 public struct RoomsSettings: Sendable, Hashable {
-    /// `redis.url`: `redis://[:password@]host[:port][/db]` or `unix://…`.
-    public var redisURL: String
+    /// `redis`: the URL (`redis://[:password@]host[:port][/db]`, `rediss://…` or
+    /// `unix://…`), `username` and `password_file`, and `tls` (see ``RedisSettings``).
+    public var redis: RedisSettings
+    /// `redis.url`.
+    public var redisURL: String {
+        get { self.redis.url }
+        set { self.redis.url = newValue }
+    }
     /// `bus.prefix`: the key prefix of every stream (default `portcullis`).
     public var prefix: String
     /// `worker.id`: the consumer name in each app's group (default `<hostname>-<pid>`).
@@ -38,7 +44,10 @@ public struct RoomsSettings: Sendable, Hashable {
         apps: [String],
         readBlock: Duration = .seconds(1)
     ) {
-        self.redisURL = redisURL
+        self.redis = RedisSettings(
+            url: redisURL,
+            location: SourceLocation(file: "", line: 0, keyPath: "redis.url")
+        )
         self.prefix = prefix
         self.workerID = workerID
         self.claimIdle = claimIdle
@@ -46,5 +55,10 @@ public struct RoomsSettings: Sendable, Hashable {
         self.reapInterval = reapInterval
         self.apps = apps
         self.readBlock = readBlock
+    }
+
+    /// What the worker's Redis client connects with: the URL, the ACL credentials, TLS.
+    public func redisConfiguration() throws -> RedisConfiguration {
+        try RedisConfiguration(settings: self.redis)
     }
 }

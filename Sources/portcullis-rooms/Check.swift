@@ -23,9 +23,14 @@ struct Check: ParsableCommand {
     /// credentials.
     static func describe(_ settings: RoomsSettings) -> String {
         var redis = settings.redisURL
-        if let configuration = try? RedisConfiguration(url: settings.redisURL) {
+        if let configuration = try? settings.redisConfiguration() {
             redis = "\(configuration.endpoint) db \(configuration.database)"
-            if configuration.password != nil { redis += " (with password)" }
+            if configuration.tls != nil { redis += " over TLS" }
+            if let username = configuration.username {
+                redis += " (as \(username), with password)"
+            } else if configuration.password != nil {
+                redis += " (with password)"
+            }
         }
         let workerID =
             settings.workerID == RoomsSettings.defaultWorkerID ? "<hostname>-<pid> (default)" : settings.workerID

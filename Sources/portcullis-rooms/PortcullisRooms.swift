@@ -60,7 +60,10 @@ struct Serve: AsyncParsableCommand {
         }
         var logger = Logger(label: "portcullis.rooms")
         logger[metadataKey: "rooms.worker"] = "\(settings.workerID)"
-        let redis = try RedisClient(url: settings.redisURL, logger: logger)
+        let configuration = try settings.redisConfiguration()
+        // Unusable TLS files stop the start here, not in every reconnect's log line.
+        _ = try configuration.tls?.makeContext()
+        let redis = RedisClient(configuration: configuration, logger: logger)
         let apps = settings.apps.compactMap { RoomsApps.builtIn[$0] }
         let worker = try RoomsWorker(settings: settings, apps: apps, redis: redis, logger: logger)
         let reaper = try PresenceReaper(settings: settings, redis: redis, logger: logger)

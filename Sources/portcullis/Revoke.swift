@@ -54,7 +54,10 @@ struct Revoke: AsyncParsableCommand {
             key = prefix + "sub:" + subject!
             value = String(Int(Date().timeIntervalSince1970))
         }
-        let client = try RedisClient(url: redis.url, logger: Logger(label: "portcullis.revoke"))
+        let client = RedisClient(
+            configuration: try RedisConfiguration(settings: redis),
+            logger: Logger(label: "portcullis.revoke")
+        )
         do {
             let reply = try await client.send([
                 "SET", RedisArgument(key), RedisArgument(value), "EX", RedisArgument(String(seconds)),

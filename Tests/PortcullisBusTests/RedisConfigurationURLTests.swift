@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test(arguments: [
-        "localhost:6379", "rediss://host", "http://host", "redis://", "redis://host:0", "redis://host:99999",
+        "localhost:6379", "rediss://", "http://host", "redis://", "redis://host:0", "redis://host:99999",
         "redis://host/x", "redis://user@host", "redis://host?timeout=3", "unix://host/path", "redis://:p%zz@host",
     ])
     func invalidURLIsRejectedWithoutEchoingIt(url: String) {

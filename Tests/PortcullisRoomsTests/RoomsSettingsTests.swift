@@ -70,7 +70,7 @@ import Testing
         #expect(
             conf.errors() == [
                 "rooms.yaml:1: version: unsupported version 2 (this build reads version 1)",
-                "rooms.yaml:3: redis.url: invalid Redis URL: unknown scheme 'http' (use redis:// or unix://)",
+                "rooms.yaml:3: redis.url: expected redis://host:port/db, rediss://host:port/db or unix:///path, got a different scheme",
                 "rooms.yaml:5: bus.prefix: \"a b\" is not a valid name (1 to 64 letters, digits, \"_\", \"-\", \".\", \":\")",
                 "rooms.yaml:7: worker.id: expected a consumer name without spaces, got \"\"",
                 "rooms.yaml:8: worker.claim_idle: expected a duration like 30s, got \"soon\"",
@@ -79,6 +79,43 @@ import Testing
                 "rooms.yaml:13: apps[1]: duplicate app \"echo\" (first at apps[0])",
             ]
         )
+    }
+
+    @Test func redisTakesAnACLUserAPasswordFileAndTLSLikeTheEdge() throws {
+        let conf = try RoomsConfFile(
+            """
+            redis:
+              url: rediss://redis.internal:6380/1
+              username: rooms
+              password_file: redis.pw
+              tls: { ca_file: ca.pem, server_name: redis.internal }
+            apps: [echo]
+            """
+        )
+        try "s3cret\n".write(toFile: "\(conf.directory)/redis.pw", atomically: true, encoding: .utf8)
+        try "-----BEGIN CERTIFICATE-----\n".write(toFile: "\(conf.directory)/ca.pem", atomically: true, encoding: .utf8)
+        let configuration = try conf.load().redisConfiguration()
+        #expect(configuration.username == "rooms")
+        #expect(configuration.password == "s3cret")
+        #expect(configuration.database == 1)
+        #expect(configuration.tls?.caFile == "\(conf.directory)/ca.pem")
+        #expect(configuration.tls?.serverName == "redis.internal")
+    }
+
+    @Test func aPasswordInTheURLAndAPasswordFileAreRefused() throws {
+        let conf = try RoomsConfFile(
+            """
+            redis:
+              url: redis://:pw@127.0.0.1:6379
+              password_file: redis.pw
+            apps: [echo]
+            """
+        )
+        #expect(
+            conf.errors() == [
+                "rooms.yaml:3: redis.password_file: the password is already in redis.url: give either credentials "
+                    + "in the URL or username/password_file, not both"
+            ])
     }
 
     @Test func aBareNumberIsNotADuration() throws {

@@ -14,6 +14,8 @@ public final class RedisServerProcess: @unchecked Sendable {
     public let port: Int
     public let directory: URL
     public let password: String?
+    /// Set when the server speaks only TLS (its `port` is the `--tls-port`).
+    public let tls: RedisTLSFiles?
     private let extraArguments: [String]
     private let lock = NSLock()
     private var process: Process?
@@ -22,36 +24,63 @@ public final class RedisServerProcess: @unchecked Sendable {
     @TaskLocal public static var current: RedisServerProcess?
 
     public var url: String {
+        let scheme = self.tls == nil ? "redis" : "rediss"
         if let password {
-            return "redis://:\(password)@127.0.0.1:\(self.port)"
+            return "\(scheme)://:\(password)@127.0.0.1:\(self.port)"
         }
-        return "redis://127.0.0.1:\(self.port)"
+        return "\(scheme)://127.0.0.1:\(self.port)"
     }
 
     public var socketPath: String { self.directory.appendingPathComponent("redis.sock").path }
 
+    /// The URL's configuration; over TLS it trusts the test CA and presents the client
+    /// certificate.
     public var configuration: RedisConfiguration {
-        get throws { try RedisConfiguration(url: self.url) }
+        get throws {
+            var configuration = try RedisConfiguration(url: self.url)
+            configuration.tls = self.tls?.clientConfiguration()
+            return configuration
+        }
     }
 
-    private init(port: Int, directory: URL, password: String?, extraArguments: [String]) {
+    private init(port: Int, directory: URL, password: String?, tls: RedisTLSFiles?, extraArguments: [String]) {
         self.port = port
         self.directory = directory
         self.password = password
+        self.tls = tls
         self.extraArguments = extraArguments
     }
 
     /// Starts a server and waits until it answers PING.
-    public static func start(password: String? = nil, arguments: [String] = []) async throws -> RedisServerProcess {
+    ///
+    /// - Parameters:
+    ///   - tls: Serve TLS only, with certificates made by ``RedisTLSFiles/generate(in:)``;
+    ///     `authClients` is redis' `tls-auth-clients` (`yes`, `optional`, `no`).
+    public static func start(
+        password: String? = nil,
+        arguments: [String] = [],
+        tls authClients: String? = nil
+    ) async throws -> RedisServerProcess {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("portcullis-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var tls: RedisTLSFiles?
+        var arguments = arguments
+        if let authClients {
+            let files = try RedisTLSFiles.generate(in: directory)
+            tls = files
+            arguments += [
+                "--tls-cert-file", files.serverCertificate, "--tls-key-file", files.serverKey,
+                "--tls-ca-cert-file", files.ca, "--tls-auth-clients", authClients,
+            ]
+        }
         var lastError: (any Error)?
         for _ in 0..<5 {
             let server = RedisServerProcess(
                 port: try await Self.freePort(),
                 directory: directory,
                 password: password,
+                tls: tls,
                 extraArguments: arguments
             )
             do {
@@ -90,11 +119,13 @@ public final class RedisServerProcess: @unchecked Sendable {
     private func launch() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-        var arguments = [
-            "--port", "\(self.port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--dir", self.directory.path, "--daemonize", "no", "--unixsocket", self.socketPath,
-            "--unixsocketperm", "700", "--loglevel", "warning",
-        ]
+        let ports = self.tls == nil ? ["--port", "\(self.port)"] : ["--port", "0", "--tls-port", "\(self.port)"]
+        var arguments =
+            ports + [
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", self.directory.path, "--daemonize", "no", "--unixsocket", self.socketPath,
+                "--unixsocketperm", "700", "--loglevel", "warning",
+            ]
         if let password {
             arguments += ["--requirepass", password]
         }
@@ -111,7 +142,7 @@ public final class RedisServerProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + .seconds(5)
         while ContinuousClock.now < deadline {
             guard process.isRunning else { break }
-            if await Self.answersPing(port: self.port) { return }
+            if await Self.answersPing(port: self.port, tls: self.tls) { return }
             try await Task.sleep(for: .milliseconds(10))
         }
         throw RedisError(code: .connectFailed, message: "redis-server on port \(self.port) did not become ready")
@@ -119,8 +150,11 @@ public final class RedisServerProcess: @unchecked Sendable {
 
     /// Whether the server answers at all: a PONG, or an error reply such as -NOAUTH or
     /// -LOADING (a server still loading its data set is up, just not ready).
-    private static func answersPing(port: Int) async -> Bool {
-        let configuration = RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port))
+    private static func answersPing(port: Int, tls: RedisTLSFiles?) async -> Bool {
+        let configuration = RedisConfiguration(
+            endpoint: .tcp(host: "127.0.0.1", port: port),
+            tls: tls?.clientConfiguration()
+        )
         do {
             let connection = try await RedisConnection.connect(to: configuration, logger: testLogger)
             defer { connection.close() }
@@ -148,13 +182,19 @@ public final class RedisServerProcess: @unchecked Sendable {
 public struct RedisServerTrait: SuiteTrait, TestScoping {
     public var password: String?
     public var arguments: [String] = []
+    /// `tls-auth-clients` for a TLS-only server; nil: plain TCP.
+    public var tls: String?
 
     public func provideScope(
         for test: Test,
         testCase: Test.Case?,
         performing function: @Sendable () async throws -> Void
     ) async throws {
-        let server = try await RedisServerProcess.start(password: self.password, arguments: self.arguments)
+        let server = try await RedisServerProcess.start(
+            password: self.password,
+            arguments: self.arguments,
+            tls: self.tls
+        )
         defer { server.stop() }
         try await RedisServerProcess.$current.withValue(server) {
             try await function()
@@ -164,8 +204,8 @@ public struct RedisServerTrait: SuiteTrait, TestScoping {
 
 extension Trait where Self == RedisServerTrait {
     /// The suite gets its own `redis-server`.
-    public static func redisServer(password: String? = nil, arguments: [String] = []) -> Self {
-        RedisServerTrait(password: password, arguments: arguments)
+    public static func redisServer(password: String? = nil, arguments: [String] = [], tls: String? = nil) -> Self {
+        RedisServerTrait(password: password, arguments: arguments, tls: tls)
     }
 }
 

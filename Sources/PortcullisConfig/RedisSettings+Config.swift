@@ -1,0 +1,95 @@
+extension RedisSettings {
+    /// Decodes a `redis:` mapping: the edge's top-level one and `rooms.yaml`'s.
+    ///
+    /// | Key                     | Type                                                  | Default              |
+    /// |-------------------------|-------------------------------------------------------|----------------------|
+    /// | `url`                   | `redis://`, `rediss://` (TLS) or `unix://` URL        | required             |
+    /// | `username`              | ACL user name                                         | the default user     |
+    /// | `password_file`         | file whose contents (one trailing newline trimmed) are the password | none   |
+    /// | `tls.ca_file`           | PEM file of trusted certificates                      | the system's roots   |
+    /// | `tls.certificate_file`  | PEM client certificate (with `private_key_file`)      | none                 |
+    /// | `tls.private_key_file`  | PEM private key of `certificate_file`                 | none                 |
+    /// | `tls.server_name`       | DNS name sent as SNI and verified in the certificate  | the URL's host       |
+    ///
+    /// `username` and `password_file` are the alternative to credentials in the URL, for
+    /// conf files that are committed: giving both is an error, and so is a `username`
+    /// without `password_file`. `tls` needs a `rediss://` URL. Files are read at load.
+    public static func decode(_ reader: ConfigReader) -> RedisSettings? {
+        reader.mapping { mapping -> RedisSettings? in
+            guard let urlReader = mapping.required("url"), let url = urlReader.string() else { return nil }
+            let schemes = ["redis://", "rediss://", "unix://", "redis+unix://"]
+            guard let scheme = schemes.first(where: { url.lowercased().hasPrefix($0) }) else {
+                urlReader.fail(
+                    "expected redis://host:port/db, rediss://host:port/db or unix:///path, got a different scheme")
+                return nil
+            }
+            var settings = RedisSettings(url: url, location: mapping.location(of: "url"))
+            let authority = url.dropFirst(scheme.count).prefix { $0 != "/" }
+            let urlHasCredentials = authority.contains("@")
+
+            let username = mapping.optional("username")
+            let passwordFile = mapping.optional("password_file")
+            if urlHasCredentials, let given = passwordFile ?? username {
+                given.fail(
+                    "the password is already in redis.url: give either credentials in the URL or "
+                        + "username/password_file, not both",
+                    code: .duplicate)
+            } else {
+                if let username, let name = username.string() {
+                    if name.isEmpty || name.contains(where: { $0.isWhitespace || $0.isNewline }) {
+                        username.fail("expected an ACL user name without spaces, got \(username.quoted(name))")
+                    } else if passwordFile == nil {
+                        username.fail("a username needs password_file (AUTH takes a user and a password)")
+                    } else {
+                        settings.username = name
+                    }
+                }
+                settings.password = passwordFile?.secretFileContents()
+            }
+
+            if let tls = mapping.optional("tls") {
+                if scheme != "rediss://" {
+                    tls.fail("TLS needs a rediss:// URL in redis.url")
+                } else {
+                    settings.tls = Self.decodeTLS(tls)
+                }
+            } else if scheme == "rediss://" {
+                settings.tls = TLS()
+            }
+            return settings
+        } ?? nil
+    }
+
+    private static func decodeTLS(_ reader: ConfigReader) -> TLS? {
+        reader.mapping { mapping in
+            var tls = TLS()
+            tls.caFile = mapping.optional("ca_file").flatMap(Self.readableFile)
+            tls.certificateFile = mapping.optional("certificate_file").flatMap(Self.readableFile)
+            tls.privateKeyFile = mapping.optional("private_key_file").flatMap(Self.readableFile)
+            if (tls.certificateFile == nil) != (tls.privateKeyFile == nil) {
+                let given = mapping.optional("certificate_file") ?? mapping.optional("private_key_file")
+                if let given {
+                    given.fail("a client certificate needs both certificate_file and private_key_file")
+                }
+            }
+            if let reader = mapping.optional("server_name"), let name = reader.string() {
+                let isName =
+                    !name.isEmpty && !name.contains(":")
+                    && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }
+                    && !name.allSatisfy { $0.isNumber || $0 == "." }
+                if isName {
+                    tls.serverName = name
+                } else {
+                    reader.fail("expected a DNS name such as redis.internal, got \(reader.quoted(name))")
+                }
+            }
+            return tls
+        }
+    }
+
+    /// A file path that must be readable now (read once, so the mistake shows at load).
+    private static func readableFile(_ reader: ConfigReader) -> String? {
+        guard let path = reader.filePath(), reader.contents(of: path) != nil else { return nil }
+        return path
+    }
+}

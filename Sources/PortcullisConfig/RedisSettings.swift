@@ -1,0 +1,53 @@
+/// Redis, shared by sessions, revocation and the bus; also the `redis:` of `rooms.yaml`.
+/// Decoded by ``decode(_:)`` (see `RedisSettings+Config.swift`); the Redis client turns it
+/// into its own configuration.
+public struct RedisSettings: Sendable, Hashable {
+    /// TLS for `rediss://` URLs; paths are resolved against the conf file's directory.
+    public struct TLS: Sendable, Hashable {
+        /// `tls.ca_file`: PEM certificates to trust; nil trusts the system's roots.
+        public var caFile: String?
+        /// `tls.certificate_file`: PEM client certificate, with `privateKeyFile`.
+        public var certificateFile: String?
+        /// `tls.private_key_file`: its PEM private key.
+        public var privateKeyFile: String?
+        /// `tls.server_name`: the name sent as SNI and verified; nil: the URL's host.
+        public var serverName: String?
+
+        public init(
+            caFile: String? = nil,
+            certificateFile: String? = nil,
+            privateKeyFile: String? = nil,
+            serverName: String? = nil
+        ) {
+            self.caFile = caFile
+            self.certificateFile = certificateFile
+            self.privateKeyFile = privateKeyFile
+            self.serverName = serverName
+        }
+    }
+
+    /// `redis://[user:password@]host:port/db`, `rediss://…` (TLS) or `unix:///path?db=N`.
+    public var url: String
+    /// `username`: the ACL user for `AUTH username password`; nil: the default user.
+    public var username: String?
+    /// The contents of `password_file` (one trailing newline trimmed); nil: none, or the
+    /// password is in the URL.
+    public var password: String?
+    /// `tls`: set for `rediss://` URLs (all fields nil when the key is absent).
+    public var tls: TLS?
+    public var location: SourceLocation
+
+    public init(
+        url: String,
+        username: String? = nil,
+        password: String? = nil,
+        tls: TLS? = nil,
+        location: SourceLocation
+    ) {
+        self.url = url
+        self.username = username
+        self.password = password
+        self.tls = tls
+        self.location = location
+    }
+}
