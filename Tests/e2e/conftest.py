@@ -555,13 +555,17 @@ def rooms(tmp_path, request):
     started: list[Rooms] = []
 
     def start(redis_url: str, prefix: str, *, worker_id: str | None = None, claim_idle: str = "1s",
-              reap_interval: str | None = "1s", apps: tuple[str, ...] = ("echo",), wait: bool = True) -> Rooms:
+              reap_interval: str | None = "1s", apps: tuple[str, ...] = ("echo",), wait: bool = True,
+              redis: dict | None = None) -> Rooms:
         n = len(started)
         worker_id = worker_id or f"rooms-{n}-{os.urandom(3).hex()}"
         worker = {"id": worker_id, "claim_idle": claim_idle}
         if reap_interval is not None:
             worker["reap_interval"] = reap_interval
-        config = {"redis": {"url": redis_url}, "bus": {"prefix": prefix}, "worker": worker, "apps": list(apps)}
+        # `redis` adds keys beside the URL (username, password_file, tls); `wait` then needs
+        # a URL redis-py can use as it is.
+        config = {"redis": {"url": redis_url, **(redis or {})}, "bus": {"prefix": prefix}, "worker": worker,
+                  "apps": list(apps)}
         config_path = tmp_path / f"rooms-{n}.yaml"
         config_path.write_text(to_yaml(config))
         output_path = tmp_path / f"rooms-{n}.log"

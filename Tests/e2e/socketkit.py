@@ -50,11 +50,13 @@ class SocketEdge:
 
 
 def start_edge(portcullis, redis_url: str, prefix: str, routes: list, *, bus: dict | None = None,
-               auth: dict | None = None, edge: dict | None = None, **options) -> SocketEdge:
+               auth: dict | None = None, edge: dict | None = None, redis: dict | None = None,
+               **options) -> SocketEdge:
     """An edge with socket `routes` on `redis_url` under bus prefix `prefix`, with a unique
-    edge id; `options` go to the `portcullis` factory (`admin=`, `admin_host=`)."""
+    edge id; `redis` adds keys beside the URL (`username`, `password_file`, `tls`);
+    `options` go to the `portcullis` factory (`admin=`, `admin_host=`)."""
     ident = edge_id()
-    extra = {"redis": {"url": redis_url}, "bus": {"prefix": prefix, **(bus or {})}}
+    extra = {"redis": {"url": redis_url, **(redis or {})}, "bus": {"prefix": prefix, **(bus or {})}}
     if auth is not None:
         extra["auth"] = auth
     settings = {"id": ident, "watch_interval": "0s"}
