@@ -162,11 +162,11 @@ extension RedisClient {
             case .connect:
                 self.connect()
             case .send(let connection, let command, let promise):
-                connection.write(command, promise: promise)
+                self.write(command, promise: promise, on: connection)
             case .sendBuffered(let connection, let buffered):
                 self.logger.info("Connected to Redis", metadata: ["redis.buffered": "\(buffered.count)"])
                 for command in buffered {
-                    connection.write(command.command, promise: command.promise)
+                    self.write(command.command, promise: command.promise, on: connection)
                 }
             case .fail(let promise, let error):
                 promise.fail(error)
@@ -203,6 +203,74 @@ extension RedisClient {
             }
         }
 
+        /// Writes `command`. With Sentinel, a `-READONLY` or `-NOREPLICAS` reply means this
+        /// connection's server is no longer the master (a failover demoted it, or cut it off
+        /// from its replicas): the connection is closed so that the next one asks a sentinel
+        /// again. The command itself fails with that reply; it was not applied.
+        private func write(
+            _ command: [RedisArgument], promise: EventLoopPromise<RESPValue>, on connection: RedisConnection
+        ) {
+            guard self.configuration.sentinel != nil else {
+                connection.write(command, promise: promise)
+                return
+            }
+            let reply = self.eventLoop.makePromise(of: RESPValue.self)
+            reply.futureResult.whenFailure { [logger] error in
+                guard let code = (error as? RedisError)?.serverCode, code == "READONLY" || code == "NOREPLICAS" else {
+                    return
+                }
+                if connection.isActive {
+                    logger.info(
+                        "Redis master stepped down; asking the sentinels again",
+                        metadata: ["redis.master": "\(connection.endpoint)", "redis.error": "\(code)"]
+                    )
+                }
+                connection.close()
+            }
+            reply.futureResult.cascade(to: promise)
+            connection.write(command, promise: reply)
+        }
+
+        /// A connection to the configured endpoint, or with Sentinel to the master a sentinel
+        /// names now (asked again on every reconnect, so a failover is followed), checked with
+        /// `ROLE` so a demoted master that a sentinel still reports is never used.
+        private func openConnection(sslContext: NIOSSLContext?) -> EventLoopFuture<RedisConnection> {
+            guard let sentinel = self.configuration.sentinel else {
+                return RedisConnection.makeConnection(
+                    to: self.configuration, sslContext: sslContext, on: self.eventLoop, logger: self.logger)
+            }
+            let (configuration, logger, eventLoop) = (self.configuration, self.logger, self.eventLoop)
+            return sentinel.masterEndpoint(
+                connectTimeout: configuration.connectTimeout,
+                on: eventLoop,
+                logger: logger
+            ).flatMap { (master: RedisConfiguration.Endpoint) -> EventLoopFuture<RedisConnection> in
+                var configuration = configuration
+                configuration.endpoint = master
+                return RedisConnection.makeConnection(
+                    to: configuration, sslContext: sslContext, on: eventLoop, logger: logger)
+            }.flatMap { (connection: RedisConnection) -> EventLoopFuture<RedisConnection> in
+                connection.send(["ROLE"]).flatMapThrowing { (reply: RESPValue) -> RedisConnection in
+                    guard case .array(let items) = reply, items.first?.string == "master" else {
+                        connection.close()
+                        throw RedisError(
+                            code: .connectFailed,
+                            message: "\(connection.endpoint), named master '\(sentinel.masterName)' by a sentinel, "
+                                + "is not a master (a failover is under way)",
+                            isRetrySafe: true
+                        )
+                    }
+                    logger.info(
+                        "Redis master found through Sentinel",
+                        metadata: [
+                            "redis.master": "\(connection.endpoint)", "redis.master_name": "\(sentinel.masterName)",
+                        ]
+                    )
+                    return connection
+                }
+            }
+        }
+
         /// The TLS context, built at the first connect (files are read once; a failure is
         /// kept, so every attempt reports it the same way without rereading).
         private func tlsContext() throws -> NIOSSLContext? {
@@ -222,26 +290,21 @@ extension RedisClient {
                 self.run(self.stateMachine.connectFailed(error))
                 return
             }
-            RedisConnection.makeConnection(
-                to: self.configuration,
-                sslContext: sslContext,
-                on: self.eventLoop,
-                logger: self.logger
-            )
-            .assumeIsolated()
-            .whenComplete { result in
-                switch result {
-                case .success(let connection):
-                    self.run(self.stateMachine.connectSucceeded(connection))
-                    // Registered after the state machine knows the connection, so a
-                    // connection that is already closed is noticed at once.
-                    connection.closeFuture.assumeIsolated().whenComplete { _ in
-                        self.run(self.stateMachine.connectionClosed(connection))
+            self.openConnection(sslContext: sslContext)
+                .assumeIsolated()
+                .whenComplete { result in
+                    switch result {
+                    case .success(let connection):
+                        self.run(self.stateMachine.connectSucceeded(connection))
+                        // Registered after the state machine knows the connection, so a
+                        // connection that is already closed is noticed at once.
+                        connection.closeFuture.assumeIsolated().whenComplete { _ in
+                            self.run(self.stateMachine.connectionClosed(connection))
+                        }
+                    case .failure(let error):
+                        self.run(self.stateMachine.connectFailed(error))
                     }
-                case .failure(let error):
-                    self.run(self.stateMachine.connectFailed(error))
                 }
-            }
         }
     }
 }

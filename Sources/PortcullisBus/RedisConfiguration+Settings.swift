@@ -15,5 +15,6 @@ extension RedisConfiguration {
         if let tls = settings.tls {
             self.tls = tls
         }
+        self.sentinel = settings.sentinel
     }
 }

@@ -70,6 +70,9 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var database: Int
     /// When set, the connection runs TLS (certificate verification always on) before AUTH.
     public var tls: TLS?
+    /// When set, a ``RedisClient`` asks these sentinels for the master's address on every
+    /// (re)connect instead of connecting to ``endpoint``.
+    public var sentinel: Sentinel?
     /// The limit for opening the socket and for the TLS + AUTH/SELECT handshake, each.
     public var connectTimeout: Duration
     /// The waits between a client's reconnect attempts.

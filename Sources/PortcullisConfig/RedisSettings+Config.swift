@@ -10,6 +10,8 @@ extension RedisSettings {
     /// | `tls.certificate_file`  | PEM client certificate (with `private_key_file`)      | none                 |
     /// | `tls.private_key_file`  | PEM private key of `certificate_file`                 | none                 |
     /// | `tls.server_name`       | DNS name sent as SNI and verified in the certificate  | the URL's host       |
+    /// | `sentinels`             | list of host:port (plain TCP), with `master_name`     | none: the URL's host |
+    /// | `master_name`           | the master's name in the sentinels                    | required with `sentinels` |
     ///
     /// `username` and `password_file` are the alternative to credentials in the URL, for
     /// conf files that are committed: giving both is an error, and so is a `username`
@@ -56,8 +58,33 @@ extension RedisSettings {
             } else if scheme == "rediss://" {
                 settings.tls = TLS()
             }
+            settings.sentinel = Self.decodeSentinel(mapping, scheme: scheme)
             return settings
         } ?? nil
+    }
+
+    private static func decodeSentinel(_ mapping: MappingReader, scheme: String) -> Sentinel? {
+        let sentinels = mapping.optional("sentinels")
+        let masterName = mapping.optional("master_name")
+        guard sentinels != nil || masterName != nil else { return nil }
+        guard let sentinels, let masterName else {
+            (sentinels ?? masterName)?.fail("sentinels and master_name go together")
+            return nil
+        }
+        if scheme.hasSuffix("unix://") {
+            sentinels.fail("sentinels need a redis:// or rediss:// URL (the master is reached over TCP)")
+            return nil
+        }
+        guard let addresses = sentinels.list({ $0.hostPort() }), let name = masterName.string() else { return nil }
+        if addresses.isEmpty {
+            sentinels.fail("needs at least one host:port")
+            return nil
+        }
+        if name.isEmpty || name.contains(where: \.isWhitespace) {
+            masterName.fail("expected a master name without spaces, got \(masterName.quoted(name))")
+            return nil
+        }
+        return Sentinel(addresses: addresses, masterName: name)
     }
 
     private static func decodeTLS(_ reader: ConfigReader) -> TLS? {

@@ -26,6 +26,20 @@ public struct RedisSettings: Sendable, Hashable {
         }
     }
 
+    /// Redis Sentinel discovery: the master's address comes from a sentinel, asked again
+    /// on every (re)connect.
+    public struct Sentinel: Sendable, Hashable {
+        /// `sentinels`: asked in order until one answers.
+        public var addresses: [HostPort]
+        /// `master_name`: the name the sentinels monitor the master under.
+        public var masterName: String
+
+        public init(addresses: [HostPort], masterName: String) {
+            self.addresses = addresses
+            self.masterName = masterName
+        }
+    }
+
     /// `redis://[user:password@]host:port/db`, `rediss://…` (TLS) or `unix:///path?db=N`.
     public var url: String
     /// `username`: the ACL user for `AUTH username password`; nil: the default user.
@@ -35,6 +49,8 @@ public struct RedisSettings: Sendable, Hashable {
     public var password: String?
     /// `tls`: set for `rediss://` URLs (all fields nil when the key is absent).
     public var tls: TLS?
+    /// `sentinels` and `master_name`: nil connects to the URL's host.
+    public var sentinel: Sentinel?
     public var location: SourceLocation
 
     public init(

@@ -147,6 +147,7 @@ public final class ConfigReloader: Service, Sendable {
             "edge=\(configuration.edge.id)",
             "redis=\(configuration.redis?.url ?? "-") \(configuration.redis?.username ?? "-")",
             "redis.tls=\(configuration.redis?.tls.map { "\($0)" } ?? "-")",
+            "redis.sentinel=\(configuration.redis?.sentinel.map { "\($0)" } ?? "-")",
             "bus=\(configuration.bus.prefix) \(configuration.bus.heartbeatInterval) \(configuration.bus.heartbeatTTL) "
                 + "\(configuration.bus.maxBufferedAppends)",
         ]

@@ -25,6 +25,10 @@ struct Check: ParsableCommand {
         var redis = settings.redisURL
         if let configuration = try? settings.redisConfiguration() {
             redis = "\(configuration.endpoint) db \(configuration.database)"
+            if let sentinel = configuration.sentinel {
+                let addresses = sentinel.addresses.map(\.description).joined(separator: ", ")
+                redis = "master '\(sentinel.masterName)' from sentinels \(addresses), db \(configuration.database)"
+            }
             if configuration.tls != nil { redis += " over TLS" }
             if let username = configuration.username {
                 redis += " (as \(username), with password)"

@@ -137,4 +137,44 @@ import Testing
                 """))
         #expect(conf.errors(loading: "plain.yaml") == ["\(plain):9: redis.tls: TLS needs a rediss:// URL in redis.url"])
     }
+
+    @Test func sentinelsAndAMasterNameGoTogether() throws {
+        let conf = try ConfDirectory()
+        try conf.write(
+            "main.yaml",
+            self.conf(
+                """
+                redis:
+                  url: redis://redis/0
+                  sentinels: ["10.0.0.1:26379", "10.0.0.2:26379"]
+                  master_name: portcullis
+                """))
+        let sentinel = try #require(try conf.load("main.yaml").redis?.sentinel)
+        #expect(sentinel.addresses.map(\.description) == ["10.0.0.1:26379", "10.0.0.2:26379"])
+        #expect(sentinel.masterName == "portcullis")
+
+        let file = try conf.write(
+            "bad.yaml",
+            self.conf(
+                """
+                redis:
+                  url: redis://redis/0
+                  sentinels: ["10.0.0.1"]
+                """))
+        #expect(
+            conf.errors(loading: "bad.yaml") == ["\(file):9: redis.sentinels: sentinels and master_name go together"])
+        let unix = try conf.write(
+            "unix.yaml",
+            self.conf(
+                """
+                redis:
+                  url: unix:///run/redis.sock
+                  sentinels: ["10.0.0.1:26379"]
+                  master_name: portcullis
+                """))
+        #expect(
+            conf.errors(loading: "unix.yaml") == [
+                "\(unix):9: redis.sentinels: sentinels need a redis:// or rediss:// URL (the master is reached over TCP)"
+            ])
+    }
 }
