@@ -118,6 +118,10 @@ extension RedisClient {
         private let eventLoop: any EventLoop
         private let logger: Logger
         private var reconnectTask: Scheduled<Void>?
+        /// With Sentinel: how often each waiting command was refused as not-a-master so far.
+        private var refusals: [ObjectIdentifier: Int] = [:]
+        /// With Sentinel: how often a command refused as not-a-master is sent again.
+        static let maximumRefusals = 20
         /// `configuration.tls` built once for every (re)connect; nil until the first connect.
         private var sslContext: Result<NIOSSLContext, any Error>?
 
@@ -206,7 +210,8 @@ extension RedisClient {
         /// Writes `command`. With Sentinel, a `-READONLY` or `-NOREPLICAS` reply means this
         /// connection's server is no longer the master (a failover demoted it, or cut it off
         /// from its replicas): the connection is closed so that the next one asks a sentinel
-        /// again. The command itself fails with that reply; it was not applied.
+        /// again, and the command, which Redis refused and so never ran, is sent again on
+        /// that next connection, up to ``maximumRefusals`` times, before its promise fails.
         private func write(
             _ command: [RedisArgument], promise: EventLoopPromise<RESPValue>, on connection: RedisConnection
         ) {
@@ -215,19 +220,32 @@ extension RedisClient {
                 return
             }
             let reply = self.eventLoop.makePromise(of: RESPValue.self)
-            reply.futureResult.whenFailure { [logger] error in
-                guard let code = (error as? RedisError)?.serverCode, code == "READONLY" || code == "NOREPLICAS" else {
-                    return
+            reply.futureResult.assumeIsolated().whenComplete { result in
+                let key = ObjectIdentifier(promise.futureResult)
+                if case .failure(let error) = result, let code = (error as? RedisError)?.serverCode,
+                    code == "READONLY" || code == "NOREPLICAS"
+                {
+                    if connection.isActive {
+                        self.logger.info(
+                            "Redis master stepped down; asking the sentinels again",
+                            metadata: ["redis.master": "\(connection.endpoint)", "redis.error": "\(code)"]
+                        )
+                        connection.close()
+                    }
+                    let refusals = self.refusals[key, default: 0] + 1
+                    if refusals <= Self.maximumRefusals {
+                        self.refusals[key] = refusals
+                        // After the client noticed the close (its handler was registered
+                        // first), so the command waits for the next master's connection.
+                        connection.closeFuture.assumeIsolated().whenComplete { _ in
+                            self.send(command, promise: promise)
+                        }
+                        return
+                    }
                 }
-                if connection.isActive {
-                    logger.info(
-                        "Redis master stepped down; asking the sentinels again",
-                        metadata: ["redis.master": "\(connection.endpoint)", "redis.error": "\(code)"]
-                    )
-                }
-                connection.close()
+                self.refusals[key] = nil
+                promise.completeWith(result)
             }
-            reply.futureResult.cascade(to: promise)
             connection.write(command, promise: reply)
         }
 
