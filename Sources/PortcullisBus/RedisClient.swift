@@ -118,10 +118,11 @@ extension RedisClient {
         private let eventLoop: any EventLoop
         private let logger: Logger
         private var reconnectTask: Scheduled<Void>?
-        /// With Sentinel: how often each waiting command was refused as not-a-master so far.
-        private var refusals: [ObjectIdentifier: Int] = [:]
-        /// With Sentinel: how often a command refused as not-a-master is sent again.
-        static let maximumRefusals = 20
+        /// With Sentinel: when each waiting command was first refused as not-a-master.
+        private var refusals: [ObjectIdentifier: NIODeadline] = [:]
+        /// With Sentinel: how long a command refused as not-a-master is sent again. Until a
+        /// failover completes, the sentinels still name the old master (about a second).
+        static let refusalRetryWindow = TimeAmount.seconds(10)
         /// `configuration.tls` built once for every (re)connect; nil until the first connect.
         private var sslContext: Result<NIOSSLContext, any Error>?
 
@@ -209,9 +210,10 @@ extension RedisClient {
 
         /// Writes `command`. With Sentinel, a `-READONLY` or `-NOREPLICAS` reply means this
         /// connection's server is no longer the master (a failover demoted it, or cut it off
-        /// from its replicas): the connection is closed so that the next one asks a sentinel
-        /// again, and the command, which Redis refused and so never ran, is sent again on
-        /// that next connection, up to ``maximumRefusals`` times, before its promise fails.
+        /// from its replicas): the client steps off it (``stepDown(_:reason:)``) so that the
+        /// next connection asks a sentinel again, and the command, which Redis refused and so
+        /// never ran, is sent again on that next connection, for up to ``refusalRetryWindow``
+        /// after its first refusal.
         private func write(
             _ command: [RedisArgument], promise: EventLoopPromise<RESPValue>, on connection: RedisConnection
         ) {
@@ -225,21 +227,12 @@ extension RedisClient {
                 if case .failure(let error) = result, let code = (error as? RedisError)?.serverCode,
                     code == "READONLY" || code == "NOREPLICAS"
                 {
-                    if connection.isActive {
-                        self.logger.info(
-                            "Redis master stepped down; asking the sentinels again",
-                            metadata: ["redis.master": "\(connection.endpoint)", "redis.error": "\(code)"]
-                        )
-                        connection.close()
-                    }
-                    let refusals = self.refusals[key, default: 0] + 1
-                    if refusals <= Self.maximumRefusals {
-                        self.refusals[key] = refusals
-                        // After the client noticed the close (its handler was registered
-                        // first), so the command waits for the next master's connection.
-                        connection.closeFuture.assumeIsolated().whenComplete { _ in
-                            self.send(command, promise: promise)
-                        }
+                    self.stepDown(connection, reason: code)
+                    let first = self.refusals[key] ?? .now()
+                    if .now() < first + Self.refusalRetryWindow {
+                        self.refusals[key] = first
+                        // The client is reconnecting now, so this waits for the next master.
+                        self.send(command, promise: promise)
                         return
                     }
                 }
@@ -247,6 +240,21 @@ extension RedisClient {
                 promise.completeWith(result)
             }
             connection.write(command, promise: reply)
+        }
+
+        /// Stops using `connection` (its server refused a write as not-a-master): the client
+        /// reconnects through the sentinels at once, while the commands already in flight on
+        /// it still get their replies (refusals, retried too) before it closes behind a PING.
+        /// Closing at once would fail those commands as lost instead.
+        private func stepDown(_ connection: RedisConnection, reason: String) {
+            let action = self.stateMachine.connectionClosed(connection)
+            if case .none = action { return }  // already stepped down
+            self.logger.info(
+                "Redis master stepped down; asking the sentinels again",
+                metadata: ["redis.master": "\(connection.endpoint)", "redis.error": "\(reason)"]
+            )
+            self.run(action)
+            connection.send(["PING"]).whenComplete { _ in connection.close() }
         }
 
         /// A connection to the configured endpoint, or with Sentinel to the master a sentinel

@@ -100,3 +100,50 @@ def wait_for_text(read, text: str, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+class Sentinel:
+    """A Redis Sentinel (`redis-server FILE --sentinel`) monitoring the master on
+    `master_port` as `name`, with quick failure detection."""
+
+    def __init__(self, d: Path, master_port: int, name: str = "portcullis"):
+        d.mkdir(parents=True, exist_ok=True)
+        self.name, self.port = name, free_port()
+        conf = d / "sentinel.conf"
+        conf.write_text(f"port {self.port}\nbind 127.0.0.1\ndir {d}\n"
+                        f"sentinel monitor {name} 127.0.0.1 {master_port} 1\n"
+                        f"sentinel down-after-milliseconds {name} 1000\n"
+                        f"sentinel failover-timeout {name} 5000\n")
+        self.log = d / "sentinel.log"
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(["redis-server", str(conf), "--sentinel"],
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        if not wait_for_text(lambda: self.log.read_text(errors="replace"), "+monitor master"):
+            self.stop()
+            raise RuntimeError(f"sentinel did not start:\n{self.log.read_text(errors='replace')[-2000:]}")
+
+    def client(self):
+        import redis as redis_py
+        return redis_py.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
+
+    def master(self) -> tuple[str, int]:
+        host, port = self.client().execute_command("SENTINEL", "get-master-addr-by-name", self.name)
+        return host.decode(), int(port)
+
+    def failover(self, timeout: float = 30.0) -> None:
+        """`SENTINEL failover`, asked again while the sentinel knows no replica to promote yet."""
+        import redis as redis_py
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.client().execute_command("SENTINEL", "failover", self.name)
+                return
+            except redis_py.ResponseError as error:
+                if "NOGOODSLAVE" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
