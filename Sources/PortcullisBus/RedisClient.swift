@@ -5,7 +5,13 @@ import NIOSSL
 
 /// A Redis client that keeps one pipelined connection up: it connects at creation, and when
 /// the connection is lost it reconnects with exponential backoff and jitter
-/// (``RedisConfiguration/reconnectBackoff``), re-running AUTH and SELECT each time.
+/// (``RedisConfiguration/reconnectBackoff``), re-running TLS, AUTH and SELECT each time (the
+/// TLS context is built once, at the first connect).
+///
+/// With ``RedisConfiguration/sentinel`` every (re)connect asks the sentinels for the master
+/// and checks it with `ROLE`; a command the server refuses as not-a-master (`-READONLY`,
+/// `-NOREPLICAS`, so never run) makes the client step off that connection and is sent again
+/// on the next master's for up to ``Core/refusalRetryWindow``.
 ///
 /// Commands issued while disconnected wait in a buffer bounded by
 /// ``RedisConfiguration/bufferLimits`` and are sent, in order, as soon as a connection is up;
