@@ -124,6 +124,12 @@ extension RedisClient {
         private let eventLoop: any EventLoop
         private let logger: Logger
         private var reconnectTask: Scheduled<Void>?
+        /// With Sentinel: the next check that the sentinels still name this connection's server.
+        private var masterCheckTask: Scheduled<Void>?
+        /// With Sentinel: how often a connected client asks the sentinels whether its server is
+        /// still the master. Reads are never refused by a demoted master, so without this a
+        /// reader would stay on it until the sentinels reconfigure it (about 10 s).
+        static let masterCheckInterval = TimeAmount.seconds(1)
         /// With Sentinel: when each waiting command was first refused as not-a-master.
         private var refusals: [ObjectIdentifier: NIODeadline] = [:]
         /// With Sentinel: how long a command refused as not-a-master is sent again. Until a
@@ -179,6 +185,7 @@ extension RedisClient {
                 for command in buffered {
                     self.write(command.command, promise: command.promise, on: connection)
                 }
+                self.scheduleMasterCheck()
             case .fail(let promise, let error):
                 promise.fail(error)
             case .scheduleReconnect(let delay, let failures, let lastError):
@@ -207,6 +214,8 @@ extension RedisClient {
                     self.reconnectTask?.cancel()
                     self.reconnectTask = nil
                 }
+                self.masterCheckTask?.cancel()
+                self.masterCheckTask = nil
                 connection?.close()
                 for promise in promises {
                     promise.fail(error)
@@ -246,6 +255,28 @@ extension RedisClient {
                 promise.completeWith(result)
             }
             connection.write(command, promise: reply)
+        }
+
+        /// With Sentinel, asks the sentinels every ``masterCheckInterval`` while connected, and
+        /// steps off the connection when they name another master (a failover happened).
+        private func scheduleMasterCheck() {
+            guard let sentinel = self.configuration.sentinel, self.masterCheckTask == nil else { return }
+            self.masterCheckTask = self.eventLoop.assumeIsolated().scheduleTask(in: Self.masterCheckInterval) {
+                self.masterCheckTask = nil
+                guard let connection = self.stateMachine.connection else { return }  // reconnecting
+                sentinel.masterEndpoint(
+                    connectTimeout: self.configuration.connectTimeout,
+                    on: self.eventLoop,
+                    logger: self.logger
+                ).assumeIsolated().whenComplete { result in
+                    if case .success(let master) = result, master != connection.endpoint,
+                        self.stateMachine.connection === connection
+                    {
+                        self.stepDown(connection, reason: "the sentinels name \(master)")
+                    }
+                    if self.stateMachine.connection != nil { self.scheduleMasterCheck() }
+                }
+            }
         }
 
         /// Stops using `connection` (its server refused a write as not-a-master): the client

@@ -60,6 +60,11 @@ struct RedisClientStateMachine<Connection: AnyObject, Promise> {
     /// The number of commands waiting for a connection.
     var bufferedCount: Int { self.buffer.count }
 
+    /// The connection commands go to right now, if any.
+    var connection: Connection? {
+        if case .connected(let connection) = self.state { connection } else { nil }
+    }
+
     var isConnected: Bool {
         if case .connected = self.state { true } else { false }
     }

@@ -9,7 +9,7 @@ import Testing
 /// Sentinel discovery against real processes: a master, a replica of it and a sentinel,
 /// started here; `SENTINEL failover` under light traffic.
 @Suite(.serialized) struct RedisSentinelTests {
-    @Test func aClientFollowsASentinelFailoverLosingNoWrite() async throws {
+    @Test func aClientFollowsASentinelFailoverLosingAtMostTheWriteInFlightAtPromotion() async throws {
         // min-replicas-to-write: once the replica is promoted (it leaves the old master at
         // once), the old master refuses writes instead of accepting ones that are lost when
         // it is demoted; the client then asks the sentinel again.
@@ -63,13 +63,16 @@ import Testing
         }
         #expect(onReplica, "the client moved to the promoted replica (\(ContinuousClock.now - start))")
         let final = try await client.send(["GET", RedisArgument(key)]).get().string.flatMap { Int($0) }
-        // Every acknowledged INCR is on the new master. Refused ones (-NOREPLICAS from the
-        // old master) were sent again to the new one, so at most the one in flight when a
-        // connection was cut fails, and the caller is told; it may or may not have run.
+        // Refused INCRs (-NOREPLICAS from the old master) were sent again to the new one, so
+        // at most the one in flight when a connection was cut fails, and the caller is told;
+        // it may or may not have run. Every acknowledged INCR is on the new master but, at
+        // most, the one the old master acknowledged in the instant between the replica's
+        // promotion and its link closing: Redis replicates asynchronously, and neither
+        // min-replicas-to-write nor any client closes that window (1 run in 5 here).
         #expect(failed <= 1, "failed \(failed)")
         let value = try #require(final)
         #expect(
-            (acknowledged...(acknowledged + failed)).contains(value),
+            ((acknowledged - 1)...(acknowledged + failed)).contains(value),
             "acknowledged \(acknowledged), failed \(failed), on the new master \(value)"
         )
     }
