@@ -9,9 +9,10 @@ import NIOSSL
 /// TLS context is built once, at the first connect).
 ///
 /// With ``RedisConfiguration/sentinel`` every (re)connect asks the sentinels for the master
-/// and checks it with `ROLE`; a command the server refuses as not-a-master (`-READONLY`,
-/// `-NOREPLICAS`, so never run) makes the client step off that connection and is sent again
-/// on the next master's for up to ``Core/refusalRetryWindow``.
+/// and checks it with `ROLE`, and a connected client asks them again every second. When they
+/// name another master, or the server refuses a command as not-a-master (`-READONLY`,
+/// `-NOREPLICAS`, so never run), the client steps off that connection; refused commands are
+/// sent again on the next master's for up to 10 s.
 ///
 /// Commands issued while disconnected wait in a buffer bounded by
 /// ``RedisConfiguration/bufferLimits`` and are sent, in order, as soon as a connection is up;
