@@ -99,7 +99,8 @@ import Testing
             configuration.listeners[1].tls?.certificates.map(\.privateKeyPath) == [repository.path(".dev/tls/key.pem")])
         #expect(configuration.admin.address.description == "127.0.0.1:9090")
         #expect(configuration.upstreams["demo"]?.servers == [HostPort(host: "127.0.0.1", port: 9001)])
-        #expect(configuration.routes.map(\.name) == ["echo"] + Self.routeNames.filter { $0 != "chat" } + ["demo"])
+        #expect(
+            configuration.routes.map(\.name) == ["echo"] + Self.routeNames.filter { $0 != "chat" } + ["demo-page", "demo"])
         #expect(configuration.upstreams.keys.sorted() == ["demo", "model-api"])
         #expect(configuration.routes.first?.match.path == "/ws/echo")
         #expect(configuration.routes.last?.match.path == "/")
