@@ -145,7 +145,7 @@ final class AppConsumer {
             }
         }
         let seen = try await self.pipelined(candidates.map { ["EXISTS", RedisArgument($0.seenKey)] })
-        var commit = Commit(broadcast: self.names.broadcast)
+        var commit = Commit(names: self.names)
         for (index, candidate) in candidates.enumerated() {
             if self.isStopping { break }
             // A duplicate in the same batch is not in `recent` or Redis yet.
@@ -167,8 +167,9 @@ final class AppConsumer {
 
     /// Outputs, `seen` keys and acknowledgements of the entries of one batch handled so far.
     private struct Commit {
-        /// `<prefix>:out:bcast`, trimmed longer than the per-edge streams.
-        let broadcast: StreamName
+        /// Picks each output's stream and trim (``StreamNames/outboundAppend(_:)``), as the
+        /// edge's publish API does.
+        let names: StreamNames
         var commands: [[RedisArgument]] = []
         var ids: [StreamID] = []
         var envelopeIDs: [String] = []
@@ -176,9 +177,8 @@ final class AppConsumer {
         mutating func add(
             _ outputs: [(stream: StreamName, envelope: Envelope)], seenKey: String, id: StreamID, envelopeID: String
         ) {
-            for (stream, output) in outputs {
-                let trim = stream == broadcast ? StreamNames.broadcastTrim : StreamNames.edgeOutboundTrim
-                commands.append(StreamCommand.xadd(stream, trim: trim, fields: output.fields))
+            for output in outputs {
+                commands.append(names.outboundAppend(output.envelope))
             }
             commands.append([
                 "SET", RedisArgument(seenKey), "1", "EX", RedisArgument(Int(AppConsumer.seenTTL.components.seconds)),

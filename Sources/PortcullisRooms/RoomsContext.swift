@@ -235,12 +235,9 @@ public final class RoomsContext: @unchecked Sendable {
         self.lock.withLock { self.queued.append((stream, envelope)) }
     }
 
-    /// One connection → its edge's stream; anything else (or a connection id without an
-    /// edge part, which every edge can still look up) → the broadcast stream.
+    /// Where an output goes: one connection → its edge's stream, anything else → the
+    /// broadcast stream (``StreamNames/outbound(for:)``).
     func stream(for target: Envelope.Target?) -> StreamName {
-        if case .connection(let id) = target, let stream = try? self.names.edgeOutbound(connection: id) {
-            return stream
-        }
-        return self.names.broadcast
+        self.names.outbound(for: target).stream
     }
 }
