@@ -60,3 +60,15 @@ extension SessionCookie {
         return secrets
     }
 }
+
+extension SessionCookie {
+    /// A short, non-reversible name for a secret (the first 8 hex digits of its SHA-256):
+    /// what an operator compares to confirm which secrets a running edge loaded, without
+    /// the secret appearing in output or logs.
+    public static func fingerprint(of secret: String) -> String {
+        MessageDigest.sha256.digest(Array(secret.utf8)).prefix(4).map { byte in
+            let digits = String(byte, radix: 16)
+            return byte < 16 ? "0" + digits : digits
+        }.joined()
+    }
+}

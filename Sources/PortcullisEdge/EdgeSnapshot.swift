@@ -22,9 +22,12 @@ public final class EdgeSnapshot: Sendable {
     let guards: [RouteGuard?]
     /// The verification keys this snapshot trusts, by key set name.
     let keySets: [String: KeySet]
+    /// Fingerprints of the cookie secrets, the signing one first (``SessionCookie/fingerprint(of:)``).
+    let cookieSecretFingerprints: [String]
 
     /// One line per key set: what the running edge verifies with, in the answer to a reload
-    /// and in `portcullis check` (`key set main: es-2026-11 ES256, hs-1 HS256 default`).
+    /// and in `portcullis check` (`key set main: es-2026-11 ES256, hs-1 HS256 default`), and
+    /// one for the cookie secrets, by fingerprint.
     public var keySummary: [String] {
         self.keySets.keys.sorted().map { name in
             let keys = self.keySets[name]!.entries.map { entry in
@@ -33,6 +36,12 @@ public final class EdgeSnapshot: Sendable {
             }
             return "key set \(name): " + (keys.isEmpty ? "no keys" : keys.joined(separator: ", "))
         }
+            + (self.cookieSecretFingerprints.isEmpty
+                ? []
+                : [
+                    "cookie secrets (sha256 prefixes, signing first): "
+                        + self.cookieSecretFingerprints.joined(separator: ", ")
+                ])
     }
 
     /// How a snapshot that failed to build is reported for conf file `configPath`: prefixed
@@ -100,6 +109,7 @@ public final class EdgeSnapshot: Sendable {
                 throw SnapshotError(message: "\(file): \(error)")
             }
         }
+        self.cookieSecretFingerprints = cookieSecrets.map(SessionCookie.fingerprint(of:))
         let material = RouteGuard.Material(
             cookieSecrets: cookieSecrets,
             sessionPrefix: configuration.auth.sessionPrefix,

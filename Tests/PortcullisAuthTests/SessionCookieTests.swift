@@ -5,6 +5,12 @@ import Testing
 /// express-session cookie vectors from protocols.md §4.1 and from Python's hmac/base64
 /// (the way `cookie-signature` computes them).
 @Suite struct SessionCookieTests {
+    @Test func fingerprintIsTheFirstFourBytesOfTheSHA256InHex() {
+        // SHA-256("abc") = ba7816bf 8f01cfea …
+        #expect(SessionCookie.fingerprint(of: "abc") == "ba7816bf")
+        #expect(SessionCookie.fingerprint(of: "abd") != SessionCookie.fingerprint(of: "abc"))
+    }
+
     let sid = "Zq3vN1bJ5xW0cTgH8mKp2LrAeYdUoSiF"
     let current = "s%3AZq3vN1bJ5xW0cTgH8mKp2LrAeYdUoSiF.smfla2PaECOTEjuvDgQs5Nb8xHFnAZWhEuiAlKOZfpE"
     let old = "s%3AZq3vN1bJ5xW0cTgH8mKp2LrAeYdUoSiF.Tr3%2F%2FFaoGwSDQS%2BX1b%2BSjpbkoW2vjNfyrso5I%2BydhPk"
