@@ -74,7 +74,7 @@ struct EmittedArguments {
             self.data = .json(try StoredJSON.encode(values[0]))
             self.isList = false
         default:
-            self.data = .json("[" + (try values.map { try StoredJSON.encode($0) }).joined(separator: ",") + "]")
+            self.data = .json(try StoredJSON.list(values))
             self.isList = true
         }
     }

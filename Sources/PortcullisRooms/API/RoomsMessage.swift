@@ -61,8 +61,7 @@ public struct RoomsMessage: Sendable {
     /// Answers the client's ack with `values` (Socket.IO `callback(...values)`); does
     /// nothing when the client asked for none.
     public func ack(_ values: any Encodable...) throws {
-        let list = "[" + (try values.map { try StoredJSON.encode($0) }).joined(separator: ",") + "]"
-        self.context.reply(arguments: .json(list))
+        self.context.reply(arguments: .json(try StoredJSON.list(values)))
     }
 
     /// Answers the ack with a binary argument list: `arguments` holds a

@@ -176,6 +176,11 @@ enum StoredJSON {
         String(decoding: try JSON.encoder.encode(value), as: UTF8.self)
     }
 
+    /// `values` as one JSON array: a Socket.IO argument list.
+    static func list(_ values: [any Encodable]) throws -> String {
+        "[" + (try values.map { try Self.encode($0) }).joined(separator: ",") + "]"
+    }
+
     static func decode<T: Decodable>(_ text: String) throws -> T {
         try JSON.decoder.decode(T.self, from: Data(text.utf8))
     }
