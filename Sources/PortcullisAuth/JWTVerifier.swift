@@ -3,8 +3,7 @@
 /// Order: size cap → three base64url parts → header JSON → key chosen by `kid` (or the
 /// algorithm's default key) → `alg` must equal, case-sensitively, the one algorithm that
 /// key is pinned to (so never `none`, never HMAC with a public key) → no `crit` → `typ`
-/// → signature (HS* through libjwt, RS*/ES* through OpenSSL with the key parsed at
-/// load) → registered claims → the policy (times, issuer, audience, scopes).
+/// → signature (through OpenSSL with the key prepared at load) → registered claims → the policy (times, issuer, audience, scopes).
 ///
 /// A value type holding immutable references; build one per route and key-set
 /// snapshot and use it from any thread. Time is passed in (`now`), never read here.
@@ -73,7 +72,7 @@ public struct JWTVerifier: Sendable {
         if let failure = checkType(jws.header, key: key) {
             return .failure(failure)
         }
-        guard verifySignature(jws, bytes: bytes, key: key) else {
+        guard verifySignature(jws, key: key) else {
             return .failure(AuthFailure(.badSignature, "signature does not verify with kid \(Self.describe(key))"))
         }
         return VerifiedClaims.extract(from: jws.payload, keyID: key.keyID)

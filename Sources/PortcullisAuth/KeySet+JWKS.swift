@@ -107,7 +107,11 @@ extension KeySet {
                     .weakKey,
                     "the secret is \(secret.count) bytes; \(algorithm) needs at least \(algorithm.minimumSecretLength)")
             }
-            return .secret(SecretBytes(secret))
+            do {
+                return try VerificationKey.hmac(secret, algorithm)
+            } catch {
+                throw fail(.invalidKey, "\(error)")
+            }
         case .rsa:
             let modulus = try member("n")
             let exponent = try member("e")

@@ -53,9 +53,15 @@ extension KeySet {
                     + "\(algorithm.minimumSecretLength) (RFC 7518 §3.2); `portcullis keys generate --alg \(algorithm)` "
                     + "makes one")
         }
+        let material: VerificationKey.Material
+        do {
+            material = try VerificationKey.hmac(secret, algorithm)
+        } catch {
+            throw KeySetError(.invalidKey, file: source.path, keyID: source.keyID, message: "\(error)")
+        }
         return VerificationKey(
-            keyID: source.keyID, algorithm: algorithm, material: .secret(SecretBytes(secret)),
-            isDefault: source.isDefault, file: source.path)
+            keyID: source.keyID, algorithm: algorithm, material: material, isDefault: source.isDefault,
+            file: source.path)
     }
 
     private static func loadPEM(_ source: KeySource) throws(KeySetError) -> VerificationKey {

@@ -8,12 +8,15 @@ final class MessageDigest: @unchecked Sendable {
     // algorithm objects as safe to share between threads.
     let handle: OpaquePointer
     let size: Int
+    /// OpenSSL's name for it, as MAC parameters take it.
+    let name: String
 
     private init(name: String) {
         guard let handle = EVP_MD_fetch(nil, name, nil) else {
             fatalError("OpenSSL has no \(name) digest: \(CryptoError.openSSL("EVP_MD_fetch"))")
         }
         self.handle = handle
+        self.name = name
         self.size = Int(EVP_MD_get_size(handle))
     }
 

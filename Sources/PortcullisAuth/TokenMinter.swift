@@ -87,7 +87,7 @@ public struct TokenMinter: Sendable {
         defer { jwt_free(jwt) }
         let status = keyBytes.withUnsafeBytes { key in
             jwt_set_alg(
-                jwt, JWTVerifier.libJWTAlgorithm(algorithm), key.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                jwt, Self.libJWTAlgorithm(algorithm), key.baseAddress?.assumingMemoryBound(to: UInt8.self),
                 Int32(key.count))
         }
         guard status == 0 else { throw Failure(message: "libjwt refused the \(algorithm) key (error \(status))") }
@@ -145,5 +145,20 @@ public struct TokenMinter: Sendable {
             }
         }
         return signingInput + "." + Base64.urlEncoded(signature)
+    }
+
+    static func libJWTAlgorithm(_ algorithm: JWTAlgorithm) -> jwt_alg_t {
+        switch algorithm {
+        case .hs256: JWT_ALG_HS256
+        case .hs384: JWT_ALG_HS384
+        case .hs512: JWT_ALG_HS512
+        case .rs256: JWT_ALG_RS256
+        case .rs384: JWT_ALG_RS384
+        case .rs512: JWT_ALG_RS512
+        case .es256: JWT_ALG_ES256
+        case .es384: JWT_ALG_ES384
+        case .es512: JWT_ALG_ES512
+        default: JWT_ALG_TERM
+        }
     }
 }

@@ -8,6 +8,8 @@ struct PortcullisBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "portcullis-bench",
         abstract: "WebSocket load generator and reference servers for scripts/bench/ws.",
-        subcommands: [HoldCommand.self, BroadcastCommand.self, EchoCommand.self, FloorServerCommand.self]
+        subcommands: [
+            HoldCommand.self, BroadcastCommand.self, EchoCommand.self, FloorServerCommand.self, VerifyCommand.self,
+        ]
     )
 }

@@ -239,12 +239,23 @@ import Testing
                 == .algorithmNotAllowed)
     }
 
-    @Test func libjwtIsNeverCalledWithAnEmptyKey() {
-        let token = Array(Fixtures.token(.hs256).utf8)
-        #expect(!JWTVerifier.verifyHMAC(token, secret: SecretBytes([UInt8]()), algorithm: .hs256))
-        #expect(JWTVerifier.verifyHMAC(token, secret: SecretBytes(Fixtures.hmacSecret), algorithm: .hs256))
-        // Pinned HS384 while the token says HS256: libjwt's algorithm is re-checked.
-        #expect(!JWTVerifier.verifyHMAC(token, secret: SecretBytes(Fixtures.hmacSecret), algorithm: .hs384))
+    @Test func hmacKeysRefuseEmptySecretsAndCheckTheWholeMAC() throws {
+        #expect(throws: CryptoError.self) { try HMACKey(SecretBytes([UInt8]()), digest: .sha256) }
+        let parts = Fixtures.token(.hs256).split(separator: ".")
+        let signingInput = Array("\(parts[0]).\(parts[1])".utf8)
+        let signature = try #require(Base64.urlDecoded(String(parts[2])))
+        let key = try HMACKey(SecretBytes(Fixtures.hmacSecret), digest: .sha256)
+        let verifies = { (signature: [UInt8]) in
+            signingInput.withUnsafeBytes { key.verify(signature: signature, message: $0) }
+        }
+        #expect(verifies(signature))
+        var flipped = signature
+        flipped[31] ^= 0x01
+        #expect(!verifies(flipped))
+        #expect(!verifies(Array(signature.prefix(16))))
+        // The same secret keyed for HS384 makes a different, longer MAC.
+        let longer = try HMACKey(SecretBytes(Fixtures.hmacSecret), digest: .sha384)
+        #expect(!signingInput.withUnsafeBytes { longer.verify(signature: signature, message: $0) })
     }
 
     @Test func ecdsaSignatureOfTheWrongLengthIsABadSignature() throws {

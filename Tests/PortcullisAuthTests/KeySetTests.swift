@@ -109,7 +109,7 @@ import Testing
         let good = Fixtures.write("hs.secret", String(repeating: "k", count: 32) + "\n")
         let keys = try KeySet.load([KeySource(kind: .secret, path: good, algorithm: .hs256, keyID: "s1")])
         if case .secret(let secret) = keys.key(id: "s1")!.material {
-            #expect(secret.count == 32)
+            #expect(secret.secret.count == 32)
         } else {
             Issue.record("not a secret")
         }

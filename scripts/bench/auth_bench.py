@@ -11,6 +11,9 @@ request, so no token is verified twice in a row), for HS256, RS256 (2048-bit) an
   (pins the algorithm) and `jwt_verify(alg, key)` (signature only: HAProxy 2.6 checks
   no claim, not even `exp`).
 - Portcullis cached: one token over and over (Portcullis's verified-token cache).
+- Portcullis no auth (first algorithm only): the same single token sent to the
+  unauthenticated `/public` route, so the request bytes match the cached series and the
+  ratio cached/no-auth is what the cached check costs.
 
 Rules (docs/measuring.md): proxies on CPU 1 with one thread / event loop, wrk and the
 backend on CPU 0, warm-up, interleaved rounds, median and spread, CPU per request from
@@ -53,10 +56,11 @@ ALGS = ["hs256", "rs256", "es256"]
 ALG_NAME = {"hs256": "HS256", "rs256": "RS256", "es256": "ES256"}
 ALG_TITLE = {"hs256": "HS256 (HMAC-SHA256, 48-byte secret)", "rs256": "RS256 (RSA 2048-bit)",
              "es256": "ES256 (ECDSA P-256)"}
-KINDS = ["portcullis", "haproxy", "cached"]   # series kinds, in table order
+KINDS = ["portcullis", "haproxy", "cached", "public"]   # series kinds, in table order
 KIND_LABEL = {"portcullis": "Portcullis distinct", "haproxy": "HAProxy distinct",
-              "cached": "Portcullis cached (1 token)"}
-KIND_PROXY = {"portcullis": "portcullis", "haproxy": "haproxy", "cached": "portcullis"}
+              "cached": "Portcullis cached (1 token)", "public": "Portcullis no auth (1 token sent)"}
+KIND_PROXY = {"portcullis": "portcullis", "haproxy": "haproxy", "cached": "portcullis", "public": "portcullis"}
+SINGLE_TOKEN_KINDS = ("cached", "public")
 PROXY_LABEL = {"portcullis": "Portcullis", "haproxy": "HAProxy"}
 PUBLIC_PATH = "/public"
 NOISY_PCT = 5.0
@@ -419,8 +423,9 @@ class Bench:
         kind, alg = sid.split("/")
         proxy = KIND_PROXY[kind]
         threads = threads or self.args.threads
-        token_file = self.keys[alg]["single_file" if kind == "cached" else "pool_file"]
-        url = f"http://127.0.0.1:{self.ports[proxy]}/{alg[:2]}"
+        token_file = self.keys[alg]["single_file" if kind in SINGLE_TOKEN_KINDS else "pool_file"]
+        path = PUBLIC_PATH if kind == "public" else f"/{alg[:2]}"
+        url = f"http://127.0.0.1:{self.ports[proxy]}{path}"
         return ["wrk", "-t", str(threads), "-c", str(connections or self.args.connections),
                 "-d", f"{duration}s", "--timeout", f"{self.args.wrk_timeout}s", "--latency",
                 "-s", str(self.auth_lua), url, "--", str(token_file), str(threads)]
@@ -559,14 +564,17 @@ def median(summary, sid, key):
 
 def ratios(summary, algs):
     out = {}
+    public = series_id("public", algs[0])
     for alg in algs:
-        p, h, c = (series_id(k, alg) for k in KINDS)
+        p, h, c = (series_id(k, alg) for k in ("portcullis", "haproxy", "cached"))
         entry = {}
         for key in ("rps", "p99_us", "sut_cpu_us_per_req"):
             a, b = median(summary, p, key), median(summary, h, key)
             entry[f"portcullis/haproxy {key}"] = a / b if a is not None and b else None
             a, b = median(summary, c, key), median(summary, p, key)
             entry[f"cached/distinct {key}"] = a / b if a is not None and b else None
+            a, b = median(summary, c, key), median(summary, public, key)
+            entry[f"cached/no-auth {key}"] = a / b if a is not None and b else None
         a, b = median(summary, p, "sut_cpu_us_per_req"), median(summary, c, "sut_cpu_us_per_req")
         entry["portcullis verify cost us"] = a - b if a is not None and b is not None else None
         out[alg] = entry
@@ -604,6 +612,8 @@ def render_ratios(rat):
                      f"  CPU/req {fmt(e['portcullis/haproxy sut_cpu_us_per_req'])}"
                      f"   | Portcullis cached/distinct: req/s {fmt(e['cached/distinct rps'])}"
                      f"  CPU/req {fmt(e['cached/distinct sut_cpu_us_per_req'])}"
+                     f"   | cached/no-auth: req/s {fmt(e['cached/no-auth rps'])}"
+                     f"  CPU/req {fmt(e['cached/no-auth sut_cpu_us_per_req'])}"
                      + (f"   | verify+miss cost ≈ {e['portcullis verify cost us']:.1f} µs/req"
                         if e["portcullis verify cost us"] is not None else ""))
     return "\n".join(lines)
@@ -729,7 +739,8 @@ def run_bench(args, tmp, procs):
         args.no_pin = True
     procs.pin = not args.no_pin
 
-    series = [series_id(k, a) for a in args.algs for k in KINDS if k in args.kinds]
+    series = [series_id(k, a) for a in args.algs for k in KINDS
+              if k in args.kinds and (k != "public" or a == args.algs[0])]
     proxies = [p for p in ("portcullis", "haproxy") if any(KIND_PROXY[s.split("/")[0]] == p for s in series)]
     stall_algs = [a for a in args.algs if a != "hs256"] or list(args.algs)
 
