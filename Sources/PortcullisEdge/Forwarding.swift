@@ -35,13 +35,33 @@ struct Forwarding {
         client = chain.reversed().first { !trusted($0) } ?? chain.first ?? peer
     }
 
-    /// Replaces (or, from a trusted peer, extends) the forwarding headers in `headers`.
-    func apply(to headers: inout HTTPHeaders, host: String?) {
-        let previousFor = peerTrusted ? headers["x-forwarded-for"].joined(separator: ", ") : ""
-        let previousForwarded = peerTrusted ? headers["forwarded"].joined(separator: ", ") : ""
-        let proto = (peerTrusted ? headers.first(name: "x-forwarded-proto") : nil) ?? scheme
-        let forwardedHost = (peerTrusted ? headers.first(name: "x-forwarded-host") : nil) ?? host
-        headers.removeAll(named: HeaderRewriting.forwardingHeaders)
+    /// The forwarding headers a trusted peer sent, collected while the request's headers
+    /// are copied (an untrusted peer's are dropped unread).
+    struct Previous {
+        var forwardedFor: [String] = []
+        var forwarded: [String] = []
+        var proto: String?
+        var host: String?
+
+        /// Records header `name` (lower-cased) if it is one of the forwarding headers.
+        mutating func record(_ name: String, _ value: String) {
+            switch name {
+            case "x-forwarded-for": forwardedFor.append(value)
+            case "forwarded": forwarded.append(value)
+            case "x-forwarded-proto": proto = proto ?? value
+            case "x-forwarded-host": host = host ?? value
+            default: break
+            }
+        }
+    }
+
+    /// Adds the forwarding headers to `headers`, which holds none: the edge's own view,
+    /// extending what a trusted peer sent (`previous`).
+    func apply(to headers: inout HTTPHeaders, host: String?, previous: Previous) {
+        let previousFor = previous.forwardedFor.joined(separator: ", ")
+        let previousForwarded = previous.forwarded.joined(separator: ", ")
+        let proto = previous.proto ?? scheme
+        let forwardedHost = previous.host ?? host
         headers.add(name: "x-forwarded-for", value: previousFor.isEmpty ? peer : "\(previousFor), \(peer)")
         headers.add(name: "x-forwarded-proto", value: proto)
         if let forwardedHost { headers.add(name: "x-forwarded-host", value: forwardedHost) }

@@ -13,6 +13,7 @@ enum HeaderRewriting {
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "trailers",
         "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization",
     ]
+    private static let hopByHopSet = Set(hopByHop)
 
     /// The forwarding headers the edge states on every proxied request.
     static let forwardingHeaders = [
@@ -35,27 +36,14 @@ enum HeaderRewriting {
         return names
     }
 
-    /// Removes hop-by-hop headers and those named in `Connection`, except that a
-    /// nomination of a framing header or of one in `protected` is ignored: a client must
-    /// not be able to strip the length the edge read a body by, or an identity or
-    /// forwarding header the edge vouches for.
-    static func removeHopByHop(_ headers: inout HTTPHeaders, protected: Set<String> = []) {
-        for name in connectionNominated(headers)
-        where name != "close" && name != "keep-alive" && !framingHeaders.contains(name) && !protected.contains(name) {
-            headers.remove(name: name)
-        }
-        headers.removeAll(named: hopByHop)
-    }
-
-    /// Removes headers whose names equal one in `owned` once case is folded and `_` read
-    /// as `-` (`X_Auth_Subject`): CGI-style stacks merge both spellings into one.
-    static func removeUnderscoreSpellings(of owned: Set<String>, from headers: inout HTTPHeaders) {
-        var spoofed: [String] = []
-        for (name, _) in headers where name.utf8.contains(UInt8(ascii: "_")) {
-            let folded = String(name.lowercased().map { $0 == "_" ? "-" : $0 })
-            if owned.contains(folded) { spoofed.append(name) }
-        }
-        for name in spoofed { headers.remove(name: name) }
+    /// Whether a header (lower-cased `name`) belongs to this connection only: hop-by-hop,
+    /// or named in `Connection` (`nominated`), except that a nomination of a framing header
+    /// or of one in `protected` is ignored. A client must not be able to strip the length
+    /// the edge read a body by, or an identity or forwarding header the edge vouches for.
+    private static func isHopByHop(_ name: String, nominated: [String], protected: Set<String>) -> Bool {
+        if hopByHopSet.contains(name) { return true }
+        guard !nominated.isEmpty, nominated.contains(name) else { return false }
+        return name != "close" && name != "keep-alive" && !framingHeaders.contains(name) && !protected.contains(name)
     }
 
     /// Whether the request asks for a WebSocket upgrade (RFC 6455 §4.2.1).
@@ -65,7 +53,13 @@ enum HeaderRewriting {
         return upgrade && connectionNominated(head.headers).contains("upgrade")
     }
 
-    /// The request head to send upstream.
+    /// The request head to send upstream, built in one pass over the client's headers.
+    ///
+    /// Dropped: hop-by-hop headers, headers nominated by `Connection` (never a framing
+    /// header or one in `owned`), `_` spellings of owned names, `Expect`, every owned
+    /// header (the edge states its own: forwarding, request id, identity), and
+    /// `Authorization`/`Cookie` where the route's `policy` withholds them. Then the edge's
+    /// headers and its own framing are appended.
     ///
     /// - Parameters:
     ///   - target: the normalized request target after any prefix strip.
@@ -78,22 +72,54 @@ enum HeaderRewriting {
         forwarding: Forwarding,
         requestId: String,
         owned: Set<String>,
-        tunnel: Bool
+        tunnel: Bool,
+        policy: RouteAuth? = nil
     ) -> HTTPRequestHead {
-        var headers = head.headers
-        let chunked = headers["transfer-encoding"].contains { $0.lowercased().contains("chunked") }
-        let upgradeValues = headers["upgrade"]
-        removeHopByHop(&headers, protected: owned)
-        removeUnderscoreSpellings(of: owned, from: &headers)
-        headers.remove(name: "expect")
-        forwarding.apply(to: &headers, host: head.headers.first(name: "host"))
-        headers.replaceOrAdd(name: "x-request-id", value: requestId)
+        let nominated = connectionNominated(head.headers)
+        let withholdAuthorization = policy.map { !$0.forwardAuthorization } ?? false
+        let withholdCookie = policy.map { !$0.forwardCookie } ?? false
+        var previous = Forwarding.Previous()
+        var chunked = false
+        var upgradeValues: [String] = []
+        var hasContentLength = false
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 7)
+        for (name, value) in head.headers {
+            let lower = name.lowercased()
+            switch lower {
+            case "transfer-encoding":
+                chunked = chunked || value.lowercased().contains("chunked")
+                continue
+            case "upgrade":
+                upgradeValues.append(value)
+                continue
+            case "expect":
+                continue
+            case "content-length":
+                hasContentLength = true
+            case "authorization" where withholdAuthorization, "cookie" where withholdCookie:
+                continue
+            default:
+                break
+            }
+            if owned.contains(lower) {
+                if forwarding.peerTrusted { previous.record(lower, value) }
+                continue
+            }
+            if isHopByHop(lower, nominated: nominated, protected: owned) { continue }
+            if lower.utf8.contains(UInt8(ascii: "_")), owned.contains(String(lower.map { $0 == "_" ? "-" : $0 })) {
+                continue
+            }
+            headers.add(name: name, value: value)
+        }
+        forwarding.apply(to: &headers, host: head.headers.first(name: "host"), previous: previous)
+        headers.add(name: "x-request-id", value: requestId)
         if tunnel {
             for value in upgradeValues { headers.add(name: "upgrade", value: value) }
             headers.add(name: "connection", value: "upgrade")
         } else if chunked {
             headers.add(name: "transfer-encoding", value: "chunked")
-        } else if !headers.contains(name: "content-length"), head.method.hasRequestBodyLikely {
+        } else if !hasContentLength, head.method.hasRequestBodyLikely {
             headers.add(name: "content-length", value: "0")
         }
         return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: headers)
@@ -123,7 +149,8 @@ enum HeaderRewriting {
         }
     }
 
-    /// The response head to send to the client.
+    /// The response head to send to the client, copied in one pass without the
+    /// connection's own headers.
     static func clientResponse(
         _ head: HTTPResponseHead,
         version: HTTPVersion,
@@ -131,10 +158,22 @@ enum HeaderRewriting {
         keepAlive: Bool,
         tunnel: Bool
     ) -> HTTPResponseHead {
-        var headers = head.headers
-        let upgradeValues = headers["upgrade"]
-        removeHopByHop(&headers)
-        if !headers.contains(name: "x-request-id") {
+        let nominated = connectionNominated(head.headers)
+        var upgradeValues: [String] = []
+        var hasRequestId = false
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 2)
+        for (name, value) in head.headers {
+            let lower = name.lowercased()
+            if lower == "upgrade" {
+                upgradeValues.append(value)
+                continue
+            }
+            if isHopByHop(lower, nominated: nominated, protected: []) { continue }
+            hasRequestId = hasRequestId || lower == "x-request-id"
+            headers.add(name: name, value: value)
+        }
+        if !hasRequestId {
             headers.add(name: "x-request-id", value: requestId)
         }
         if tunnel {

@@ -273,16 +273,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let target =
             proxy.stripPrefix
             ? RouteTable.strip(prefix: route.route.match.path, from: head.uri) : head.uri
-        var upstreamHead = HeaderRewriting.upstreamRequest(
+        let upstreamHead = HeaderRewriting.upstreamRequest(
             head,
             target: target,
             forwarding: forwarding,
             requestId: requestId,
             owned: snapshot.ownedHeaders,
-            tunnel: tunnel
+            tunnel: tunnel,
+            policy: route.route.auth
         )
-        HeaderRewriting.applyIdentity(
-            nil, policy: route.route.auth, ownedHeaders: snapshot.identityHeaders, to: &upstreamHead.headers)
         let exchange = Exchange(
             head: head,
             requestId: requestId,
@@ -301,14 +300,17 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         let pool = environment.pools.pool(for: context.eventLoop)
-        routeGuard.authenticate(
-            head, now: Date().timeIntervalSince1970, redis: pool.redis, on: context.eventLoop,
-            logger: environment.logger
-        )
-        .assumeIsolated()
-        .whenSuccess { result in
-            self.authenticated(exchange, result: result)
+        let now = Date().timeIntervalSince1970
+        let decision = routeGuard.decide(head, now: now)
+        if let answer = RouteGuard.immediate(decision, hasRedis: pool.redis != nil) {
+            authenticated(exchange, result: answer)
+            return
         }
+        routeGuard.resolve(decision, now: now, redis: pool.redis, on: context.eventLoop, logger: environment.logger)
+            .assumeIsolated()
+            .whenSuccess { result in
+                self.authenticated(exchange, result: result)
+            }
     }
 
     private func authenticated(_ exchange: Exchange, result: Result<Identity, AuthFailure>) {

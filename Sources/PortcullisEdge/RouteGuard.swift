@@ -133,7 +133,31 @@ struct RouteGuard: Sendable {
         on eventLoop: EventLoop,
         logger: Logger
     ) -> EventLoopFuture<Result<Identity, AuthFailure>> {
-        switch decide(head, now: now) {
+        resolve(decide(head, now: now), now: now, redis: redis, on: eventLoop, logger: logger)
+    }
+
+    /// The answer to `decision` when it needs no Redis round trip: a refusal, or any
+    /// decision when the edge has no Redis. `nil` means `resolve` must ask Redis. Lets the
+    /// proxy path answer without allocating a future per request.
+    static func immediate(_ decision: Decision, hasRedis: Bool) -> Result<Identity, AuthFailure>? {
+        switch decision {
+        case .deny(let failure): .failure(failure)
+        case .allow(let identity): hasRedis ? nil : .success(identity)
+        case .lookUpSession: hasRedis ? nil : .failure(Self.noSessionStore)
+        }
+    }
+
+    private static let noSessionStore = AuthFailure(.noSession, "no session store configured")
+
+    /// `decide`'s decision completed: the session lookup and revocation check in Redis.
+    func resolve(
+        _ decision: Decision,
+        now: Double,
+        redis: RedisClient?,
+        on eventLoop: EventLoop,
+        logger: Logger
+    ) -> EventLoopFuture<Result<Identity, AuthFailure>> {
+        switch decision {
         case .deny(let failure):
             return eventLoop.makeSucceededFuture(.failure(failure))
         case .allow(let identity):
@@ -141,7 +165,7 @@ struct RouteGuard: Sendable {
             return checkRevocation(identity, redis: redis, on: eventLoop, logger: logger)
         case .lookUpSession(let sessionId):
             guard let redis else {
-                return eventLoop.makeSucceededFuture(.failure(AuthFailure(.noSession, "no session store configured")))
+                return eventLoop.makeSucceededFuture(.failure(Self.noSessionStore))
             }
             let material = self.material
             let key = RedisArgument(material.sessionPrefix + sessionId)
