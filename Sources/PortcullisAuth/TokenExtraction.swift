@@ -16,9 +16,9 @@ public enum TokenExtraction {
         guard String(decoding: scheme, as: UTF8.self).lowercased() == "bearer",
             utf8[utf8.index(utf8.startIndex, offsetBy: 6)] == UInt8(ascii: " ")
         else { return nil }
-        let token = authorization.utf8.dropFirst(7)
+        let token = Substring(authorization.utf8.dropFirst(7))
         guard BearerTokenSyntax.isValid(token) else { return nil }
-        return String(decoding: token, as: UTF8.self)
+        return String(token)
     }
 
     /// The first `name` parameter of the query in a raw request target

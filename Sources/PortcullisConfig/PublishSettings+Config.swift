@@ -22,7 +22,7 @@ extension PublishSettings {
                         + "at least \(minimumKeyLength) are needed (openssl rand -hex 32 makes a good one)")
                 return nil
             }
-            guard BearerTokenSyntax.isValid(key.utf8) else {
+            guard BearerTokenSyntax.isValid(key) else {
                 file.fail(
                     "the key in \(path) holds characters an Authorization: Bearer header cannot carry "
                         + "(use A-Z a-z 0-9 - . _ ~ + /, then optional =)")

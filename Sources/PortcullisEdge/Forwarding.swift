@@ -71,8 +71,9 @@ struct Forwarding {
         headers.add(name: "forwarded", value: previousForwarded.isEmpty ? element : "\(previousForwarded), \(element)")
     }
 
-    /// RFC 7239 §6: IPv6 addresses are bracketed and quoted.
+    /// RFC 7239 §6: IPv6 addresses are bracketed and quoted. (A byte test: with
+    /// Foundation imported, `String.contains(String)` is NSString's `range(of:)`.)
     private static func node(_ address: String) -> String {
-        address.contains(":") ? "\"[\(address)]\"" : address
+        address.utf8.contains(UInt8(ascii: ":")) ? "\"[\(address)]\"" : address
     }
 }

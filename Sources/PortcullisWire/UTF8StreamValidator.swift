@@ -49,6 +49,14 @@ public struct UTF8StreamValidator: Hashable, Sendable {
         return validator.validate(bytes) && validator.isAtBoundary
     }
 
+    /// The same for raw bytes: other modules call this one, specialized here, instead of
+    /// the generic one, which they could only run unspecialized (through witness tables,
+    /// byte by byte) on every delivered message.
+    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var validator = UTF8StreamValidator()
+        return validator.validate(bytes) && validator.isAtBoundary
+    }
+
     private mutating func expect(_ pending: UInt8, _ lower: UInt8, _ upper: UInt8) {
         self.pending = pending
         self.lower = lower
