@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// One message on the bus between the edge and `portcullis-rooms` (and backends that
@@ -91,17 +92,49 @@ public struct Envelope: Sendable, Hashable {
         self.timestamp = timestamp
     }
 
-    /// A fresh 128-bit random id as 32 lowercase hex digits.
+    /// A fresh 128-bit id as 32 lowercase hex digits: unique, unpredictable enough to
+    /// never collide, not a secret. The high half is drawn from the system's generator once
+    /// per process; the low half is a per-process counter (starting at a random value)
+    /// passed through SplitMix64's finalizer, a bijection, so one process never repeats an
+    /// id. This spares a getrandom(2) call per envelope, which measured at 3% of the edge's
+    /// CPU on the message path.
     public static func randomID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
-        return Self.hex(high) + Self.hex(low)
+        let count = Self.idCounter.withLockedValue { value in
+            value &+= 1
+            return value
+        }
+        return Self.hex(Self.idPrefix, Self.mixed(count))
     }
 
-    private static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+    private static let idPrefix: UInt64 = {
+        var generator = SystemRandomNumberGenerator()
+        return generator.next()
+    }()
+
+    private static let idCounter: NIOLockedValueBox<UInt64> = {
+        var generator = SystemRandomNumberGenerator()
+        return NIOLockedValueBox(generator.next())
+    }()
+
+    private static func mixed(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    private static func hex(_ high: UInt64, _ low: UInt64) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            digits.withUTF8Buffer { digits in
+                for index in 0..<16 {
+                    let shift = UInt64(60 - 4 * index)
+                    buffer[index] = digits[Int((high >> shift) & 0xF)]
+                    buffer[16 + index] = digits[Int((low >> shift) & 0xF)]
+                }
+            }
+            return 32
+        }
     }
 }
 

@@ -64,6 +64,15 @@ struct EnvelopeTests {
             reason: "no room"),
     ]
 
+    @Test func envelopeIDsAreHexAndNeverRepeat() {
+        let ids = (0..<20_000).map { _ in Envelope.randomID() }
+        #expect(Set(ids).count == ids.count)
+        let hexDigits = Set("0123456789abcdef".utf8)
+        #expect(ids.allSatisfy { $0.utf8.count == 32 && $0.utf8.allSatisfy(hexDigits.contains) })
+        // Consecutive ids differ in more than their last digits: the counter is scrambled.
+        #expect(ids[0].suffix(16).prefix(8) != ids[1].suffix(16).prefix(8))
+    }
+
     @Test func everyKnownKindSurvivesARoundTrip() throws {
         #expect(Set(Self.samples.map(\.kind)) == Set(Envelope.Kind.allKnown))
         for sample in Self.samples {
