@@ -37,11 +37,13 @@ public final class RoomsWorker: Service, Sendable {
         let redis = self.redis
         let pendingClose = PendingClose()
         defer { pendingClose.disarm() }
+        // Every loop runs on the shared client's event loop, where its replies arrive.
+        let executor = EventLoopTaskExecutor(redis.eventLoop)
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 for app in self.apps {
                     let (settings, names, logger) = (self.settings, self.names, self.logger)
-                    group.addTask {
+                    group.addTask(executorPreference: executor) {
                         let consumer = AppConsumer(
                             app: app, settings: settings, names: names, redis: redis, logger: logger)
                         await consumer.run()
