@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import statistics
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -299,9 +300,16 @@ def free_ports(count):
             s.close()
 
 
-def http_get(port, path="/", timeout=1.0, headers=None):
-    """(status, body) of one GET to 127.0.0.1:port; headers: optional extra request headers."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def http_get(port, path="/", timeout=1.0, headers=None, tls=False):
+    """(status, body) of one GET to 127.0.0.1:port; headers: optional extra request headers;
+    tls: over TLS without verifying the (self-signed) certificate."""
+    if tls:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=context)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request("GET", path, headers=headers or {})
         resp = conn.getresponse()

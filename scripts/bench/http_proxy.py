@@ -42,6 +42,21 @@ LABELS = {"direct": "direct", "portcullis": "Portcullis", "nginx": "nginx", "hap
 SUT_CPU = 1   # systems under test
 LOAD_CPU = 0  # wrk, backend and this script
 BACKEND_BODY = b"hello world\n"
+BODY_4K = b"x" * 4095 + b"\n"
+# What one run sends (--scenario): the path, whether each request closes its connection
+# (a new TCP connection, or TLS handshake, per request) and whether the proxies listen on TLS.
+SCENARIOS = {
+    "keepalive": {"path": "/", "close": False, "tls": False, "body": BACKEND_BODY,
+                  "title": "keep-alive, 12-byte response"},
+    "body4k": {"path": "/4k", "close": False, "tls": False, "body": BODY_4K,
+               "title": "keep-alive, 4 KiB response"},
+    "close": {"path": "/", "close": True, "tls": False, "body": BACKEND_BODY,
+              "title": "a new connection per request"},
+    "tls": {"path": "/", "close": False, "tls": True, "body": BACKEND_BODY,
+            "title": "TLS keep-alive (P-256 certificate)"},
+    "tls-handshake": {"path": "/", "close": True, "tls": True, "body": BACKEND_BODY,
+                      "title": "a full TLS handshake per request (P-256, no resumption)"},
+}
 STATUS_PATH = "/__bench_stub_status"
 TOOLS = {"nginx": "nginx", "wrk": "wrk", "taskset": "util-linux"}  # tool -> Debian package
 
@@ -50,11 +65,11 @@ TOOLS = {"nginx": "nginx", "wrk": "wrk", "taskset": "util-linux"}  # tool -> Deb
 # Configs (all generated into the temp dir)
 
 
-def nginx_conf(prefix, server_block, http_extra=""):
+def nginx_conf(prefix, server_block, http_extra="", workers=1):
     """A self-contained nginx.conf: one worker, every path inside prefix, no access log."""
     temps = "\n".join(f"    {kind}_temp_path {prefix}/{kind}_temp;"
                       for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    return f"""worker_processes 1;
+    return f"""worker_processes {workers};
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 events {{ worker_connections 4096; }}
@@ -74,6 +89,11 @@ def backend_nginx_conf(prefix, port):
     server = f"""    server {{
         listen 127.0.0.1:{port} backlog=4096;
         location = {STATUS_PATH} {{ stub_status; }}
+        location = /4k {{
+            default_type text/plain;
+            alias {prefix}/4k.txt;
+            open_file_cache max=16;
+        }}
         location / {{
             default_type text/plain;
             return 200 "hello world\\n";
@@ -82,7 +102,11 @@ def backend_nginx_conf(prefix, port):
     return nginx_conf(prefix, server)
 
 
-def proxy_nginx_conf(prefix, port, backend_port):
+def proxy_nginx_conf(prefix, port, backend_port, tls=None, workers=1):
+    """tls: (certificate, key) files to listen on TLS with."""
+    listen = f"listen 127.0.0.1:{port} backlog=4096"
+    if tls:
+        listen += f" ssl;\n        ssl_certificate {tls[0]};\n        ssl_certificate_key {tls[1]}"
     upstream = f"""    upstream backend {{
         server 127.0.0.1:{backend_port};
         keepalive 64;
@@ -90,14 +114,14 @@ def proxy_nginx_conf(prefix, port, backend_port):
         keepalive_timeout 60s;
     }}"""
     server = f"""    server {{
-        listen 127.0.0.1:{port} backlog=4096;
+        {listen};
         location / {{
             proxy_pass http://backend;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
         }}
     }}"""
-    return nginx_conf(prefix, server, upstream)
+    return nginx_conf(prefix, server, upstream, workers)
 
 
 # One thread, the same limits and timeouts for every HAProxy the benches start.
@@ -116,9 +140,11 @@ defaults
 """
 
 
-def haproxy_cfg(port, backend_port):
-    return HAPROXY_PREAMBLE + f"""frontend bench
-    bind 127.0.0.1:{port}
+def haproxy_cfg(port, backend_port, tls_pem=None, workers=1):
+    """tls_pem: certificate and key in one file, to listen on TLS with."""
+    ssl = f" ssl crt {tls_pem}" if tls_pem else ""
+    return HAPROXY_PREAMBLE.replace("nbthread 1", f"nbthread {workers}") + f"""frontend bench
+    bind 127.0.0.1:{port}{ssl}
     default_backend backend
 
 backend backend
@@ -127,11 +153,13 @@ backend backend
 """
 
 
-def portcullis_yaml(port, admin_port, backend_port):
+def portcullis_yaml(port, admin_port, backend_port, tls=None, workers=1):
+    """tls: (certificate, key) files to listen on TLS with."""
+    listener_tls = f", tls: {{ certificate: {tls[0]}, private_key: {tls[1]} }}" if tls else ""
     return f"""version: 1
-edge: {{ id: bench, drain_timeout: 1s, event_loops: 1, access_log: false }}
+edge: {{ id: bench, drain_timeout: 1s, event_loops: {workers}, access_log: false }}
 listeners:
-  - {{ name: bench, address: "127.0.0.1:{port}" }}
+  - {{ name: bench, address: "127.0.0.1:{port}"{listener_tls} }}
 admin: {{ address: "127.0.0.1:{admin_port}" }}
 upstreams:
   backend: {{ servers: ["127.0.0.1:{backend_port}"], max_idle_per_server: 128 }}
@@ -144,7 +172,7 @@ routes:
 # Starting and checking
 
 
-def wait_ready(target, port, proc, log_path, timeout):
+def wait_ready(target, port, proc, log_path, timeout, tls=False):
     """Poll until GET / on port returns the backend's 200 hello world; fail clearly otherwise."""
     deadline = time.monotonic() + timeout
     last = "no answer"
@@ -154,7 +182,7 @@ def wait_ready(target, port, proc, log_path, timeout):
                                        f"before answering on 127.0.0.1:{port}; last log lines "
                                        f"({log_path}):\n{tail(log_path)}")
         try:
-            status, body = http_get(port)
+            status, body = http_get(port, tls=tls)
             if status == 200 and body == BACKEND_BODY:
                 return
             last = f"HTTP {status} {body[:80]!r}"
@@ -222,20 +250,58 @@ class Bench:
         self.backend = None
         self.portcullis_bin = None
         self.skipped = {}     # target -> reason
+        self.tls_files = None  # (certificate, key, both) in the TLS scenarios
+
+    @property
+    def sut_cpus(self):
+        """CPU 1 for one worker; with more, every CPU (the box maximum, beside wrk)."""
+        return SUT_CPU if self.args.workers == 1 else "0,1"
+
+    @property
+    def scenario(self):
+        return SCENARIOS[self.args.scenario]
+
+    def make_certificate(self):
+        """A self-signed P-256 certificate for 127.0.0.1, and the PEM HAProxy wants (both)."""
+        prefix = self.tmp / "tls"
+        prefix.mkdir()
+        cert, key, both = prefix / "cert.pem", prefix / "key.pem", prefix / "both.pem"
+        code, out = command_output(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1"])
+        if code != 0:
+            raise BenchError(f"openssl could not make the test certificate:\n{out}")
+        both.write_text(cert.read_text() + key.read_text())
+        self.tls_files = (str(cert), str(key), str(both))
 
     def start_all(self, targets):
         names = ["backend", "portcullis", "portcullis_admin", "nginx", "haproxy"]
         self.ports = dict(zip(names, free_ports(len(names))))
         self.ports["direct"] = self.ports["backend"]
+        self.tls_files = None
+        if self.scenario["tls"]:
+            self.make_certificate()
         self.start_backend()
         for target in targets:
-            if target == "direct":
-                continue
             try:
-                getattr(self, f"start_{target}")()
+                if target != "direct":
+                    getattr(self, f"start_{target}")()
+                self.check_scenario(target)
             except TargetFailed as exc:
                 self.drop(exc)
         return [t for t in targets if t not in self.skipped]
+
+    def check_scenario(self, target):
+        """The scenario's request gets the scenario's body, so no run measures errors."""
+        tls = self.scenario["tls"] and target != "direct"
+        try:
+            status, body = http_get(self.ports[target], self.scenario["path"], timeout=5.0, tls=tls)
+        except (OSError, http.client.HTTPException) as exc:
+            status, body = None, str(exc).encode()
+        if status != 200 or body != self.scenario["body"]:
+            raise TargetFailed(target, f"GET {self.scenario['path']} through {LABELS[target]} answered {status} "
+                                       f"{body[:80]!r}, not the backend's {len(self.scenario['body'])} bytes")
 
     def drop(self, exc):
         """Give up on one target: re-raise, or with --keep-going stop it and note why."""
@@ -251,6 +317,11 @@ class Bench:
         prefix = self.tmp / "backend"
         prefix.mkdir()
         (prefix / "nginx.conf").write_text(backend_nginx_conf(prefix, self.ports["backend"]))
+        # nginx's `return` takes no 4 KiB literal, so /4k is a file; its workers may run as
+        # nobody, who must reach it through the (0700) temp dir.
+        (prefix / "4k.txt").write_bytes(BODY_4K)
+        for path, mode in ((self.tmp, 0o711), (prefix, 0o711), (prefix / "4k.txt", 0o644)):
+            path.chmod(mode)
         log_path = prefix / "stderr.log"
         self.backend = self.procs.start(
             "backend", ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
@@ -264,23 +335,27 @@ class Bench:
     def start_nginx(self):
         prefix = self.tmp / "nginx"
         prefix.mkdir()
-        (prefix / "nginx.conf").write_text(proxy_nginx_conf(prefix, self.ports["nginx"], self.ports["backend"]))
+        (prefix / "nginx.conf").write_text(proxy_nginx_conf(
+            prefix, self.ports["nginx"], self.ports["backend"], self.tls_files[:2] if self.tls_files else None,
+            self.args.workers))
         self.logs["nginx"] = prefix / "error.log"
         self.roots["nginx"] = self.procs.start(
             "nginx", ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
-                      "-e", str(prefix / "error.log"), "-g", "daemon off;"], SUT_CPU, prefix / "stderr.log")
-        wait_ready("nginx", self.ports["nginx"], self.roots["nginx"], self.logs["nginx"], self.args.start_timeout)
+                      "-e", str(prefix / "error.log"), "-g", "daemon off;"], self.sut_cpus, prefix / "stderr.log")
+        wait_ready("nginx", self.ports["nginx"], self.roots["nginx"], self.logs["nginx"], self.args.start_timeout,
+                   tls=self.scenario["tls"])
 
     def start_haproxy(self):
         prefix = self.tmp / "haproxy"
         prefix.mkdir()
         cfg = prefix / "haproxy.cfg"
-        cfg.write_text(haproxy_cfg(self.ports["haproxy"], self.ports["backend"]))
+        cfg.write_text(haproxy_cfg(self.ports["haproxy"], self.ports["backend"],
+                                   self.tls_files[2] if self.tls_files else None, self.args.workers))
         self.logs["haproxy"] = prefix / "haproxy.log"
         self.roots["haproxy"] = self.procs.start(
-            "haproxy", ["haproxy", "-f", str(cfg), "-db"], SUT_CPU, self.logs["haproxy"])
+            "haproxy", ["haproxy", "-f", str(cfg), "-db"], self.sut_cpus, self.logs["haproxy"])
         wait_ready("haproxy", self.ports["haproxy"], self.roots["haproxy"], self.logs["haproxy"],
-                   self.args.start_timeout)
+                   self.args.start_timeout, tls=self.scenario["tls"])
 
     def start_portcullis(self):
         self.portcullis_bin = self.portcullis_bin or portcullis_binary(self.args)
@@ -288,15 +363,16 @@ class Bench:
         prefix.mkdir()
         cfg = prefix / "portcullis.yaml"
         cfg.write_text(portcullis_yaml(self.ports["portcullis"], self.ports["portcullis_admin"],
-                                       self.ports["backend"]))
+                                       self.ports["backend"], self.tls_files[:2] if self.tls_files else None,
+                                       self.args.workers))
         self.logs["portcullis"] = prefix / "portcullis.log"
         # Access logging is off in the generated conf (`edge.access_log: false`), like the peers.
         env = dict(os.environ)
         self.roots["portcullis"] = self.procs.start(
-            "portcullis", [str(self.portcullis_bin), "serve", "--config", str(cfg)], SUT_CPU,
+            "portcullis", [str(self.portcullis_bin), "serve", "--config", str(cfg)], self.sut_cpus,
             self.logs["portcullis"], env=env)
         wait_ready("portcullis", self.ports["portcullis"], self.roots["portcullis"],
-                   self.logs["portcullis"], self.args.start_timeout)
+                   self.logs["portcullis"], self.args.start_timeout, tls=self.scenario["tls"])
 
     def check_alive(self, target):
         if self.backend.poll() is not None:
@@ -309,10 +385,15 @@ class Bench:
                                        f"({self.logs[target]}):\n{tail(self.logs[target])}")
 
     def wrk(self, target, duration):
-        url = f"http://127.0.0.1:{self.ports[target]}/"
+        # The backend (direct) is plain HTTP in every scenario: the reference for the rest.
+        scheme = "https" if self.scenario["tls"] and target != "direct" else "http"
+        url = f"{scheme}://127.0.0.1:{self.ports[target]}{self.scenario['path']}"
         argv = ["wrk", "-t", str(self.args.threads), "-c", str(self.args.connections),
                 "-d", f"{duration}s", "--timeout", f"{self.args.wrk_timeout}s", "--latency",
-                "-s", str(WRK_LUA), url]
+                "-s", str(WRK_LUA)]
+        if self.scenario["close"]:
+            argv += ["-H", "Connection: close"]
+        argv.append(url)
         code, out = self.procs.run(argv, LOAD_CPU, timeout=duration + 60)
         report = None
         for line in out.splitlines():
@@ -472,6 +553,13 @@ def parse_args(argv):
                     "(proxies pinned to CPU 1, one worker each; backend and wrk on CPU 0).",
         epilog="Portcullis binary: $PORTCULLIS_BIN or .build/release/portcullis (built when missing). "
                "Exit codes: 0 ok, 1 error, 2 a target failed (see --keep-going), 130 interrupted.")
+    p.add_argument("--scenario", choices=sorted(SCENARIOS), default="keepalive",
+                   help="what each request is: keepalive (default), body4k (4 KiB response), close (a new "
+                        "connection per request), tls (TLS keep-alive), tls-handshake (a TLS handshake per "
+                        "request); the backend (direct) is plain HTTP in all of them")
+    p.add_argument("--workers", type=int, choices=[1, 2], default=1,
+                   help="event loops / worker processes / threads per proxy (default 1, pinned to CPU 1); "
+                        "2 lets each proxy use both CPUs, beside wrk and the backend: scaling, not a per-core figure")
     p.add_argument("--duration", type=int, default=10, help="seconds per measured run (default 10)")
     p.add_argument("--connections", "-c", type=int, default=64, help="wrk connections (default 64)")
     p.add_argument("--threads", "-t", type=int, default=1, help="wrk threads (default 1)")
@@ -531,6 +619,7 @@ def run_bench(args, tmp, procs):
         f"{(machine['mem_total_kib'] or 0) / 1048576:.0f} GiB, kernel {machine['kernel']}, "
         f"loadavg {' '.join(machine['loadavg'])}")
     log("versions: " + " | ".join(f"{k}: {v}" for k, v in vers.items()))
+    log(f"scenario: {args.scenario}: {SCENARIOS[args.scenario]['title']}; {args.workers} worker(s) per proxy")
     log(f"setup   : backend nginx `return 200 \"hello world\\n\"` (1 worker, CPU {LOAD_CPU}); "
         f"wrk -t{args.threads} -c{args.connections} (CPU {LOAD_CPU}); proxies 1 worker/thread/loop "
         f"(CPU {SUT_CPU}); {'pinned' if procs.pin else 'NOT pinned'}")
@@ -588,7 +677,8 @@ def run_bench(args, tmp, procs):
 
     if args.json:
         doc = {
-            "bench": "http-proxy", "started": started.isoformat(), "commit": git_commit(REPO),
+            "bench": "http-proxy", "scenario": args.scenario, "workers": args.workers, "scenario_title": SCENARIOS[args.scenario]["title"],
+            "started": started.isoformat(), "commit": git_commit(REPO),
             "machine": machine, "versions": vers,
             "settings": {k: v for k, v in vars(args).items() if k not in ("json",)},
             "pinned": procs.pin, "sut_cpu": SUT_CPU, "load_cpu": LOAD_CPU, "clk_tck": CLK_TCK,

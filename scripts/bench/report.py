@@ -68,21 +68,50 @@ def machine_line(docs):
     return "Machine: not recorded."
 
 
-def proxy_section(doc, rows):
-    if not doc:
-        rows += [["proxy keep-alive req/s vs nginx / HAProxy", "not measured", "≥ 1.0×", "not measured"]]
-        return []
-    s, r = doc["summary"], doc["ratios"]
-    lines = [table([["target", "req/s", "p50 ms", "p99 ms", "CPU µs/req"]] + [
-        [t, num(med(s[t]["rps"])), num(med(s[t]["p50_us"]) / 1000, "{:.2f}"), num(med(s[t]["p99_us"]) / 1000, "{:.2f}"),
-         num(med(s[t].get("sut_cpu_us_per_req")), "{:.1f}")]
-        for t in doc["targets"] if t in s])]
-    for peer in ("nginx", "haproxy"):
-        e = r.get(f"portcullis/{peer}", {})
-        rows.append([f"proxy req/s vs {peer}", x(e.get("rps")), "≥ 1.0×", verdict(e.get("rps"), 1.0, True)])
-        rows.append([f"proxy CPU per request vs {peer}", x(e.get("sut_cpu_s_per_10k")), "≤ 1.0×",
-                     verdict(e.get("sut_cpu_s_per_10k"), 1.0, False)])
-        rows.append([f"proxy p99 vs {peer}", x(e.get("p99_us")), "≤ 1.0×", verdict(e.get("p99_us"), 1.0, False)])
+PROXY_SCENARIOS = ["keepalive", "body4k", "close", "tls", "tls-handshake"]
+
+
+def proxy_section(docs, rows):
+    """One table per scenario; every scenario's req/s against both peers, and for the
+    keep-alive ones CPU per request and p99 too."""
+    lines = []
+    for scenario in PROXY_SCENARIOS:
+        doc = docs.get(scenario)
+        if not doc:
+            rows.append([f"proxy ({scenario}) req/s vs nginx and HAProxy", "not measured", "≥ 1.0×", "not measured"])
+            continue
+        s, r = doc["summary"], doc["ratios"]
+        lines += [f"{doc.get('scenario_title', scenario)} (`--scenario {scenario}`):", ""]
+        lines.append(table([["target", "req/s", "p50 ms", "p99 ms", "CPU µs/req"]] + [
+            [t, num(med(s[t]["rps"])), num(med(s[t]["p50_us"]) / 1000, "{:.2f}"),
+             num(med(s[t]["p99_us"]) / 1000, "{:.2f}"), num(med(s[t].get("sut_cpu_us_per_req")), "{:.1f}")]
+            for t in doc["targets"] if t in s]))
+        lines.append("")
+        for peer in ("nginx", "haproxy"):
+            e = r.get(f"portcullis/{peer}", {})
+            rows.append([f"proxy ({scenario}) req/s vs {peer}", x(e.get("rps")), "≥ 1.0×",
+                         verdict(e.get("rps"), 1.0, True)])
+            if scenario in ("keepalive", "body4k"):
+                rows.append([f"proxy ({scenario}) CPU per request vs {peer}", x(e.get("sut_cpu_s_per_10k")), "≤ 1.0×",
+                             verdict(e.get("sut_cpu_s_per_10k"), 1.0, False)])
+                rows.append([f"proxy ({scenario}) p99 vs {peer}", x(e.get("p99_us")), "≤ 1.0×",
+                             verdict(e.get("p99_us"), 1.0, False)])
+    scaling, single = docs.get("scaling"), docs.get("keepalive")
+    if scaling:
+        s = scaling["summary"]
+        lines += ["Two event loops / workers / threads per proxy, unpinned, beside wrk and the backend on the "
+                  "same two CPUs (`--workers 2`): scaling, not a per-core figure.", ""]
+        lines.append(table([["target", "req/s", "p99 ms", "CPU µs/req"]] + [
+            [t, num(med(s[t]["rps"])), num(med(s[t]["p99_us"]) / 1000, "{:.2f}"),
+             num(med(s[t].get("sut_cpu_us_per_req")), "{:.1f}")] for t in scaling["targets"] if t in s]))
+        lines.append("")
+        e = scaling["ratios"].get("portcullis/nginx", {})
+        rows.append(["proxy with 2 event loops req/s vs nginx with 2 workers", x(e.get("rps")), "≥ 1.0×",
+                     verdict(e.get("rps"), 1.0, True)])
+        if single and "portcullis" in s and "portcullis" in single["summary"]:
+            two, one = med(s["portcullis"]["rps"]), med(single["summary"]["portcullis"]["rps"])
+            rows.append(["Portcullis req/s, 2 event loops / 1 (two runs)", x(two / one if one else None),
+                         "> 1×", verdict(two / one if one else None, 1.0, True)])
     return lines
 
 
@@ -164,13 +193,14 @@ def ws_section(doc, rows):
 
 
 def render(directory):
-    proxy = load(directory, "http-proxy.json")
+    proxies = {s: load(directory, f"http-proxy-{s}.json") for s in PROXY_SCENARIOS + ["scaling"]}
+    proxy = next((d for d in proxies.values() if d), None)
     auth = load(directory, "auth.json")
     verify = load(directory, "verify.jsonl")
     ws = load(directory, "ws.json")
     rows = [["measure", "this run", "target", "verdict"]]
     parts = [machine_line([proxy, auth, ws]), "", "### Targets", ""]
-    proxy_lines = proxy_section(proxy, rows)
+    proxy_lines = proxy_section(proxies, rows)
     auth_lines = auth_section(auth, verify, rows)
     ws_lines = ws_section(ws, rows)
     parts += [table(rows), "", "### Proxy (`scripts/bench/http-proxy`)", ""] + proxy_lines
