@@ -9,11 +9,13 @@ import PortcullisConfig
 /// The compiled auth policy of one route: who may pass, decided before a byte reaches
 /// the upstream.
 ///
-/// Built once per snapshot (key sets parsed, Origin patterns compiled), then only read.
+/// Built once per snapshot (key sets parsed, Origin patterns compiled), then only read;
+/// a class so that looking one up per request retains one reference, not its policy's
+/// every string.
 /// Order of checks: Origin, then the first token found in the configured sources, then
 /// signature and claims. Every failure carries the status and `WWW-Authenticate` value
 /// the client gets and a reason code for logs.
-struct RouteGuard: Sendable {
+final class RouteGuard: Sendable {
     /// What the edge knows besides the route's own policy: cookie secrets and the Redis
     /// key layouts for sessions and revocation.
     struct Material: Sendable {

@@ -8,13 +8,23 @@ import PortcullisConfig
 /// Building happens once per snapshot, off the event loops; `match` allocates nothing.
 public struct RouteTable: Sendable {
     /// A route ready to serve: the configured route plus its index for metrics and logs.
-    public struct Entry: Sendable {
+    /// A class, not a struct: a matched entry travels with every request (into its
+    /// exchange, its checks, its log line), and a copy of a `Route` retains each of its
+    /// many strings and arrays; a reference is one retain.
+    public final class Entry: Sendable {
         public let route: Route
         public let index: Int
         let methods: Set<String>
         let prefix: String
 
         public var name: String { route.name }
+
+        init(route: Route, index: Int, methods: Set<String>, prefix: String) {
+            self.route = route
+            self.index = index
+            self.methods = methods
+            self.prefix = prefix
+        }
     }
 
     private struct Group: Sendable {
