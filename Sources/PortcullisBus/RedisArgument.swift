@@ -39,6 +39,16 @@ public struct RedisArgument: Sendable, Hashable {
         }
     }
 
+    /// The argument's raw bytes (a cluster client hashes keys with them).
+    var bytes: [UInt8] {
+        switch self.storage {
+        case .string(let string): Array(string.utf8)
+        case .buffer(let buffer): Array(buffer.readableBytesView)
+        case .bytes(let bytes): bytes
+        case .integer(let integer): Array(String(integer).utf8)
+        }
+    }
+
     /// Appends the argument's raw bytes to `buffer`.
     func write(to buffer: inout ByteBuffer) {
         switch self.storage {
