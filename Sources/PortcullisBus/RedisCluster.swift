@@ -136,13 +136,13 @@ extension RedisCluster {
                 target = asking
             } else if let slot = request.slot {
                 guard let master = map.master(for: slot) else {
-                    self.retryLater(request, reason: "no master serves slot \(slot)")
+                    self.retryLater(request, failing: Self.noMaster("no Redis Cluster master serves slot \(slot)"))
                     return
                 }
                 target = master
             } else {
                 guard let any = map.masters.first else {
-                    self.retryLater(request, reason: "the cluster has no master")
+                    self.retryLater(request, failing: Self.noMaster("the Redis Cluster has no master"))
                     return
                 }
                 target = any
@@ -185,7 +185,7 @@ extension RedisCluster {
             switch error.serverCode {
             case "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN":
                 if error.serverCode != "TRYAGAIN" { self.refresh() }
-                self.retryLater(request, reason: error.message)
+                self.retryLater(request, failing: error)
                 return
             case "UNBLOCKED" where request.redirects < RedisCluster.maximumRedirects:
                 // A blocking read whose stream left this node (a slot migration moved the key):
@@ -208,19 +208,23 @@ extension RedisCluster {
         }
 
         /// Sends `request` again after a wait that grows with each retry, for up to
-        /// ``RedisCluster/retryWindow`` after the first refusal.
-        private func retryLater(_ request: Request, reason: String) {
+        /// ``RedisCluster/retryWindow`` after the first refusal; then fails it with `error`.
+        private func retryLater(_ request: Request, failing error: RedisError) {
             var request = request
             let first = request.firstRefusal ?? .now()
             guard NIODeadline.now() < first + RedisCluster.retryWindow else {
-                request.promise.fail(
-                    RedisError(code: .server, message: reason, serverCode: reason.prefix { $0 != " " }.description))
+                request.promise.fail(error)
                 return
             }
             request.firstRefusal = first
             request.retries += 1
             let delay = TimeAmount.milliseconds(min(1000, 10 << min(request.retries, 7)))
             self.eventLoop.assumeIsolated().scheduleTask(in: delay) { self.send(request) }
+        }
+
+        /// The failure of a command whose slot has no master (never sent: retry-safe).
+        private static func noMaster(_ message: String) -> RedisError {
+            RedisError(code: .connectFailed, message: message, isRetrySafe: true)
         }
 
         private func client(for endpoint: RedisConfiguration.Endpoint) -> RedisClient {
