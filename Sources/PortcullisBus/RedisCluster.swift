@@ -16,8 +16,9 @@ import PortcullisConfig
 ///
 /// The map is read from the first node that answers — the known masters, then the seeds —
 /// at start, after a redirect or a lost connection, and every ``refreshInterval``. A master
-/// that drops out of the map has its client closed: the commands waiting in it (a failed
-/// node's, never sent) are sent again to the slot's new master. Commands sent before the
+/// that drops out of the map has its client closed (after the replies of its commands in
+/// flight, when it is still up): the commands waiting in it (a failed node's, never sent)
+/// are sent again to the slot's new master. Commands sent before the
 /// first map arrives wait for it, bounded like a disconnected client's buffer.
 ///
 /// Blocking reads need a client of their own as with a single server
@@ -33,6 +34,9 @@ final class RedisCluster: Sendable {
     /// How long a command is retried while the cluster answers `-TRYAGAIN`/`-CLUSTERDOWN`,
     /// or has no master for its slot.
     static let retryWindow = TimeAmount.seconds(10)
+    /// The longest a connected client of a node that left the map is kept for the replies
+    /// of its commands in flight.
+    static let retireTimeout = TimeAmount.seconds(5)
     /// The most redirects one command follows.
     static let maximumRedirects = 16
 
@@ -86,6 +90,8 @@ extension RedisCluster {
         private let eventLoop: any EventLoop
         private let logger: Logger
         private var map: RedisSlotMap?
+        /// The masters of the last map read (for logs).
+        private var readMasters: Set<RedisConfiguration.Endpoint> = []
         private var nodes: [RedisConfiguration.Endpoint: RedisClient] = [:]
         /// Commands sent before the first map arrived.
         private var waiting: [Request] = []
@@ -330,22 +336,47 @@ extension RedisCluster {
         /// commands come back as `clientClosed` and are sent again), then sends what waited
         /// for the first map.
         private func install(_ map: RedisSlotMap) {
+            // Compared with the last map read, not the one -MOVED patched since.
+            let masters = Set(map.masters)
             if self.map == nil {
                 self.logger.info(
                     "Redis Cluster slot map read", metadata: ["redis.masters": "\(map.masters.map(\.description))"])
-            } else if self.map?.masters != map.masters {
+            } else if self.readMasters != masters {
                 self.logger.info(
                     "Redis Cluster masters changed", metadata: ["redis.masters": "\(map.masters.map(\.description))"])
             }
+            self.readMasters = masters
             self.map = map
             for (endpoint, client) in self.nodes where !map.masters.contains(endpoint) {
                 self.nodes[endpoint] = nil
-                client.close()
+                self.retire(client)
             }
             let waiting = self.waiting
             self.waiting = []
             for request in waiting {
                 self.send(request)
+            }
+        }
+
+        /// Stops using the client of a node that left the map. Disconnected (the node
+        /// failed): closed at once, so the commands waiting in it come back as `clientClosed`
+        /// and go to the slot's new master. Connected (a failover demoted it, or it gave away
+        /// its last slot): closed behind a PING, so the commands in flight on it get their
+        /// replies (redirects, followed) instead of failing as lost; a blocked read delays
+        /// that by its block time, bounded by ``RedisCluster/retireTimeout``.
+        private func retire(_ client: RedisClient) {
+            client.isConnected.hop(to: self.eventLoop).assumeIsolated().whenComplete { result in
+                guard case .success(true) = result else {
+                    client.close()
+                    return
+                }
+                let deadline = self.eventLoop.assumeIsolated().scheduleTask(in: RedisCluster.retireTimeout) {
+                    client.close()
+                }
+                client.send(["PING"]).hop(to: self.eventLoop).assumeIsolated().whenComplete { _ in
+                    deadline.cancel()
+                    client.close()
+                }
             }
         }
 

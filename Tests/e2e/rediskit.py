@@ -175,14 +175,11 @@ class RedisCluster:
 
     def __init__(self, d: Path, masters: int = 3):
         d.mkdir(parents=True, exist_ok=True)
+        self.dir = d
         self.nodes: list[RedisServer] = []
         try:
-            for index in range(masters):
-                node_dir = d / f"node-{index}"
-                port = _free_port_pair()
-                self.nodes.append(RedisServer(node_dir, port=port, args=[
-                    "--cluster-enabled", "yes", "--cluster-config-file", str(node_dir / "nodes.conf"),
-                    "--cluster-node-timeout", "2000", "--appendonly", "yes"]))
+            for _ in range(masters):
+                self._start_node()
             subprocess.run(["redis-cli", "--cluster", "create", *self.seeds, "--cluster-replicas", "0",
                             "--cluster-yes"], check=True, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
             deadline = time.monotonic() + 30
@@ -193,6 +190,39 @@ class RedisCluster:
         except BaseException:
             self.stop()
             raise
+
+    def _start_node(self) -> int:
+        index = len(self.nodes)
+        node_dir = self.dir / f"node-{index}"
+        self.nodes.append(RedisServer(node_dir, port=_free_port_pair(), args=[
+            "--cluster-enabled", "yes", "--cluster-config-file", str(node_dir / "nodes.conf"),
+            "--cluster-node-timeout", "2000", "--appendonly", "yes"]))
+        return index
+
+    def add_replica(self, master: int, timeout: float = 30.0) -> int:
+        """Starts a node, makes it a replica of node `master` and waits until it has synced;
+        returns its index."""
+        import redis as redis_py
+        index = self._start_node()
+        master_id = self.node_id(master)
+        self.client(0).execute_command("CLUSTER", "MEET", "127.0.0.1", self.nodes[index].port)
+        deadline = time.monotonic() + timeout
+        while True:  # REPLICATE fails until the new node has heard of the master
+            try:
+                self.client(index).execute_command("CLUSTER", "REPLICATE", master_id)
+                break
+            except redis_py.ResponseError:
+                assert time.monotonic() < deadline, "the new node never learnt of its master"
+                time.sleep(0.05)
+        while self.client(index).info("replication").get("master_link_status") != "up":
+            assert time.monotonic() < deadline, "the replica did not sync"
+            time.sleep(0.05)
+        return index
+
+    def failover(self, replica: int) -> None:
+        """`CLUSTER FAILOVER` on node `replica`: its master stops taking writes, the replica
+        catches up and takes its slots over (nothing acknowledged is lost)."""
+        self.client(replica).execute_command("CLUSTER", "FAILOVER")
 
     @property
     def seeds(self) -> list[str]:

@@ -3,9 +3,10 @@ node with an append-only file); the edge and portcullis-rooms in cluster mode
 (`redis.cluster` seeds), two apps on two different masters (`echo` for plain WebSocket
 clients, `socketio-reference` for python-socketio clients), and the echo app's slot moved
 to the third master under traffic (IMPORTING/MIGRATING, MIGRATE a few keys at a time, then
-NODE), so that the clients follow -ASK while it runs and -MOVED after. Every message sent
-before, during and after the move comes back: 0 lost; duplicates, if any, only as the bus
-documents (at-least-once)."""
+NODE), so that the clients follow -ASK while it runs and -MOVED after; then a manual
+failover (`CLUSTER FAILOVER`) of the echo app's master to a replica under traffic. Every
+message sent before, during and after comes back: 0 lost; duplicates, if any, only as the
+bus documents (at-least-once)."""
 
 import threading
 import time
@@ -142,3 +143,50 @@ def test_apps_on_different_masters_lose_no_envelope_while_a_slot_moves(cluster, 
         for client in sio:
             client.sio.disconnect()
     assert "Redis Cluster slot map read" in edge.pc.stderr()
+
+
+def test_a_failover_to_a_replica_under_traffic_loses_no_envelope(cluster, portcullis, rooms, bus_prefix):
+    url = f"redis://{cluster.seeds[0]}/0"
+    redis = {"cluster": cluster.seeds}
+    rooms(url, bus_prefix, apps=(ECHO,), redis=redis, wait=False)
+    edge = start_edge(portcullis, url, bus_prefix, [socket_route("ws", "/ws", ECHO)], redis=redis)
+    echo_stream = f"{bus_prefix}:in:{{{ECHO}}}"
+    master = cluster.owner(echo_stream)
+    replica = cluster.add_replica(master)
+
+    ws = [WSClient(edge.url("/ws")) for _ in range(2)]
+    try:
+        def echoed(client) -> list[int]:
+            return [e["data"]["n"] for e in client.events("tick")]
+
+        for client in ws:
+            client.emit("tick", {"n": 0})
+            client.wait_for(lambda c: 0 in echoed(c), timeout=WAIT, what="the first echo")
+        sent, switched_at, asked_at = 1, None, None
+        started = time.monotonic()
+        while switched_at is None or time.monotonic() - switched_at < 2:  # until 2 s after the switch
+            for client in ws:  # one message per client every 20 ms
+                client.emit("tick", {"n": sent})
+            sent += 1
+            elapsed = time.monotonic() - started
+            if switched_at is None and elapsed > 1:
+                if asked_at is None or time.monotonic() - asked_at > 10:  # asked again if not taken up
+                    cluster.failover(replica)
+                    asked_at = time.monotonic()
+                elif sent % 10 == 0 and cluster.owner(echo_stream) == replica:
+                    switched_at = time.monotonic()
+            assert elapsed < 40, "the failover did not happen"
+            time.sleep(0.02)
+
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and not all(set(range(sent)) <= set(echoed(c)) for c in ws):
+            time.sleep(0.05)
+        results = {f"ws{i}": count(sent, echoed(c)) for i, c in enumerate(ws)}
+        summary = {name: f"{len(lost)} lost, {dup} duplicated of {sent}" for name, (lost, dup) in results.items()}
+        print(f"\nRedis Cluster failover under traffic: {summary}")
+        assert all(not lost for lost, _ in results.values()), f"envelopes lost: {summary}; {edge.pc.tail()}"
+        assert not any(c.events("error") for c in ws), "the edge refused messages"
+    finally:
+        for client in ws:
+            client.close()
+    assert "Redis Cluster masters changed" in edge.pc.stderr()
