@@ -31,8 +31,28 @@ def cluster(tmp_path):
         c.stop()
 
 
-class SioRecorder:
-    """The `n` of every `message-back` a python-socketio client received."""
+class WSEcho:
+    """A plain WebSocket client of the echo app: sends `tick` {n}, gets it back."""
+
+    def __init__(self, edge):
+        self.ws = WSClient(edge.url("/ws"))
+
+    def send(self, n: int) -> None:
+        self.ws.emit("tick", {"n": n})
+
+    def received(self) -> list[int]:
+        return [e["data"]["n"] for e in self.ws.events("tick")]
+
+    def refused(self) -> list:
+        return self.ws.events("error")
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+class SioEcho:
+    """A python-socketio client of the reference app: sends `message` {n}, gets
+    `message-back` {n}."""
 
     def __init__(self, edge):
         self.seen: list[int] = []
@@ -48,50 +68,81 @@ class SioRecorder:
         with self.lock:
             self.seen.append(data["n"])
 
-    def ns(self) -> list[int]:
+    def send(self, n: int) -> None:
+        self.sio.emit("message", {"n": n})
+
+    def received(self) -> list[int]:
         with self.lock:
             return list(self.seen)
 
+    def refused(self) -> list:
+        return []
 
-def count(sent: int, received: list[int]) -> tuple[set[int], int]:
-    """(lost numbers, duplicated receptions) of messages 0..<sent."""
-    return set(range(sent)) - set(received), len(received) - len(set(received))
+    def close(self) -> None:
+        self.sio.disconnect()
+
+
+def wait_until(condition, what: str, timeout: float = WAIT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} after {timeout:.0f} s"
+        time.sleep(0.05)
+
+
+def warm_up(clients) -> None:
+    """One round trip per client: the worker has its groups and the edge reads."""
+    for client in clients:
+        client.send(0)
+    wait_until(lambda: all(0 in c.received() for c in clients), "no first echo")
+
+
+def tally(clients: dict, sent: int, title: str) -> None:
+    """Waits for every echo of messages 0..<sent, prints lost and duplicated counts per
+    client and asserts none was lost or refused."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline and not all(set(range(sent)) <= set(c.received()) for c in clients.values()):
+        time.sleep(0.05)
+    summary, lost_any = {}, False
+    for name, client in clients.items():
+        received = client.received()
+        lost = set(range(sent)) - set(received)
+        lost_any = lost_any or bool(lost)
+        summary[name] = f"{len(lost)} lost, {len(received) - len(set(received))} duplicated of {sent}"
+    print(f"\n{title}: {summary}")
+    assert not lost_any, f"envelopes lost: {summary}"
+    assert not any(c.refused() for c in clients.values()), "the edge refused messages"
+
+
+def asking_calls(cluster, node: int) -> int:
+    return int(cluster.client(node).info("commandstats").get("cmdstat_asking", {}).get("calls", 0))
+
+
+def cluster_edge(cluster, portcullis, rooms, bus_prefix, apps: tuple[str, ...]):
+    """portcullis-rooms running `apps` and an edge with a route per app, both in cluster
+    mode."""
+    url = f"redis://{cluster.seeds[0]}/0"  # credentials and TLS would come from here; the host is not used
+    redis = {"cluster": cluster.seeds}
+    rooms(url, bus_prefix, apps=apps, redis=redis, wait=False)
+    routes = {ECHO: socket_route("ws", "/ws", ECHO),
+              SIO: socket_route("sio", "/socket.io", SIO, protocol="socketio", socketio={"namespaces": ["/"]})}
+    return start_edge(portcullis, url, bus_prefix, [routes[app] for app in apps], redis=redis)
 
 
 def test_apps_on_different_masters_lose_no_envelope_while_a_slot_moves(cluster, portcullis, rooms, bus_prefix):
     # `cluster` first: it is stopped last, after the edge and the worker.
-    url = f"redis://{cluster.seeds[0]}/0"  # credentials and TLS would come from here; the host is not used
-    redis = {"cluster": cluster.seeds}
-    rooms(url, bus_prefix, apps=(ECHO, SIO), redis=redis, wait=False)
-    routes = [socket_route("ws", "/ws", ECHO),
-              socket_route("sio", "/socket.io", SIO, protocol="socketio", socketio={"namespaces": ["/"]})]
-    edge = start_edge(portcullis, url, bus_prefix, routes, redis=redis)
-
+    edge = cluster_edge(cluster, portcullis, rooms, bus_prefix, (ECHO, SIO))
     echo_stream, sio_stream = f"{bus_prefix}:in:{{{ECHO}}}", f"{bus_prefix}:in:{{{SIO}}}"
     source = cluster.owner(echo_stream)
     assert source != cluster.owner(sio_stream), "the two apps' keys are on different masters"
     target = next(i for i in range(3) if i not in (source, cluster.owner(sio_stream)))
 
-    ws = [WSClient(edge.url("/ws")) for _ in range(2)]
-    sio = [SioRecorder(edge) for _ in range(2)]
+    clients = {"ws0": WSEcho(edge), "ws1": WSEcho(edge), "sio0": SioEcho(edge), "sio1": SioEcho(edge)}
     try:
-        def echoed(client) -> list[int]:
-            return [e["data"]["n"] for e in client.events("tick")]
-
-        # Warm-up: one round trip per client (the worker found the groups, the edge reads).
-        for client in ws:
-            client.emit("tick", {"n": 0})
-            client.wait_for(lambda c: 0 in echoed(c), timeout=WAIT, what="the first echo")
-        for client in sio:
-            client.sio.emit("message", {"n": 0})
-        deadline = time.monotonic() + WAIT
-        while not all(0 in c.ns() for c in sio):
-            assert time.monotonic() < deadline, "no first message-back"
-            time.sleep(0.05)
+        warm_up(clients.values())
         assert cluster.owner(echo_stream) == source and cluster.client(source).exists(echo_stream)
 
         slot = cluster.client(0).execute_command("CLUSTER", "KEYSLOT", echo_stream)
-        asking_before = int(cluster.client(target).info("commandstats").get("cmdstat_asking", {}).get("calls", 0))
+        asking_before = asking_calls(cluster, target)
         errors: list[BaseException] = []
         moved: list[int] = []
 
@@ -105,10 +156,8 @@ def test_apps_on_different_masters_lose_no_envelope_while_a_slot_moves(cluster, 
         sent, moved_at = 1, None
         started = time.monotonic()
         while moved_at is None or time.monotonic() - moved_at < 2:  # until 2 s after the move
-            for client in ws:  # one message per client every 20 ms
-                client.emit("tick", {"n": sent})
-            for client in sio:
-                client.sio.emit("message", {"n": sent})
+            for client in clients.values():  # one message per client every 20 ms
+                client.send(sent)
             sent += 1
             if migration.ident is None and time.monotonic() - started > 1:
                 migration.start()
@@ -122,71 +171,39 @@ def test_apps_on_different_masters_lose_no_envelope_while_a_slot_moves(cluster, 
         assert cluster.client(target).exists(echo_stream)
         assert cluster.client(source).execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
 
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline and not (
-                all(set(range(sent)) <= set(echoed(c)) for c in ws)
-                and all(set(range(sent)) <= set(c.ns()) for c in sio)):
-            time.sleep(0.05)
-        results = {}
-        for name, received in ([(f"ws{i}", echoed(c)) for i, c in enumerate(ws)]
-                               + [(f"sio{i}", c.ns()) for i, c in enumerate(sio)]):
-            results[name] = count(sent, received)
-        summary = {name: f"{len(lost)} lost, {dup} duplicated of {sent}" for name, (lost, dup) in results.items()}
-        asking = int(cluster.client(target).info("commandstats").get("cmdstat_asking", {}).get("calls", 0))
-        print(f"\nRedis Cluster slot move under traffic ({moved[0]} keys moved, {asking - asking_before} ASKING): "
-              f"{summary}")
-        assert all(not lost for lost, _ in results.values()), f"envelopes lost: {summary}; {edge.pc.tail()}"
-        assert asking > asking_before, "no client followed an -ASK during the move"
+        asking = asking_calls(cluster, target) - asking_before
+        tally(clients, sent, f"Redis Cluster slot move under traffic ({moved[0]} keys moved, {asking} ASKING)")
+        assert asking > 0, "no client followed an -ASK during the move"
     finally:
-        for client in ws:
+        for client in clients.values():
             client.close()
-        for client in sio:
-            client.sio.disconnect()
     assert "Redis Cluster slot map read" in edge.pc.stderr()
 
 
 def test_a_failover_to_a_replica_under_traffic_loses_no_envelope(cluster, portcullis, rooms, bus_prefix):
-    url = f"redis://{cluster.seeds[0]}/0"
-    redis = {"cluster": cluster.seeds}
-    rooms(url, bus_prefix, apps=(ECHO,), redis=redis, wait=False)
-    edge = start_edge(portcullis, url, bus_prefix, [socket_route("ws", "/ws", ECHO)], redis=redis)
+    edge = cluster_edge(cluster, portcullis, rooms, bus_prefix, (ECHO,))
     echo_stream = f"{bus_prefix}:in:{{{ECHO}}}"
-    master = cluster.owner(echo_stream)
-    replica = cluster.add_replica(master)
+    replica = cluster.add_replica(cluster.owner(echo_stream))
 
-    ws = [WSClient(edge.url("/ws")) for _ in range(2)]
+    clients = {"ws0": WSEcho(edge), "ws1": WSEcho(edge)}
     try:
-        def echoed(client) -> list[int]:
-            return [e["data"]["n"] for e in client.events("tick")]
-
-        for client in ws:
-            client.emit("tick", {"n": 0})
-            client.wait_for(lambda c: 0 in echoed(c), timeout=WAIT, what="the first echo")
+        warm_up(clients.values())
         sent, switched_at, asked_at = 1, None, None
         started = time.monotonic()
         while switched_at is None or time.monotonic() - switched_at < 2:  # until 2 s after the switch
-            for client in ws:  # one message per client every 20 ms
-                client.emit("tick", {"n": sent})
+            for client in clients.values():  # one message per client every 20 ms
+                client.send(sent)
             sent += 1
-            elapsed = time.monotonic() - started
-            if switched_at is None and elapsed > 1:
+            if switched_at is None and time.monotonic() - started > 1:
                 if asked_at is None or time.monotonic() - asked_at > 10:  # asked again if not taken up
                     cluster.failover(replica)
                     asked_at = time.monotonic()
                 elif sent % 10 == 0 and cluster.owner(echo_stream) == replica:
                     switched_at = time.monotonic()
-            assert elapsed < 40, "the failover did not happen"
+            assert time.monotonic() - started < 40, "the failover did not happen"
             time.sleep(0.02)
-
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline and not all(set(range(sent)) <= set(echoed(c)) for c in ws):
-            time.sleep(0.05)
-        results = {f"ws{i}": count(sent, echoed(c)) for i, c in enumerate(ws)}
-        summary = {name: f"{len(lost)} lost, {dup} duplicated of {sent}" for name, (lost, dup) in results.items()}
-        print(f"\nRedis Cluster failover under traffic: {summary}")
-        assert all(not lost for lost, _ in results.values()), f"envelopes lost: {summary}; {edge.pc.tail()}"
-        assert not any(c.events("error") for c in ws), "the edge refused messages"
+        tally(clients, sent, "Redis Cluster failover under traffic")
     finally:
-        for client in ws:
+        for client in clients.values():
             client.close()
     assert "Redis Cluster masters changed" in edge.pc.stderr()
