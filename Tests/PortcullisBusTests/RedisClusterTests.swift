@@ -140,4 +140,28 @@ import Testing
         #expect(ContinuousClock.now - killed < .seconds(20))
         #expect(try await copy.send(["GET", RedisArgument(key)]).string == "6")
     }
+
+    @Test func aDeadEdgesConnectionsAreReapedIntoTheirAppsSlots() async throws {
+        let cluster = try await RedisClusterProcess.start()
+        defer { cluster.stop() }
+        let client = try Self.client(cluster)
+        defer { client.close() }
+        let names = try StreamNames(prefix: "reap", hashTags: true)
+        try await client.sadd(names.edges, members: ["edge-1"])
+        try await client.hset(
+            try names.edgeConnections(edge: "edge-1"),
+            fields: [
+                ("edge-1.a", RedisArgument(PresenceRecord(app: "echo", user: "42").json)),
+                ("edge-1.b", RedisArgument(PresenceRecord(app: "socketio-reference", namespaces: ["/"]).json)),
+            ])
+
+        let written = try await EdgePresence.reapIfDead(edge: "edge-1", names: names, redis: client, now: 1)
+        #expect(written == 2)
+        for app in ["echo", "socketio-reference"] {
+            let entries = try await client.xrange(try names.inbound(app: app))
+            #expect(try entries.map { try Envelope(entry: $0).kind } == [.close])
+        }
+        #expect(try await client.exists([try names.edgeConnections(edge: "edge-1")]) == 0)
+        #expect(try await client.smembers(names.edges).isEmpty)
+    }
 }
