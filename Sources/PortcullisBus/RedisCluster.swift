@@ -10,9 +10,10 @@ import PortcullisConfig
 /// master, asks for a fresh map and sends the command there; `-ASK` sends `ASKING` and the
 /// command to the named node, once, on the same connection back to back. `-TRYAGAIN` and
 /// `-CLUSTERDOWN` (a migration or a failover under way) are retried with a growing wait
-/// for up to ``retryWindow``; a blocking read that a migration woke (`-UNBLOCKED`, its stream
-/// moved away) is sent again. None of these ran the command, so a retry cannot apply it
-/// twice; a command in flight when its connection drops fails as with a single server.
+/// for up to 10 s; a blocking read that a migration woke (`-UNBLOCKED`, its stream moved
+/// away) is sent again (the rules: ``RedisClusterRetry``). None of these ran the command,
+/// so a retry cannot apply it twice; a command in flight when its connection drops fails
+/// as with a single server.
 ///
 /// The map is read from the first node that answers — the known masters, then the seeds —
 /// at start, after a redirect or a lost connection, and every ``refreshInterval``. A master
@@ -31,14 +32,9 @@ final class RedisCluster: Sendable {
 
     /// How often the slot map is read again while nothing else asks for it.
     static let refreshInterval = TimeAmount.seconds(1)
-    /// How long a command is retried while the cluster answers `-TRYAGAIN`/`-CLUSTERDOWN`,
-    /// or has no master for its slot.
-    static let retryWindow = TimeAmount.seconds(10)
     /// The longest a connected client of a node that left the map is kept for the replies
     /// of its commands in flight.
     static let retireTimeout = TimeAmount.seconds(5)
-    /// The most redirects one command follows.
-    static let maximumRedirects = 16
 
     init(
         configuration: RedisConfiguration, cluster: RedisConfiguration.Cluster, eventLoop: any EventLoop, logger: Logger
@@ -75,10 +71,7 @@ extension RedisCluster {
         var command: [RedisArgument]
         var promise: EventLoopPromise<RESPValue>
         var slot: Int?
-        var redirects = 0
-        var retries = 0
-        /// When the first `-TRYAGAIN`/`-CLUSTERDOWN` came, for ``RedisCluster/retryWindow``.
-        var firstRefusal: NIODeadline?
+        var retry = RedisClusterRetry()
         /// Set after `-ASK`: the node to send this command to once, after `ASKING`.
         var asking: RedisConfiguration.Endpoint?
     }
@@ -142,13 +135,13 @@ extension RedisCluster {
                 target = asking
             } else if let slot = request.slot {
                 guard let master = map.master(for: slot) else {
-                    self.retryLater(request, failing: Self.noMaster("no Redis Cluster master serves slot \(slot)"))
+                    self.noMaster(request, message: "no Redis Cluster master serves slot \(slot)")
                     return
                 }
                 target = master
             } else {
                 guard let any = map.masters.first else {
-                    self.retryLater(request, failing: Self.noMaster("the Redis Cluster has no master"))
+                    self.noMaster(request, message: "the Redis Cluster has no master")
                     return
                 }
                 target = any
@@ -168,69 +161,40 @@ extension RedisCluster {
             }
         }
 
-        /// Follows a redirect, retries a refusal, or hands the error to the caller.
+        /// Follows a redirect, retries a refusal, or hands the error to the caller
+        /// (``RedisClusterRetry``).
         private func failed(_ request: Request, error: any Error, on node: RedisConfiguration.Endpoint) {
-            guard let error = error as? RedisError else {
-                request.promise.fail(error)
-                return
-            }
             var request = request
-            if let redirect = RedisClusterRedirect(error, from: node), request.redirects < RedisCluster.maximumRedirects
-            {
-                request.redirects += 1
-                switch redirect.kind {
-                case .moved:
-                    self.map?.assign(redirect.slot...redirect.slot, to: redirect.endpoint)
-                    self.refresh()
-                case .ask:
-                    request.asking = redirect.endpoint
-                }
-                self.send(request)
-                return
-            }
-            switch error.serverCode {
-            case "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN":
-                if error.serverCode != "TRYAGAIN" { self.refresh() }
-                self.retryLater(request, failing: error)
-                return
-            case "UNBLOCKED" where request.redirects < RedisCluster.maximumRedirects:
-                // A blocking read whose stream left this node (a slot migration moved the key):
-                // it returned nothing, so it is read again, where the key now is.
-                request.redirects += 1
-                self.send(request)
-                return
-            default:
-                break
-            }
-            if error.code == .clientClosed, !self.closed {
-                // The node's client was closed because it left the map: never sent.
-                self.send(request)
-                return
-            }
-            if error.code == .connectionClosed || error.code == .bufferFull {
+            self.run(request.retry.failed(error, on: node, now: .now()), request, failing: error)
+        }
+
+        /// The request's slot has no master in the map: retried for a while, then failed as
+        /// never sent.
+        private func noMaster(_ request: Request, message: String) {
+            var request = request
+            let error = RedisError(code: .connectFailed, message: message, isRetrySafe: true)
+            self.run(request.retry.noMaster(now: .now()), request, failing: error)
+        }
+
+        private func run(_ action: RedisClusterRetry.Action, _ request: Request, failing error: any Error) {
+            var request = request
+            switch action {
+            case .moved(let slot, let endpoint):
+                self.map?.assign(slot...slot, to: endpoint)
                 self.refresh()
-            }
-            request.promise.fail(error)
-        }
-
-        /// Sends `request` again after a wait that grows with each retry, for up to
-        /// ``RedisCluster/retryWindow`` after the first refusal; then fails it with `error`.
-        private func retryLater(_ request: Request, failing error: RedisError) {
-            var request = request
-            let first = request.firstRefusal ?? .now()
-            guard NIODeadline.now() < first + RedisCluster.retryWindow else {
+                self.send(request)
+            case .ask(let endpoint):
+                request.asking = endpoint
+                self.send(request)
+            case .resend:
+                self.send(request)
+            case .resendAfter(let delay, let refreshingMap):
+                if refreshingMap { self.refresh() }
+                self.eventLoop.assumeIsolated().scheduleTask(in: delay) { self.send(request) }
+            case .fail(let refreshingMap):
+                if refreshingMap { self.refresh() }
                 request.promise.fail(error)
-                return
             }
-            request.firstRefusal = first
-            request.retries += 1
-            let delay = TimeAmount.milliseconds(min(1000, 10 << min(request.retries, 7)))
-            self.eventLoop.assumeIsolated().scheduleTask(in: delay) { self.send(request) }
-        }
-
-        /// The failure of a command whose slot has no master (never sent: retry-safe).
-        private static func noMaster(_ message: String) -> RedisError {
-            RedisError(code: .connectFailed, message: message, isRetrySafe: true)
         }
 
         private func client(for endpoint: RedisConfiguration.Endpoint) -> RedisClient {

@@ -1,3 +1,4 @@
+import NIOCore
 import PortcullisConfig
 import Testing
 
@@ -114,5 +115,53 @@ struct RedisClusterRoutingTests {
         #expect(try names.edgeAlive(edge: "e1") == "portcullis:edge:e1:alive")
         #expect(names.appKeyPrefix(app: "echo") == "portcullis:app:echo:")
         #expect(names.seen(app: "echo", envelopeID: "m1") == "portcullis:seen:echo:m1")
+    }
+
+    @Test func redirectsAreFollowedAtOnceAndOnlySoOften() {
+        let node = RedisConfiguration.Endpoint.tcp(host: "127.0.0.1", port: 7000)
+        let other = RedisConfiguration.Endpoint.tcp(host: "127.0.0.1", port: 7001)
+        var retry = RedisClusterRetry()
+        let now = NIODeadline.now()
+        #expect(
+            retry.failed(RedisError(serverReply: "MOVED 5 127.0.0.1:7001"), on: node, now: now)
+                == .moved(slot: 5, to: other))
+        #expect(retry.failed(RedisError(serverReply: "ASK 5 127.0.0.1:7001"), on: node, now: now) == .ask(other))
+        #expect(
+            retry.failed(RedisError(serverReply: "UNBLOCKED the stream key no longer exists"), on: node, now: now)
+                == .resend)
+        for _ in 3..<RedisClusterRetry.maximumRedirects {
+            _ = retry.failed(RedisError(serverReply: "ASK 5 127.0.0.1:7001"), on: node, now: now)
+        }
+        #expect(
+            retry.failed(RedisError(serverReply: "MOVED 5 127.0.0.1:7001"), on: node, now: now)
+                == .fail(refreshingMap: false))
+    }
+
+    @Test func refusalsWhileTheClusterSettlesAreRetriedForTenSeconds() {
+        let node = RedisConfiguration.Endpoint.tcp(host: "127.0.0.1", port: 7000)
+        var retry = RedisClusterRetry()
+        let start = NIODeadline.now()
+        let down = RedisError(serverReply: "CLUSTERDOWN The cluster is down")
+        #expect(retry.failed(down, on: node, now: start) == .resendAfter(.milliseconds(20), refreshingMap: true))
+        #expect(
+            retry.failed(
+                RedisError(serverReply: "TRYAGAIN Multiple keys request during rehashing of slot"), on: node,
+                now: start + .seconds(1)) == .resendAfter(.milliseconds(40), refreshingMap: false))
+        #expect(retry.noMaster(now: start + .seconds(2)) == .resendAfter(.milliseconds(80), refreshingMap: false))
+        for _ in 0..<10 { _ = retry.noMaster(now: start + .seconds(3)) }
+        #expect(retry.noMaster(now: start + .seconds(4)) == .resendAfter(.seconds(1), refreshingMap: false))
+        #expect(retry.failed(down, on: node, now: start + .seconds(10)) == .fail(refreshingMap: true))
+    }
+
+    @Test func otherFailuresGoToTheCallerExceptAClosedNodeClientsNeverSentOnes() {
+        let node = RedisConfiguration.Endpoint.tcp(host: "127.0.0.1", port: 7000)
+        var retry = RedisClusterRetry()
+        let now = NIODeadline.now()
+        #expect(
+            retry.failed(RedisError(serverReply: "WRONGTYPE no"), on: node, now: now) == .fail(refreshingMap: false))
+        #expect(retry.failed(RedisError.connectionClosed(), on: node, now: now) == .fail(refreshingMap: true))
+        #expect(
+            retry.failed(RedisError(code: .clientClosed, message: "closed", isRetrySafe: true), on: node, now: now)
+                == .resend)
     }
 }
