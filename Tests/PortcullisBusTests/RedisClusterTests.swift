@@ -9,9 +9,11 @@ import Testing
 /// by slot, a slot moved under writes (-ASK while it moves, -MOVED after) and under a
 /// blocked reader.
 @Suite(.serialized) struct RedisClusterTests {
-    /// A client whose first seed is dead: the map comes from the next one.
+    /// A client whose first seed is dead: the map comes from the next one. The cluster's
+    /// password, if any, comes as `redis.password_file` would bring it.
     static func client(_ cluster: RedisClusterProcess) throws -> RedisClient {
         var configuration = try RedisConfiguration(url: "redis://127.0.0.1:1/0")
+        configuration.password = cluster.password
         configuration.cluster = .init(
             seeds: [HostPort(host: "127.0.0.1", port: 1)] + cluster.ports.map { HostPort(host: "127.0.0.1", port: $0) })
         configuration.reconnectBackoff = RedisBackoff(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
@@ -27,8 +29,9 @@ import Testing
         return Int(calls) ?? 0
     }
 
-    @Test func eachKeyIsStoredOnTheMasterOfItsSlot() async throws {
-        let cluster = try await RedisClusterProcess.start()
+    @Test(arguments: [nil, "cluster-pw"])
+    func eachKeyIsStoredOnTheMasterOfItsSlot(password: String?) async throws {
+        let cluster = try await RedisClusterProcess.start(password: password)
         defer { cluster.stop() }
         let client = try Self.client(cluster)
         defer { client.close() }

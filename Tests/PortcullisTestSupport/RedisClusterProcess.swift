@@ -11,15 +11,18 @@ public final class RedisClusterProcess: Sendable {
     public let nodes: [RedisServerProcess]
     /// Each node's cluster bus port (`CLUSTER MEET` needs it).
     private let busPorts: [Int]
+    /// Every node's `requirepass`, if any.
+    public let password: String?
 
-    private init(nodes: [RedisServerProcess], busPorts: [Int]) {
+    private init(nodes: [RedisServerProcess], busPorts: [Int], password: String?) {
         self.nodes = nodes
         self.busPorts = busPorts
+        self.password = password
     }
 
     /// Starts the nodes and waits until every one reports `cluster_state:ok` and knows every
     /// master.
-    public static func start(masters: Int = 3) async throws -> RedisClusterProcess {
+    public static func start(masters: Int = 3, password: String? = nil) async throws -> RedisClusterProcess {
         var nodes: [RedisServerProcess] = []
         var busPorts: [Int] = []
         do {
@@ -28,12 +31,14 @@ public final class RedisClusterProcess: Sendable {
                 let busPort = try await RedisServerProcess.freePort()
                 busPorts.append(busPort)
                 nodes.append(
-                    try await RedisServerProcess.start(arguments: [
-                        "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port",
-                        "\(busPort)", "--cluster-node-timeout", "2000",
-                    ]))
+                    try await RedisServerProcess.start(
+                        password: password,
+                        arguments: [
+                            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port",
+                            "\(busPort)", "--cluster-node-timeout", "2000",
+                        ]))
             }
-            let cluster = RedisClusterProcess(nodes: nodes, busPorts: busPorts)
+            let cluster = RedisClusterProcess(nodes: nodes, busPorts: busPorts, password: password)
             try await cluster.join()
             return cluster
         } catch {
@@ -48,7 +53,9 @@ public final class RedisClusterProcess: Sendable {
     /// A connection of the test's own to node `index` (close it when done).
     public func connection(to index: Int) async throws -> RedisConnection {
         try await RedisConnection.connect(
-            to: RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: self.nodes[index].port)), logger: testLogger)
+            to: RedisConfiguration(
+                endpoint: .tcp(host: "127.0.0.1", port: self.nodes[index].port), password: self.password),
+            logger: testLogger)
     }
 
     /// Runs `command` on node `index`, on a connection of its own.
@@ -115,16 +122,19 @@ public final class RedisClusterProcess: Sendable {
     /// caller stops it.
     public func addReplica(of index: Int) async throws -> RedisServerProcess {
         let busPort = try await RedisServerProcess.freePort()
-        let replica = try await RedisServerProcess.start(arguments: [
-            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", "\(busPort)",
-            "--cluster-node-timeout", "2000",
-        ])
+        let replica = try await RedisServerProcess.start(
+            password: self.password,
+            arguments: [
+                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", "\(busPort)",
+                "--cluster-node-timeout", "2000",
+            ] + (self.password.map { ["--masterauth", $0] } ?? []))
         do {
             let masterID = try await self.nodeID(index)
             try await self.send(
                 ["CLUSTER", "MEET", "127.0.0.1", RedisArgument(replica.port), RedisArgument(busPort)], to: 0)
             let connection = try await RedisConnection.connect(
-                to: RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: replica.port)), logger: testLogger)
+                to: RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: replica.port), password: self.password),
+                logger: testLogger)
             defer { connection.close() }
             let deadline = ContinuousClock.now + .seconds(30)
             // REPLICATE needs the master in the replica's node table first.
