@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import PortcullisConfig
 import PortcullisTestSupport
@@ -48,6 +49,32 @@ import Testing
         // Several keys of one slot in one command.
         #expect(try await client.del(["{a}key", "{a}other"]) == 1)
         #expect(try await client.isConnected.get())
+    }
+
+    @Test func aTLSClusterIsReachedOverTLSOnEveryMaster() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cluster-tls-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let files = try RedisTLSFiles.generate(in: directory)
+        let cluster = try await RedisClusterProcess.start(tls: files)
+        defer { cluster.stop() }
+        // Seeds on the TLS ports only: a map naming the plain ports could not be used.
+        var configuration = try RedisConfiguration(url: "rediss://127.0.0.1:1/0")
+        configuration.tls = files.clientConfiguration()
+        configuration.cluster = .init(seeds: cluster.tlsPorts.map { HostPort(host: "127.0.0.1", port: $0) })
+        configuration.connectTimeout = .seconds(2)
+        let client = RedisClient(configuration: configuration, logger: testLogger)
+        defer { client.close() }
+
+        var owners: Set<Int> = []
+        for tag in ["a", "b", "c", "d", "e", "f", "g", "h"] {
+            let key = "{\(tag)}tls"
+            try await client.set(key, to: RedisArgument(tag))
+            let owner = try #require(try await cluster.owner(ofSlot: RedisKeySlot.slot(of: key)))
+            owners.insert(owner)
+            #expect(try await cluster.send(["GET", RedisArgument(key)], to: owner).string == tag)
+        }
+        #expect(owners.count == 3)
     }
 
     @Test func writesFollowTheirSlotToAnotherMasterWithoutLosingOne() async throws {

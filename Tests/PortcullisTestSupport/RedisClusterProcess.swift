@@ -13,32 +13,52 @@ public final class RedisClusterProcess: Sendable {
     private let busPorts: [Int]
     /// Every node's `requirepass`, if any.
     public let password: String?
+    /// With TLS: each node's TLS port (its ``RedisServerProcess/port`` stays plain, for the
+    /// test's own connections), and the files its certificate comes from.
+    public let tlsPorts: [Int]
+    public let tls: RedisTLSFiles?
 
-    private init(nodes: [RedisServerProcess], busPorts: [Int], password: String?) {
+    private init(nodes: [RedisServerProcess], busPorts: [Int], password: String?, tlsPorts: [Int], tls: RedisTLSFiles?)
+    {
         self.nodes = nodes
         self.busPorts = busPorts
         self.password = password
+        self.tlsPorts = tlsPorts
+        self.tls = tls
     }
 
     /// Starts the nodes and waits until every one reports `cluster_state:ok` and knows every
-    /// master.
-    public static func start(masters: Int = 3, password: String? = nil) async throws -> RedisClusterProcess {
+    /// master. With `tls` (certificates made by ``RedisTLSFiles/generate(in:)``) each node
+    /// also serves TLS on a port of its own, the cluster bus runs TLS (`tls-cluster yes`),
+    /// and the map a TLS client reads names the TLS ports.
+    public static func start(
+        masters: Int = 3, password: String? = nil, tls: RedisTLSFiles? = nil
+    ) async throws -> RedisClusterProcess {
         var nodes: [RedisServerProcess] = []
         var busPorts: [Int] = []
+        var tlsPorts: [Int] = []
         do {
             for _ in 0..<masters {
                 // The bus port defaults to port + 10000, which may not exist for a free port.
                 let busPort = try await RedisServerProcess.freePort()
                 busPorts.append(busPort)
-                nodes.append(
-                    try await RedisServerProcess.start(
-                        password: password,
-                        arguments: [
-                            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port",
-                            "\(busPort)", "--cluster-node-timeout", "2000",
-                        ]))
+                var arguments = [
+                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port",
+                    "\(busPort)", "--cluster-node-timeout", "2000",
+                ]
+                if let tls {
+                    let tlsPort = try await RedisServerProcess.freePort()
+                    tlsPorts.append(tlsPort)
+                    arguments += [
+                        "--tls-port", "\(tlsPort)", "--tls-cert-file", tls.serverCertificate, "--tls-key-file",
+                        tls.serverKey, "--tls-ca-cert-file", tls.ca, "--tls-auth-clients", "optional",
+                        "--tls-cluster", "yes",
+                    ]
+                }
+                nodes.append(try await RedisServerProcess.start(password: password, arguments: arguments))
             }
-            let cluster = RedisClusterProcess(nodes: nodes, busPorts: busPorts, password: password)
+            let cluster = RedisClusterProcess(
+                nodes: nodes, busPorts: busPorts, password: password, tlsPorts: tlsPorts, tls: tls)
             try await cluster.join()
             return cluster
         } catch {
@@ -119,8 +139,9 @@ public final class RedisClusterProcess: Sendable {
     }
 
     /// Starts a node that replicates master `index`, and waits until it has synced. The
-    /// caller stops it.
+    /// caller stops it. Not for a cluster started with TLS.
     public func addReplica(of index: Int) async throws -> RedisServerProcess {
+        precondition(self.tls == nil, "replicas of a TLS test cluster are not supported")
         let busPort = try await RedisServerProcess.freePort()
         let replica = try await RedisServerProcess.start(
             password: self.password,
