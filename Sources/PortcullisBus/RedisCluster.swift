@@ -19,8 +19,8 @@ import PortcullisConfig
 /// at start, after a redirect or a lost connection, and every ``refreshInterval``. A master
 /// that drops out of the map has its client closed (after the replies of its commands in
 /// flight, when it is still up): the commands waiting in it (a failed node's, never sent)
-/// are sent again to the slot's new master. Commands sent before the
-/// first map arrives wait for it, bounded like a disconnected client's buffer.
+/// are sent again to the slot's new master. Commands sent before the first map arrives
+/// wait for it, bounded like a disconnected client's buffer.
 ///
 /// Blocking reads need a client of their own as with a single server
 /// (``RedisClient/makeDedicatedClient(logger:)``): its masters' connections are its own.

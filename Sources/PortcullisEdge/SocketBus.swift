@@ -11,8 +11,10 @@ import PortcullisConfig
 ///
 /// The reader runs on its own Redis connection (XREAD BLOCK would stall appends) and
 /// remembers the last id of each stream, so a Redis restart resumes where it stopped
-/// instead of skipping what was written meanwhile. Each batch it reads is decoded and
-/// encoded once, then handed to every hub on its own loop.
+/// instead of skipping what was written meanwhile. With Redis Cluster the two streams are
+/// in different slots, which one XREAD cannot read together: each then has a reader of its
+/// own. Each batch read is decoded and encoded once, then handed to every hub on its own
+/// loop.
 final class SocketBus: Sendable {
     let edgeID: String
     let names: StreamNames
