@@ -39,13 +39,14 @@ public struct RedisArgument: Sendable, Hashable {
         }
     }
 
-    /// The argument's raw bytes (a cluster client hashes keys with them).
-    var bytes: [UInt8] {
+    /// The Redis Cluster hash slot of the argument as a key (``RedisKeySlot``), hashed
+    /// where it is stored, without a copy.
+    var keySlot: Int {
         switch self.storage {
-        case .string(let string): Array(string.utf8)
-        case .buffer(let buffer): Array(buffer.readableBytesView)
-        case .bytes(let bytes): bytes
-        case .integer(let integer): Array(String(integer).utf8)
+        case .string(let string): RedisKeySlot.slot(of: string.utf8)
+        case .buffer(let buffer): RedisKeySlot.slot(of: buffer.readableBytesView)
+        case .bytes(let bytes): RedisKeySlot.slot(of: bytes)
+        case .integer(let integer): RedisKeySlot.slot(of: String(integer).utf8)
         }
     }
 

@@ -9,7 +9,7 @@ enum RedisCommandKeys {
     /// The command's keys, in order; empty for keyless commands (`PING`, `CLUSTER SLOTS`).
     static func keys(of command: [RedisArgument]) -> ArraySlice<RedisArgument> {
         guard let first = command.first else { return [] }
-        switch first.description.uppercased() {
+        switch Self.capitals(first.description) {
         case "PING", "INFO", "CLUSTER", "ROLE", "ASKING", "READONLY", "SCAN", "KEYS", "DBSIZE", "FLUSHALL",
             "FLUSHDB", "SCRIPT", "CLIENT", "CONFIG", "TIME", "ECHO", "AUTH", "SELECT", "HELLO", "COMMAND",
             "FUNCTION", "WAIT", "MULTI", "EXEC", "DISCARD", "SENTINEL":
@@ -18,7 +18,7 @@ enum RedisCommandKeys {
             guard command.count > 2, let count = Int(command[2].description), count > 0 else { return [] }
             return command.dropFirst(3).prefix(count)
         case "XREAD", "XREADGROUP":
-            guard let streams = command.firstIndex(where: { $0.description.uppercased() == "STREAMS" }) else {
+            guard let streams = command.firstIndex(where: { Self.capitals($0.description) == "STREAMS" }) else {
                 return []
             }
             let rest = command[(streams + 1)...]
@@ -37,10 +37,16 @@ enum RedisCommandKeys {
     static func slot(of command: [RedisArgument]) -> Int? {
         let keys = Self.keys(of: command)
         guard let first = keys.first else { return nil }
-        let slot = RedisKeySlot.slot(of: first.bytes)
+        let slot = first.keySlot
         assert(
-            keys.allSatisfy { RedisKeySlot.slot(of: $0.bytes) == slot },
+            keys.allSatisfy { $0.keySlot == slot },
             "\(command.first!) touches keys of several cluster slots: \(keys.map(\.description))")
         return slot
+    }
+
+    /// `word` in capitals; as it is when it already is (our commands are written so), which
+    /// spares an allocation per command.
+    private static func capitals(_ word: String) -> String {
+        word.utf8.contains { UInt8(ascii: "a") <= $0 && $0 <= UInt8(ascii: "z") } ? word.uppercased() : word
     }
 }

@@ -15,7 +15,7 @@ public enum RedisKeySlot {
 
     /// The slot of `key` (its UTF-8 bytes).
     public static func slot(of key: String) -> Int {
-        Self.slot(of: Array(key.utf8))
+        Self.slot(of: key.utf8)
     }
 
     /// The part of `key` that is hashed: the hash tag's contents when there is a non-empty

@@ -40,8 +40,13 @@ struct RedisClusterRoutingTests {
         #expect(keys(["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"]) == ["s"])
         #expect(keys(["XINFO", "GROUPS", "s"]) == ["s"])
         #expect(keys(["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]) == ["s"])
+        #expect(keys(["del", "a", "b"]) == ["a", "b"])
+        #expect(keys(["xread", "block", "0", "streams", "s", "$"]) == ["s"])
         #expect(RedisCommandKeys.slot(of: ["PING"]) == nil)
         #expect(RedisCommandKeys.slot(of: ["DEL", "{a}x", "{a}y"]) == RedisKeySlot.slot(of: "a"))
+        // Stored as text, bytes or a buffer: the same slot.
+        #expect(RedisArgument(Array("{a}x".utf8)).keySlot == RedisArgument("{a}x").keySlot)
+        #expect(RedisArgument(ByteBuffer(string: "123456789")).keySlot == 12739)
     }
 
     @Test func movedAndAskRepliesNameTheSlotAndTheNode() throws {
