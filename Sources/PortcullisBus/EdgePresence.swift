@@ -166,10 +166,19 @@ public enum EdgePresence {
             cursor = page.cursor
         } while cursor != 0
 
-        _ = try await redis.send([
-            "EVAL", RedisArgument(Self.unregisterScript), 3, RedisArgument(registry), RedisArgument(alive),
-            RedisArgument(names.edges), RedisArgument(edge),
-        ])
+        if names.usesHashTags {
+            // In a cluster `<prefix>:edges` is in another slot than the edge's keys, so no
+            // script can check and remove at once. An edge that comes back between the check
+            // and the SREM adds itself again at its next heartbeat.
+            if try await redis.exists([registry, alive]) == 0 {
+                try await redis.srem(names.edges, members: [edge])
+            }
+        } else {
+            _ = try await redis.send([
+                "EVAL", RedisArgument(Self.unregisterScript), 3, RedisArgument(registry), RedisArgument(alive),
+                RedisArgument(names.edges), RedisArgument(edge),
+            ])
+        }
         return written
     }
 

@@ -39,6 +39,17 @@ public struct RedisArgument: Sendable, Hashable {
         }
     }
 
+    /// The Redis Cluster hash slot of the argument as a key (``RedisKeySlot``), hashed
+    /// where it is stored, without a copy.
+    var keySlot: Int {
+        switch self.storage {
+        case .string(let string): RedisKeySlot.slot(of: string.utf8)
+        case .buffer(let buffer): RedisKeySlot.slot(of: buffer.readableBytesView)
+        case .bytes(let bytes): RedisKeySlot.slot(of: bytes)
+        case .integer(let integer): RedisKeySlot.slot(of: String(integer).utf8)
+        }
+    }
+
     /// Appends the argument's raw bytes to `buffer`.
     func write(to buffer: inout ByteBuffer) {
         switch self.storage {

@@ -25,6 +25,10 @@ import NIOSSL
 /// so run them on a client of their own: clients are cheap (one connection each), and
 /// ``makeDedicatedClient(logger:)`` makes one with the same configuration.
 ///
+/// With ``RedisConfiguration/cluster`` the client is a Redis Cluster client (``RedisCluster``):
+/// one such connection per master, each command sent to the master of its key's slot,
+/// redirects followed; what is said above holds per master.
+///
 /// Call ``close()`` when done; until then the client keeps reconnecting. Safe to use from
 /// any thread; all state lives on `eventLoop`.
 public final class RedisClient: RedisCommandSender {
@@ -32,6 +36,9 @@ public final class RedisClient: RedisCommandSender {
     public let configuration: RedisConfiguration
     private let logger: Logger
     private let core: NIOLoopBoundBox<Core>
+    /// With ``RedisConfiguration/cluster``: the router that takes every command instead of
+    /// `core` (which then stays idle).
+    private let cluster: RedisCluster?
 
     /// Creates the client and starts connecting on `eventLoop`.
     public convenience init(
@@ -61,7 +68,8 @@ public final class RedisClient: RedisCommandSender {
         random: @escaping @Sendable () -> Double
     ) {
         var logger = logger
-        logger[metadataKey: "redis.endpoint"] = "\(configuration.endpoint)"
+        // A cluster client has no endpoint of its own; its node clients log theirs.
+        logger[metadataKey: "redis.endpoint"] = configuration.cluster == nil ? "\(configuration.endpoint)" : "cluster"
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.logger = logger
@@ -69,7 +77,14 @@ public final class RedisClient: RedisCommandSender {
             Core(configuration: configuration, eventLoop: eventLoop, logger: logger, random: random),
             eventLoop: eventLoop
         )
-        self.onLoop { $0.start() }
+        if let cluster = configuration.cluster {
+            self.cluster = RedisCluster(
+                configuration: configuration, cluster: cluster, eventLoop: eventLoop, logger: logger)
+            self.onLoop { $0.retire() }
+        } else {
+            self.cluster = nil
+            self.onLoop { $0.start() }
+        }
     }
 
     /// A new client with this client's configuration and its own connection, for blocking reads.
@@ -83,7 +98,11 @@ public final class RedisClient: RedisCommandSender {
             promise.fail(RedisError(code: .invalidArgument, message: "empty Redis command", isRetrySafe: true))
             return promise.futureResult
         }
-        self.onLoop { $0.send(command, promise: promise) }
+        if let cluster = self.cluster {
+            cluster.send(command, promise: promise)
+        } else {
+            self.onLoop { $0.send(command, promise: promise) }
+        }
         return promise.futureResult
     }
 
@@ -93,7 +112,11 @@ public final class RedisClient: RedisCommandSender {
     @discardableResult
     public func close() -> EventLoopFuture<Void> {
         let promise = self.eventLoop.makePromise(of: Void.self)
-        self.onLoop { $0.close(promise: promise) }
+        if let cluster = self.cluster {
+            cluster.close(promise: promise)
+        } else {
+            self.onLoop { $0.close(promise: promise) }
+        }
         return promise.futureResult
     }
 
@@ -105,14 +128,24 @@ public final class RedisClient: RedisCommandSender {
 
     /// Whether a connection is up right now (for health reports; it may drop at any moment).
     public var isConnected: EventLoopFuture<Bool> {
-        self.eventLoop.submit { self.core.value.stateMachine.isConnected }
+        if let cluster = self.cluster { return cluster.isConnected }
+        return self.eventLoop.submit { self.core.value.stateMachine.isConnected }
     }
 
     private func onLoop(_ body: @escaping @Sendable (Core) -> Void) {
-        if self.eventLoop.inEventLoop {
-            body(self.core.value)
+        self.eventLoop.executeNowOrSoon { body(self.core.value) }
+    }
+}
+
+extension EventLoop {
+    /// Runs `body` at once when called on this loop, else queues it there. A client's
+    /// calls from its own loop (a node client's, from its cluster router) then act in
+    /// the order they were made, with nothing in between.
+    func executeNowOrSoon(_ body: @escaping @Sendable () -> Void) {
+        if self.inEventLoop {
+            body()
         } else {
-            self.eventLoop.execute { body(self.core.value) }
+            self.execute(body)
         }
     }
 }
@@ -161,6 +194,11 @@ extension RedisClient {
 
         func send(_ command: [RedisArgument], promise: EventLoopPromise<RESPValue>) {
             self.run(self.stateMachine.sendCommand(command, promise: promise))
+        }
+
+        /// For a cluster client: this core never connects (the cluster's node clients do).
+        func retire() {
+            self.run(self.stateMachine.close())
         }
 
         func close(promise: EventLoopPromise<Void>) {

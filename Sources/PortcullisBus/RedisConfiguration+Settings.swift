@@ -16,5 +16,6 @@ extension RedisConfiguration {
             self.tls = tls
         }
         self.sentinel = settings.sentinel
+        self.cluster = settings.cluster
     }
 }

@@ -73,6 +73,10 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// When set, a ``RedisClient`` asks these sentinels for the master's address on every
     /// (re)connect instead of connecting to ``endpoint``.
     public var sentinel: Sentinel?
+    /// When set, a ``RedisClient`` is a Redis Cluster client: it reads the slot map from
+    /// these seed nodes and sends each command to the master that owns its key's slot
+    /// (`RedisCluster.swift`); ``endpoint`` is not used.
+    public var cluster: Cluster?
     /// The limit for opening the socket and for the TLS + AUTH/SELECT handshake, each.
     public var connectTimeout: Duration
     /// The waits between a client's reconnect attempts.

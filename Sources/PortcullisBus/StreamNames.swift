@@ -1,3 +1,5 @@
+import PortcullisConfig
+
 /// The Redis key names of the bus, all under one prefix (`portcullis` by default):
 ///
 /// | key                              | type   | written by                 | read by                      |
@@ -8,6 +10,16 @@
 /// | `<prefix>:dead:<app>`            | stream | rooms                      | operators                    |
 /// | `<prefix>:edge:<edge>:alive`     | string | the edge, with a TTL       | rooms (presence cleanup)     |
 /// | `<prefix>:edge:<edge>:conns`     | hash   | the edge                   | rooms (presence cleanup)     |
+///
+/// | `<prefix>:app:<app>:…`           | any    | rooms (the app's state)    | rooms, backends              |
+/// | `<prefix>:seen:<app>:<id>`       | string | rooms (dedupe), with a TTL | rooms                        |
+///
+/// With ``usesHashTags`` (Redis Cluster) the `<app>` and `<edge>` segments are written in
+/// braces, `<prefix>:in:{<app>}`, `<prefix>:edge:{<edge>}:alive`: a hash tag, so that every
+/// key of one app (its streams, state and dedupe keys) is in one slot, as is every key of
+/// one edge, and different apps spread over the masters. `<prefix>:out:bcast` and
+/// `<prefix>:edges` have a slot of their own each. Without it (one server, Sentinel) the
+/// names are as they always were.
 ///
 /// Names are checked here so that a key can never be ambiguous: app names and edge ids
 /// are `[A-Za-z0-9_-]`, and a connection id is `<edge>.<local part>`, split at its first `.`.
@@ -45,9 +57,13 @@ public struct StreamNames: Sendable, Hashable {
     public static let consumerGroupPrefix = "portcullis-rooms"
 
     public let prefix: String
+    /// Whether app and edge segments are hash tags (Redis Cluster).
+    public let usesHashTags: Bool
 
-    /// - Parameter prefix: 1…64 characters from `A-Z a-z 0-9 _ - . :`.
-    public init(prefix: String = StreamNames.defaultPrefix) throws(InvalidName) {
+    /// - Parameters:
+    ///   - prefix: 1…64 characters from `A-Z a-z 0-9 _ - . :`.
+    ///   - hashTags: write app and edge segments as hash tags (Redis Cluster).
+    public init(prefix: String = StreamNames.defaultPrefix, hashTags: Bool = false) throws(InvalidName) {
         guard Self.isValid(prefix, maximumLength: Self.maximumPrefixLength, extra: Self.prefixPunctuation) else {
             throw InvalidName(
                 what: "prefix",
@@ -56,22 +72,29 @@ public struct StreamNames: Sendable, Hashable {
             )
         }
         self.prefix = prefix
+        self.usesHashTags = hashTags
+    }
+
+    /// The names for a deployment whose Redis is `redis`: hash tags when it is a cluster.
+    public init(prefix: String, redis: RedisSettings?) throws(InvalidName) {
+        try self.init(prefix: prefix, hashTags: redis?.cluster != nil)
     }
 
     private static let prefixPunctuation: Set<UInt8> = [UInt8(ascii: "."), UInt8(ascii: ":")]
 
     private init(validPrefix: String) {
         self.prefix = validPrefix
+        self.usesHashTags = false
     }
 
     /// `<prefix>:in:<app>`: inbound envelopes of one app.
     public func inbound(app: String) throws(InvalidName) -> StreamName {
-        "\(self.prefix):in:\(try Self.checkApp(app))"
+        "\(self.prefix):in:\(self.segment(try Self.checkApp(app)))"
     }
 
     /// `<prefix>:out:edge:<edge>`: outbound envelopes for connections of one edge.
     public func edgeOutbound(edge: String) throws(InvalidName) -> StreamName {
-        "\(self.prefix):out:edge:\(try Self.checkEdge(edge))"
+        "\(self.prefix):out:edge:\(self.segment(try Self.checkEdge(edge)))"
     }
 
     /// The edge stream that reaches connection `connection` (`<edge>.<local>`).
@@ -79,7 +102,7 @@ public struct StreamNames: Sendable, Hashable {
         guard let edge = Self.edgeID(ofConnection: connection) else {
             throw InvalidName(what: "conn", value: connection, message: "expected <edge id>.<local part>")
         }
-        return "\(self.prefix):out:edge:\(edge)"
+        return "\(self.prefix):out:edge:\(self.segment(edge))"
     }
 
     /// `<prefix>:out:bcast`: outbound envelopes for users, rooms and everyone; every edge
@@ -88,22 +111,39 @@ public struct StreamNames: Sendable, Hashable {
 
     /// `<prefix>:dead:<app>`: inbound entries a worker gave up on.
     public func deadLetter(app: String) throws(InvalidName) -> StreamName {
-        "\(self.prefix):dead:\(try Self.checkApp(app))"
+        "\(self.prefix):dead:\(self.segment(try Self.checkApp(app)))"
     }
 
     /// `<prefix>:edge:<edge>:alive`: the edge's heartbeat key; it expires when the edge dies.
     public func edgeAlive(edge: String) throws(InvalidName) -> String {
-        "\(self.prefix):edge:\(try Self.checkEdge(edge)):alive"
+        "\(self.prefix):edge:\(self.segment(try Self.checkEdge(edge))):alive"
     }
 
     /// `<prefix>:edge:<edge>:conns`: the edge's connection registry (hash, field = conn id).
     public func edgeConnections(edge: String) throws(InvalidName) -> String {
-        "\(self.prefix):edge:\(try Self.checkEdge(edge)):conns"
+        "\(self.prefix):edge:\(self.segment(try Self.checkEdge(edge))):conns"
     }
 
     /// `<prefix>:edges`: set of edge ids that registered connections (presence cleanup
     /// walks it to find edges whose heartbeat expired).
     public var edges: String { "\(self.prefix):edges" }
+
+    /// `<prefix>:app:<app>:`: what the keys of an app's own state start with. `app` is not
+    /// checked here: the worker checks every app's name with ``inbound(app:)`` at start.
+    public func appKeyPrefix(app: String) -> String {
+        "\(self.prefix):app:\(self.segment(app)):"
+    }
+
+    /// `<prefix>:seen:<app>:<envelope id>`: the workers' shared dedupe key of an envelope
+    /// (`app` as for ``appKeyPrefix(app:)``).
+    public func seen(app: String, envelopeID: String) -> String {
+        "\(self.prefix):seen:\(self.segment(app)):\(envelopeID)"
+    }
+
+    /// An app or edge name as a key segment: in braces with ``usesHashTags``.
+    private func segment(_ name: String) -> String {
+        self.usesHashTags ? "{\(name)}" : name
+    }
 
     /// `portcullis-rooms:<app>`: the consumer group on `<prefix>:in:<app>`.
     public static func consumerGroup(app: String) throws(InvalidName) -> String {

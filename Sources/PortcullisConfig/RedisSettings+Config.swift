@@ -12,10 +12,13 @@ extension RedisSettings {
     /// | `tls.server_name`       | DNS name sent as SNI and verified in the certificate  | the URL's host       |
     /// | `sentinels`             | list of host:port (plain TCP), with `master_name`     | none: the URL's host |
     /// | `master_name`           | the master's name in the sentinels                    | required with `sentinels` |
+    /// | `cluster`               | list of host:port seed nodes of a Redis Cluster       | none: not a cluster  |
     ///
     /// `username` and `password_file` are the alternative to credentials in the URL, for
     /// conf files that are committed: giving both is an error, and so is a `username`
     /// without `password_file`. `tls` needs a `rediss://` URL. Files are read at load.
+    /// `cluster` excludes `sentinels`, needs a TCP URL with database 0 (a cluster has no
+    /// other), and uses the URL's credentials and TLS for every node, not its host.
     public static func decode(_ reader: ConfigReader) -> RedisSettings? {
         reader.mapping { mapping -> RedisSettings? in
             guard let urlReader = mapping.required("url"), let url = urlReader.string() else { return nil }
@@ -59,6 +62,7 @@ extension RedisSettings {
                 settings.tls = TLS()
             }
             settings.sentinel = Self.decodeSentinel(mapping, scheme: scheme)
+            settings.cluster = Self.decodeCluster(mapping, scheme: scheme, url: url)
             return settings
         } ?? nil
     }
@@ -85,6 +89,29 @@ extension RedisSettings {
             return nil
         }
         return Sentinel(addresses: addresses, masterName: name)
+    }
+
+    private static func decodeCluster(_ mapping: MappingReader, scheme: String, url: String) -> Cluster? {
+        guard let cluster = mapping.optional("cluster") else { return nil }
+        if mapping.optional("sentinels") != nil {
+            cluster.fail("cluster and sentinels exclude each other: a cluster fails over by itself", code: .duplicate)
+            return nil
+        }
+        if scheme.hasSuffix("unix://") {
+            cluster.fail("cluster needs a redis:// or rediss:// URL (the nodes are reached over TCP)")
+            return nil
+        }
+        let path = url.dropFirst(scheme.count).drop { $0 != "/" }.dropFirst().prefix { $0 != "?" }
+        if !path.isEmpty, path != "0" {
+            cluster.fail("a Redis Cluster has database 0 only: drop /\(path) from redis.url")
+            return nil
+        }
+        guard let seeds = cluster.list({ $0.hostPort() }) else { return nil }
+        if seeds.isEmpty {
+            cluster.fail("needs at least one host:port")
+            return nil
+        }
+        return Cluster(seeds: seeds)
     }
 
     private static func decodeTLS(_ reader: ConfigReader) -> TLS? {

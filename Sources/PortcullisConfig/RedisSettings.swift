@@ -40,6 +40,17 @@ public struct RedisSettings: Sendable, Hashable {
         }
     }
 
+    /// Redis Cluster: the slot map comes from these seed nodes (``cluster`` in the conf
+    /// file); every master is reached with the URL's credentials and TLS.
+    public struct Cluster: Sendable, Hashable {
+        /// `cluster`: nodes asked in order for the slot map until one answers.
+        public var seeds: [HostPort]
+
+        public init(seeds: [HostPort]) {
+            self.seeds = seeds
+        }
+    }
+
     /// `redis://[user:password@]host:port/db`, `rediss://…` (TLS) or `unix:///path?db=N`.
     public var url: String
     /// `username`: the ACL user for `AUTH username password`; nil: the default user.
@@ -51,6 +62,8 @@ public struct RedisSettings: Sendable, Hashable {
     public var tls: TLS?
     /// `sentinels` and `master_name`: nil connects to the URL's host.
     public var sentinel: Sentinel?
+    /// `cluster`: nil for a single server (or Sentinel).
+    public var cluster: Cluster?
     public var location: SourceLocation
 
     public init(

@@ -100,7 +100,8 @@ public final class EdgeServer: Service, Sendable {
                 channels.append(channel)
             }
             let publisher = try redis.map { _ in
-                BusPublisher(names: try StreamNames(prefix: configuration.bus.prefix), pools: pools)
+                BusPublisher(
+                    names: try StreamNames(prefix: configuration.bus.prefix, redis: configuration.redis), pools: pools)
             }
             admin = try await bindAdmin(configuration.admin, group: group, publisher: publisher)
         } catch {

@@ -11,8 +11,10 @@ import PortcullisConfig
 ///
 /// The reader runs on its own Redis connection (XREAD BLOCK would stall appends) and
 /// remembers the last id of each stream, so a Redis restart resumes where it stopped
-/// instead of skipping what was written meanwhile. Each batch it reads is decoded and
-/// encoded once, then handed to every hub on its own loop.
+/// instead of skipping what was written meanwhile. With Redis Cluster the two streams are
+/// in different slots, which one XREAD cannot read together: each then has a reader of its
+/// own. Each batch read is decoded and encoded once, then handed to every hub on its own
+/// loop.
 final class SocketBus: Sendable {
     let edgeID: String
     let names: StreamNames
@@ -27,7 +29,10 @@ final class SocketBus: Sendable {
     /// The same hubs by index (the first character of an Engine.IO sid).
     private let hubsByIndex: [NIOLoopBound<SocketHub>]
     private let loops: [any EventLoop]
-    private let reader: RedisClient
+    /// The outbound readers, each with its own connection and the streams it follows: one
+    /// reading both streams, or with Redis Cluster (where one XREAD reads one slot) one per
+    /// stream.
+    private let readers: [(client: RedisClient, streams: [StreamName])]
     /// Heartbeat and presence, on a connection of its own so a stop can close it.
     private let presence: RedisClient
     private let stopping = ManagedAtomic(false)
@@ -36,7 +41,7 @@ final class SocketBus: Sendable {
     private init(
         edgeID: String, boot: String, names: StreamNames, bus: BusSettings,
         hubs: [ObjectIdentifier: NIOLoopBound<SocketHub>],
-        loops: [any EventLoop], reader: RedisClient, presence: RedisClient, logger: Logger
+        loops: [any EventLoop], readers: [RedisClient], presence: RedisClient, logger: Logger
     ) throws {
         self.edgeID = edgeID
         self.boot = boot
@@ -47,7 +52,9 @@ final class SocketBus: Sendable {
         self.hubs = hubs
         self.hubsByIndex = loops.map { hubs[ObjectIdentifier($0)]! }
         self.loops = loops
-        self.reader = reader
+        let groups =
+            names.usesHashTags ? [[self.edgeStream], [names.broadcast]] : [[self.edgeStream, names.broadcast]]
+        self.readers = zip(readers, groups).map { (client: $0, streams: $1) }
         self.presence = presence
         self.logger = logger
     }
@@ -56,7 +63,7 @@ final class SocketBus: Sendable {
     static func make(
         group: MultiThreadedEventLoopGroup, configuration: Configuration, pools: PoolRegistry, logger: Logger
     ) async throws -> SocketBus {
-        let names = try StreamNames(prefix: configuration.bus.prefix)
+        let names = try StreamNames(prefix: configuration.bus.prefix, redis: configuration.redis)
         let edgeID = configuration.edge.id
         let boot = Self.bootPrefix()
         var hubs: [ObjectIdentifier: NIOLoopBound<SocketHub>] = [:]
@@ -83,7 +90,8 @@ final class SocketBus: Sendable {
         guard let control else { throw SnapshotError(message: "no event loops") }
         return try SocketBus(
             edgeID: edgeID, boot: boot, names: names, bus: configuration.bus, hubs: hubs, loops: loops,
-            reader: control.makeDedicatedClient(logger: logger), presence: control.makeDedicatedClient(logger: logger),
+            readers: (0..<(names.usesHashTags ? 2 : 1)).map { _ in control.makeDedicatedClient(logger: logger) },
+            presence: control.makeDedicatedClient(logger: logger),
             logger: logger)
     }
 
@@ -103,7 +111,9 @@ final class SocketBus: Sendable {
     func run() async {
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await self.heartbeatLoop() }
-            tasks.addTask { await self.readLoop() }
+            for reader in self.readers {
+                tasks.addTask { await self.readLoop(reader.client, streams: reader.streams) }
+            }
         }
     }
 
@@ -137,7 +147,9 @@ final class SocketBus: Sendable {
         if !(await EdgeServer.wait(for: removal, orTimeout: .seconds(2), on: loops[0])) {
             logger.warning("could not remove presence keys; they expire on their own")
         }
-        await reader.close()
+        for reader in readers {
+            await reader.client.close()
+        }
         await presence.close()
     }
 
@@ -177,22 +189,23 @@ final class SocketBus: Sendable {
 
     // MARK: Outbound
 
-    private func readLoop() async {
+    private func readLoop(_ reader: RedisClient, streams: [StreamName]) async {
         var last: [StreamName: StreamID] = [:]
         while !Task.isCancelled {
             do {
                 if last.isEmpty {
                     // Start after what is there now: older entries were for connections
                     // that no longer exist.
-                    last[edgeStream] = try await lastID(of: edgeStream)
-                    last[names.broadcast] = try await lastID(of: names.broadcast)
+                    for stream in streams {
+                        last[stream] = try await lastID(of: stream, reader: reader)
+                    }
                 }
-                let streams = [edgeStream, names.broadcast].map { ($0, StreamPosition.after(last[$0]!)) }
-                guard let batch = try await reader.xread(streams: streams, count: 1024, block: .seconds(1)) else {
+                let positions = streams.map { ($0, StreamPosition.after(last[$0]!)) }
+                guard let batch = try await reader.xread(streams: positions, count: 1024, block: .seconds(1)) else {
                     continue
                 }
                 var deliveries: [OutboundDelivery] = []
-                for stream in [edgeStream, names.broadcast] {
+                for stream in streams {
                     for entry in batch[stream] ?? [] {
                         last[stream] = entry.id
                         if let delivery = decode(entry, stream: stream) {
@@ -209,7 +222,7 @@ final class SocketBus: Sendable {
         }
     }
 
-    private func lastID(of stream: StreamName) async throws -> StreamID {
+    private func lastID(of stream: StreamName, reader: RedisClient) async throws -> StreamID {
         do {
             return try await reader.xinfoStream(stream).lastGeneratedID
         } catch let error as RedisError where error.code == .server {

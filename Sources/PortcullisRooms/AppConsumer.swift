@@ -42,7 +42,7 @@ final class AppConsumer {
     init(app: any RoomsApp, settings: RoomsSettings, names: StreamNames, redis: RedisClient, logger: Logger) {
         self.app = app
         self.handlers = app.handlers
-        self.store = RoomsStore(storage: RedisRoomsStorage(redis: redis), prefix: names.prefix, app: app.name)
+        self.store = RoomsStore(storage: RedisRoomsStorage(redis: redis), names: names, app: app.name)
         self.settings = settings
         self.names = names
         self.redis = redis
@@ -235,7 +235,7 @@ final class AppConsumer {
     }
 
     private func seenKey(_ envelopeID: String) -> String {
-        "\(self.names.prefix):seen:\(self.app.name):\(envelopeID)"
+        self.names.seen(app: self.app.name, envelopeID: envelopeID)
     }
 
     /// Decodes an entry; the rare cases that end here (deleted, undecodable, unknown kind,

@@ -62,7 +62,7 @@ public struct GroupMonitor: Service {
         interval: Duration = .seconds(5)
     ) throws {
         self.settings = settings
-        self.names = try StreamNames(prefix: settings.prefix)
+        self.names = try StreamNames(prefix: settings.prefix, redis: settings.redis)
         self.redis = redis
         self.readiness = readiness
         self.logger = logger

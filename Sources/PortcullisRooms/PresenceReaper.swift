@@ -32,7 +32,7 @@ public final class PresenceReaper: Service, Sendable {
         logger: Logger,
         now: @escaping @Sendable () -> Int64 = PresenceReaper.wallClockMilliseconds
     ) throws {
-        self.names = try StreamNames(prefix: settings.prefix)
+        self.names = try StreamNames(prefix: settings.prefix, redis: settings.redis)
         self.interval = settings.reapInterval
         self.redis = redis
         self.logger = logger

@@ -24,7 +24,7 @@ public final class RoomsWorker: Service, Sendable {
     ///     dedicated client for its blocking reads.
     public init(settings: RoomsSettings, apps: [any RoomsApp], redis: RedisClient, logger: Logger) throws {
         self.settings = settings
-        self.names = try StreamNames(prefix: settings.prefix)
+        self.names = try StreamNames(prefix: settings.prefix, redis: settings.redis)
         for app in apps {
             _ = try self.names.inbound(app: app.name)
         }

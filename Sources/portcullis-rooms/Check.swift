@@ -29,6 +29,9 @@ struct Check: ParsableCommand {
                 let addresses = sentinel.addresses.map(\.description).joined(separator: ", ")
                 redis = "master '\(sentinel.masterName)' from sentinels \(addresses), db \(configuration.database)"
             }
+            if let cluster = configuration.cluster {
+                redis = "Redis Cluster from seeds " + cluster.seeds.map(\.description).joined(separator: ", ")
+            }
             if configuration.tls != nil { redis += " over TLS" }
             if let username = configuration.username {
                 redis += " (as \(username), with password)"

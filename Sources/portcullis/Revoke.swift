@@ -67,7 +67,7 @@ struct Revoke: AsyncParsableCommand {
                 printError("redis answered \(reply)")
                 throw ExitCode(1)
             }
-            let names = try StreamNames(prefix: configuration.bus.prefix)
+            let names = try StreamNames(prefix: configuration.bus.prefix, redis: configuration.redis)
             let disconnect = Envelope(
                 id: Envelope.randomID(), kind: .disconnect, target: subject.map { .user($0) } ?? .token(jti ?? ""),
                 reason: "token_revoked", timestamp: Int64(Date().timeIntervalSince1970 * 1000))

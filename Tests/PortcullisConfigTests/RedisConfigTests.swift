@@ -177,4 +177,40 @@ import Testing
                 "\(unix):9: redis.sentinels: sentinels need a redis:// or rediss:// URL (the master is reached over TCP)"
             ])
     }
+
+    @Test func clusterSeedsTakeTheURLsCredentialsButNotADatabaseOrSentinels() throws {
+        let conf = try ConfDirectory()
+        try conf.write("main.yaml", self.redis("url: redis://redis/0", #"cluster: ["10.0.0.1:7000", "10.0.0.2:7000"]"#))
+        let cluster = try #require(try conf.load("main.yaml").redis?.cluster)
+        #expect(cluster.seeds.map(\.description) == ["10.0.0.1:7000", "10.0.0.2:7000"])
+
+        // (file, the lines of `redis:`, the line and message of the one error)
+        let mistakes: [(String, [String], Int, String)] = [
+            (
+                "database.yaml", ["url: redis://redis/3", #"cluster: ["10.0.0.1:7000"]"#], 9,
+                "a Redis Cluster has database 0 only: drop /3 from redis.url"
+            ),
+            (
+                "both.yaml",
+                [
+                    "url: redis://redis/0", #"sentinels: ["10.0.0.1:26379"]"#, "master_name: portcullis",
+                    #"cluster: ["10.0.0.1:7000"]"#,
+                ], 11, "cluster and sentinels exclude each other: a cluster fails over by itself"
+            ),
+            ("empty.yaml", ["url: redis://redis/0", "cluster: []"], 9, "needs at least one host:port"),
+        ]
+        for (name, lines, line, message) in mistakes {
+            let file = try conf.write(name, self.redis(lines))
+            #expect(conf.errors(loading: name) == ["\(file):\(line): redis.cluster: \(message)"])
+        }
+    }
+
+    /// A conf file whose `redis:` holds `lines`.
+    private func redis(_ lines: String...) -> String {
+        self.redis(lines)
+    }
+
+    private func redis(_ lines: [String]) -> String {
+        self.conf((["redis:"] + lines.map { "  \($0)" }).joined(separator: "\n"))
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PortcullisBus
 
 /// An app's own state, as typed handles on keys under `<prefix>:app:<app>:`: a value, a
 /// counter, a set of strings, a hash or a capped list of `Codable` values. A handle is
@@ -18,9 +19,16 @@ public struct RoomsStore: Sendable {
     /// `<prefix>:app:<app>:`.
     public let keyPrefix: String
 
-    public init(storage: any RoomsStorage, prefix: String, app: String) {
+    /// The store of `app` under `names` (``StreamNames/appKeyPrefix(app:)``: with Redis
+    /// Cluster, in the app's hash slot).
+    public init(storage: any RoomsStorage, names: StreamNames, app: String) {
         self.storage = storage
-        self.keyPrefix = "\(prefix):app:\(app):"
+        self.keyPrefix = names.appKeyPrefix(app: app)
+    }
+
+    /// The store of `app` under a single server's names with `prefix` (tests, tools).
+    public init(storage: any RoomsStorage, prefix: String, app: String) {
+        self.init(storage: storage, names: (try? StreamNames(prefix: prefix)) ?? .standard, app: app)
     }
 
     /// The full Redis key of `parts`.
