@@ -112,7 +112,10 @@ final class SocketBus: Sendable {
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await self.heartbeatLoop() }
             for reader in self.readers {
-                tasks.addTask { await self.readLoop(reader.client, streams: reader.streams) }
+                // On the reader's loop: a batch resumes where its reply arrived.
+                tasks.addTask(executorPreference: EventLoopTaskExecutor(reader.client.eventLoop)) {
+                    await self.readLoop(reader.client, streams: reader.streams)
+                }
             }
         }
     }
