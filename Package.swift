@@ -151,6 +151,7 @@ let package = Package(
             name: "portcullis-bench",
             dependencies: [
                 "PortcullisBus",
+                "PortcullisWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

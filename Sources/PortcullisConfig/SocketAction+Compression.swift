@@ -3,13 +3,13 @@ extension SocketAction {
     ///
     /// Off unless configured. When on, the edge accepts the first acceptable offer a client
     /// makes; clients that offer nothing connect uncompressed as before. The defaults favour
-    /// memory: `server_no_context_takeover` keeps no compressor per connection (and lets a
-    /// broadcast be compressed once for every socket), while clients may keep their context
-    /// (better ratios upstream, at the cost of an inflate window per connection that has
-    /// sent a compressed message).
+    /// memory per connection over ratio: `server_no_context_takeover` keeps no compressor
+    /// per connection (and lets a broadcast be compressed once for every socket), and
+    /// `client_no_context_takeover` keeps no inflate window between a client's messages, so
+    /// an idle connection costs about the same with compression as without.
     public struct Compression: Sendable, Hashable {
         public var serverNoContextTakeover = true
-        public var clientNoContextTakeover = false
+        public var clientNoContextTakeover = true
         /// 9–15: zlib cannot compress with an 8-bit window, so clients asking for
         /// `server_max_window_bits=8` are declined.
         public var serverMaxWindowBits = 15
@@ -29,7 +29,7 @@ extension SocketAction.Compression {
     /// |------------------------------|---------------|---------|
     /// | `enabled`                    | bool          | `true` (a mapping turns it on) |
     /// | `server_no_context_takeover` | bool          | `true`  |
-    /// | `client_no_context_takeover` | bool          | `false` |
+    /// | `client_no_context_takeover` | bool          | `true`  |
     /// | `server_max_window_bits`     | int, 9 to 15  | `15`    |
     /// | `client_max_window_bits`     | int, 8 to 15  | `15`    |
     /// | `min_size`                   | size, 0 to 64 MiB | `256B` |

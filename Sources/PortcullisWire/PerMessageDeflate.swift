@@ -22,7 +22,7 @@ public struct PerMessageDeflate: Hashable, Sendable {
         public var minSize: Int
 
         public init(
-            serverNoContextTakeover: Bool = true, clientNoContextTakeover: Bool = false,
+            serverNoContextTakeover: Bool = true, clientNoContextTakeover: Bool = true,
             serverMaxWindowBits: Int = 15, clientMaxWindowBits: Int = 15, minSize: Int = 256
         ) {
             self.serverNoContextTakeover = serverNoContextTakeover

@@ -13,8 +13,7 @@
 ///   it compressed; each frame is inflated as it arrives and the limit and UTF-8 checks
 ///   apply to the inflated bytes, so a small compressed message cannot expand past the
 ///   limit. RSV1 anywhere else (control frames, continuations, no extension) is a
-///   protocol error. The inflater is made on the first compressed message and, when the
-///   client does not take its context over, dropped after each one.
+///   protocol error. ``MessageInflater`` owns the zlib side.
 /// - Once a close was received, or we failed the connection, every further frame is
 ///   ignored. Once we sent a close, data and pings are ignored but a close frame is
 ///   still parsed so the closing handshake can finish (a malformed frame still yields
@@ -66,12 +65,19 @@ public struct WebSocketMessageAssembler {
         case modifying
     }
 
-    public let configuration: Configuration
+    private let maxMessageSize: Int
     private var state: State = .idle
-    private var inflater: RawInflater?
+    /// Set when permessage-deflate was negotiated: a reference, so that connections without
+    /// it do not grow by the agreement's size.
+    private let inflater: MessageInflater?
 
     public init(configuration: Configuration = Configuration()) {
-        self.configuration = configuration
+        self.maxMessageSize = configuration.maxMessageSize
+        self.inflater = configuration.deflate.map(MessageInflater.init)
+    }
+
+    public var configuration: Configuration {
+        Configuration(maxMessageSize: self.maxMessageSize, deflate: self.inflater?.agreement)
     }
 
     /// Event: the server sent a close frame, so from now on data is not delivered.
@@ -119,7 +125,7 @@ public struct WebSocketMessageAssembler {
     /// Checks that do not depend on the message state: RSV bits, opcode, control frame shape.
     private func headerViolation(_ frame: WebSocketFrame) -> WebSocketFailure? {
         let compressible = frame.opcode == WebSocketFrame.Opcode.text || frame.opcode == WebSocketFrame.Opcode.binary
-        if frame.rsv2 || frame.rsv3 || (frame.rsv1 && (self.configuration.deflate == nil || !compressible)) {
+        if frame.rsv2 || frame.rsv3 || (frame.rsv1 && (self.inflater == nil || !compressible)) {
             return WebSocketFailure(
                 code: .reservedBitsSet,
                 closeCode: .protocolError,
@@ -265,46 +271,14 @@ public struct WebSocketMessageAssembler {
     }
 
     private func sizeViolation(_ size: Int) -> WebSocketFailure? {
-        guard size > self.configuration.maxMessageSize else { return nil }
+        guard size > self.maxMessageSize else { return nil }
         return WebSocketFailure(code: .messageTooBig, closeCode: .messageTooBig, message: "message too big")
     }
 
-    /// Inflates a compressed message's frame onto `output` within the size limit; on its
-    /// last frame the message's inflate state is settled (kept, reset or dropped).
-    private mutating func inflate(_ frame: WebSocketFrame, into output: inout [UInt8]) -> WebSocketFailure? {
-        guard let deflate = self.configuration.deflate else { preconditionFailure("RSV1 passed without deflate") }
-        let inflater: RawInflater
-        if let existing = self.inflater {
-            inflater = existing
-        } else {
-            do {
-                inflater = try RawInflater(windowBits: deflate.clientMaxWindowBits)
-            } catch {
-                return WebSocketFailure(
-                    code: .compressionUnavailable, closeCode: .internalError, message: "cannot inflate")
-            }
-            self.inflater = inflater
-        }
-        do {
-            try inflater.inflate(
-                frame.payload, final: frame.fin, limit: self.configuration.maxMessageSize, into: &output)
-        } catch {
-            switch error {
-            case .tooBig:
-                return WebSocketFailure(code: .messageTooBig, closeCode: .messageTooBig, message: "message too big")
-            case .invalidData:
-                return WebSocketFailure(
-                    code: .invalidCompressedData, closeCode: .invalidPayloadData, message: "invalid compressed data")
-            }
-        }
-        if frame.fin {
-            if deflate.clientNoContextTakeover {
-                self.inflater = nil
-            } else {
-                inflater.endMessage(contextTakeover: true)
-            }
-        }
-        return nil
+    /// Inflates a compressed message's frame onto `output` within the size limit.
+    private func inflate(_ frame: WebSocketFrame, into output: inout [UInt8]) -> WebSocketFailure? {
+        guard let inflater = self.inflater else { preconditionFailure("RSV1 passed without deflate") }
+        return inflater.inflate(frame.payload, final: frame.fin, limit: self.maxMessageSize, into: &output)
     }
 
     private static func utf8Violation(
@@ -331,7 +305,7 @@ public struct WebSocketMessageAssembler {
 
     private mutating func failed(_ failure: WebSocketFailure) -> Action {
         self.state = .finished
-        self.inflater = nil
+        self.inflater?.release()
         return .fail(failure)
     }
 }

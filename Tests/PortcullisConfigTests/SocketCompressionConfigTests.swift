@@ -27,7 +27,7 @@ import Testing
     @Test func onTakesTheDefaults() throws {
         let compression = try #require(try socket(", compression: on").compression)
         #expect(compression == SocketAction.Compression())
-        #expect(compression.serverNoContextTakeover && !compression.clientNoContextTakeover)
+        #expect(compression.serverNoContextTakeover && compression.clientNoContextTakeover)
         #expect(compression.serverMaxWindowBits == 15 && compression.clientMaxWindowBits == 15)
         #expect(compression.minSize == 256)
     }
@@ -36,11 +36,11 @@ import Testing
         let compression = try #require(
             try socket(
                 """
-                , compression: {enabled: true, server_no_context_takeover: false, client_no_context_takeover: true,
+                , compression: {enabled: true, server_no_context_takeover: false, client_no_context_takeover: false,
                 server_max_window_bits: 10, client_max_window_bits: 9, min_size: 1KiB}
                 """
             ).compression)
-        #expect(!compression.serverNoContextTakeover && compression.clientNoContextTakeover)
+        #expect(!compression.serverNoContextTakeover && !compression.clientNoContextTakeover)
         #expect(compression.serverMaxWindowBits == 10 && compression.clientMaxWindowBits == 9)
         #expect(compression.minSize == 1024)
     }

@@ -25,7 +25,10 @@ import Testing
         let accepted = try WebSocketHandshake.check(head, subprotocols: [], compression: .init()).get()
         #expect(accepted.deflate?.serverNoContextTakeover == true)
         let response = WebSocketHandshake.response(accepted, version: .http1_1, requestId: "r1")
-        #expect(response.headers["sec-websocket-extensions"] == ["permessage-deflate; server_no_context_takeover"])
+        #expect(
+            response.headers["sec-websocket-extensions"] == [
+                "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+            ])
     }
 
     @Test func deflateOfferOnARouteWithoutCompressionIsIgnored() throws {

@@ -9,7 +9,7 @@ import Testing
     static func agreement(clientNoContextTakeover: Bool = false) -> PerMessageDeflate {
         PerMessageDeflate.negotiate(
             offers: [clientNoContextTakeover ? "permessage-deflate; client_no_context_takeover" : "permessage-deflate"],
-            policy: .init(serverNoContextTakeover: false, minSize: 0))!
+            policy: .init(serverNoContextTakeover: false, clientNoContextTakeover: false, minSize: 0))!
     }
 
     static func assembler(

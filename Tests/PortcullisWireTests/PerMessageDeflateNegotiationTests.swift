@@ -9,16 +9,17 @@ import Testing
         PerMessageDeflate.negotiate(offers: offers, policy: policy)
     }
 
-    @Test func plainOfferIsAcceptedWithTheServerResettingItsContext() throws {
+    @Test func plainOfferIsAcceptedWithBothSidesResettingTheirContext() throws {
         let agreed = try #require(Self.negotiate("permessage-deflate"))
-        #expect(agreed.responseHeaderValue == "permessage-deflate; server_no_context_takeover")
+        #expect(
+            agreed.responseHeaderValue == "permessage-deflate; server_no_context_takeover; client_no_context_takeover")
         #expect(agreed.serverMaxWindowBits == 15 && agreed.clientMaxWindowBits == 15)
-        #expect(!agreed.clientNoContextTakeover)
+        #expect(agreed.serverNoContextTakeover && agreed.clientNoContextTakeover)
     }
 
     @Test func browserOfferWithBareClientMaxWindowBitsIsAcceptedWithoutEchoingIt() throws {
         let agreed = try #require(Self.negotiate("permessage-deflate; client_max_window_bits"))
-        #expect(agreed.responseHeaderValue == "permessage-deflate; server_no_context_takeover")
+        #expect(!agreed.responseHeaderValue.contains("client_max_window_bits"))
         #expect(agreed.clientMaxWindowBits == 15)
     }
 
@@ -64,7 +65,7 @@ import Testing
     }
 
     @Test func contextTakeoverRequestsAreHonoured() throws {
-        let policy = PerMessageDeflate.Policy(serverNoContextTakeover: false)
+        let policy = PerMessageDeflate.Policy(serverNoContextTakeover: false, clientNoContextTakeover: false)
         let keep = try #require(Self.negotiate("permessage-deflate", policy: policy))
         #expect(keep.responseHeaderValue == "permessage-deflate" && !keep.serverNoContextTakeover)
         let reset = try #require(
