@@ -162,6 +162,27 @@ import Testing
         #expect(text.contains(#""code":"bad_message""#))
     }
 
+    @Test func aConnectionKeepingItsContextCompressesFanOutMessagesItselfAndBetterTheSecondTime() throws {
+        // Client context kept too, so the test's assembler (playing the client's inflater)
+        // keeps the window the server's second message refers to.
+        let agreement = PerMessageDeflate.negotiate(
+            offers: ["permessage-deflate"],
+            policy: .init(serverNoContextTakeover: false, clientNoContextTakeover: false, minSize: 0))
+        let connection = try connect(deflate: agreement)
+        #expect(connection.handler.kind == .contextCompressedWebSocket)
+        let text = String(repeating: "a broadcast that repeats itself ", count: 8)
+        #expect(connection.handler.write(encoded: .packets([.text(text)])))
+        #expect(connection.handler.write(encoded: .packets([.text(text)])))
+        connection.handler.flush()
+        let frames = try written(connection.channel, keepRSV1: true)
+        #expect(frames.map(\.0) == [0x41, 0x41])
+        #expect(frames[1].1.count < frames[0].1.count)
+        var assembler = WebSocketMessageAssembler(configuration: .init(deflate: agreement))
+        for frame in frames {
+            #expect(assembler.receive(WebSocketFrame(rsv1: true, opcode: 0x1, payload: frame.1)) == .text(text))
+        }
+    }
+
     @Test func rsv1WithoutNegotiationClosesWith1002() throws {
         let connection = try connect()
         try connection.channel.writeInbound(frame(0x1, [0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00], rsv1: true))
