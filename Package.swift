@@ -39,6 +39,12 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        // Raw deflate for permessage-deflate (RFC 7692), wrapped by PortcullisWire.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "PortcullisConfig",
             dependencies: [.product(name: "Yams", package: "Yams")]
@@ -47,9 +53,9 @@ let package = Package(
             name: "PortcullisAuth",
             dependencies: ["PortcullisConfig", "CJWT", "COpenSSL"]
         ),
-        // Pure protocol state machines and codecs (WebSocket message layer, raw protocol,
-        // Engine.IO/Socket.IO, ActionCable, typed close causes); no IO.
-        .target(name: "PortcullisWire"),
+        // Pure protocol state machines and codecs (WebSocket message layer, permessage-deflate
+        // over zlib, raw protocol, Engine.IO/Socket.IO, ActionCable, typed close causes); no IO.
+        .target(name: "PortcullisWire", dependencies: ["CZlib"]),
         // Pure HTTP/1.1 request rules: strict head parser, framing, chunked bodies, target and
         // path normalization, response framing checks; no IO (fuzzed on its own).
         .target(name: "PortcullisHTTP"),
@@ -146,6 +152,7 @@ let package = Package(
             dependencies: [
                 "PortcullisBus",
                 "PortcullisAuth",
+                "PortcullisWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

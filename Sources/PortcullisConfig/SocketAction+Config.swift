@@ -16,6 +16,7 @@ extension SocketAction {
     /// | `rate_limit`        | mapping, or `off`                      | 100/s, burst 200, close after 50 |
     /// | `subprotocols`      | list of tokens                         | none (`actioncable-v1-json` for actioncable) |
     /// | `emit_endpoints`    | mapping (`SocketAction.EmitEndpoints`) | none    |
+    /// | `compression`       | `on`, `off` or mapping (`SocketAction.Compression`) | `off` |
     ///
     /// `rate_limit` keys: `messages_per_second` (number > 0), `burst` (int ≥ 1, default
     /// twice the rate), `close_after` (int ≥ 1, default 50).
@@ -77,6 +78,9 @@ extension SocketAction {
             if let socketIO = socket.socketIO {
                 // Engine.IO's limit is per message: the advertised maxPayload is the one enforced.
                 socket.maxMessageSize = socketIO.maxPayload
+            }
+            if let reader = mapping.optional("compression") {
+                socket.compression = Compression.decode(reader)
             }
             if let reader = mapping.optional("emit_endpoints") {
                 socket.emitEndpoints = EmitEndpoints.decode(reader, socket: socket)

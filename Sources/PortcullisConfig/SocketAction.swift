@@ -103,6 +103,8 @@ public struct SocketAction: Sendable {
     public var actionCable: ActionCable?
     /// Set when the publish API's `/emit` endpoints deliver to this route's connections.
     public var emitEndpoints: EmitEndpoints?
+    /// permessage-deflate; nil: off (the default).
+    public var compression: Compression?
 
     public init(app: String) {
         self.app = app

@@ -40,8 +40,9 @@ struct EngineIOUpgradeProbe: Sendable {
             return connection.value
         }
         let remote = NIOLoopBound(handler, eventLoop: eventLoop)
+        let kind = handler.kind
         let polling = self.polling
-        polling.eventLoop.execute { polling.value.upgraded(to: RemoteWebSocketTransport(remote)) }
+        polling.eventLoop.execute { polling.value.upgraded(to: RemoteWebSocketTransport(remote, kind: kind)) }
         return RemoteConnectionPort(connection)
     }
 }

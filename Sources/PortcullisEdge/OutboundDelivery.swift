@@ -9,7 +9,10 @@ import PortcullisWire
 /// connection asks it for the encodings it needs (raw json, Socket.IO in `/chat`, an
 /// ActionCable subscription…) in its transport's framing. Each is encoded on first use
 /// only, so a broadcast to N sockets costs one encoding per protocol and namespace
-/// actually present on the loop, and NIO shares the one buffer among all N writes.
+/// actually present on the loop, and NIO shares the one buffer among all N writes. With
+/// permessage-deflate that holds for compressed frames too, one per window size and
+/// threshold, when the connections do not keep a compression context; those that do get
+/// the messages and compress each for themselves.
 struct OutboundDelivery: Sendable {
     let envelope: Envelope
     /// The message as the encoders see it; nil for control envelopes, and for text or
@@ -77,17 +80,21 @@ struct OutboundDelivery: Sendable {
             guard let message = delivery.message else { return nil }
             let messages = encoding.encode(message)
             guard !messages.isEmpty else { return nil }
+            let compression: FrameCompression?
             switch transport {
-            case .polling:
+            case .polling, .contextCompressedWebSocket:
                 return .packets(messages)
             case .webSocket:
-                var buffer = allocator.buffer(capacity: 0)
-                for message in messages {
-                    var frame = ServerFrame.encode(message, allocator: allocator)
-                    buffer.writeBuffer(&frame)
-                }
-                return .webSocket(buffer)
+                compression = nil
+            case .compressedWebSocket(let windowBits, let minSize):
+                compression = SharedDeflaters.compression(windowBits: windowBits, minSize: minSize)
             }
+            var buffer = allocator.buffer(capacity: 0)
+            for message in messages {
+                var frame = ServerFrame.encode(message, compression: compression, allocator: allocator)
+                buffer.writeBuffer(&frame)
+            }
+            return .webSocket(buffer)
         }
     }
 

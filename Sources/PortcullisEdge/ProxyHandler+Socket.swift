@@ -224,6 +224,7 @@ extension ProxyHandler {
         context: ChannelHandlerContext
     ) {
         state = .tunnelled
+        handler.negotiated(accepted.deflate)
         let response = WebSocketHandshake.response(
             accepted, version: exchange.head.version, requestId: exchange.requestId)
         context.write(wrapOutboundOut(.head(response)), promise: nil)

@@ -78,12 +78,13 @@ final class RemoteWebSocketTransport: SocketTransport {
     private let handler: NIOLoopBound<SocketHandler>
     private var pending: [SocketOutbound] = []
     private(set) var isClosing = false
+    /// The handler's, read on its loop when it took over (fixed by its handshake).
+    let kind: SocketTransportKind
 
-    init(_ handler: NIOLoopBound<SocketHandler>) {
+    init(_ handler: NIOLoopBound<SocketHandler>, kind: SocketTransportKind) {
         self.handler = handler
+        self.kind = kind
     }
-
-    var kind: SocketTransportKind { .webSocket }
 
     func write(_ outbound: SocketOutbound) {
         guard !isClosing else { return }

@@ -16,6 +16,11 @@ import PortcullisWire
 /// hub's fan-out write arrives here as messages or pre-encoded frames and is written as it
 /// is (server frames are unmasked, so this handler writes bytes, not NIO frame values).
 ///
+/// With permessage-deflate (``negotiated(_:)``, before the handler joins the pipeline) the
+/// assembler inflates inbound messages before the session sees them, and data frames
+/// from the session go out compressed through ``SocketCompression``; connections without
+/// it carry only a nil reference.
+///
 /// Backpressure both ways: the connection pauses reading while too many appends are
 /// unanswered, and a client whose unsent bytes stay over the route's `send_queue` (the
 /// channel's high water mark) for ``slowConsumerGrace`` is closed as a slow consumer
@@ -38,6 +43,8 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler, Socket
     private var slowConsumer = SlowConsumerDetector<ContinuousClock.Instant>(grace: slowConsumerGrace)
     private var context: ChannelHandlerContext?
     private var reads = ReadGate()
+    /// Set when the handshake negotiated permessage-deflate.
+    private var compression: SocketCompression?
 
     /// How long a client's unsent bytes may stay over `send_queue` before it is closed as a
     /// slow consumer. The hub writes a whole batch of deliveries at once, so a reader that
@@ -69,7 +76,16 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler, Socket
         heartbeat.stop()
     }
 
-    var kind: SocketTransportKind { .webSocket }
+    /// Applies the handshake's permessage-deflate agreement (nil: none). Call before the
+    /// handler is added to the pipeline.
+    func negotiated(_ deflate: PerMessageDeflate?) {
+        guard let deflate else { return }
+        assembler = WebSocketMessageAssembler(
+            configuration: .init(maxMessageSize: assembler.configuration.maxMessageSize, deflate: deflate))
+        compression = SocketCompression(deflate)
+    }
+
+    var kind: SocketTransportKind { compression?.transportKind ?? .webSocket }
     var isClosing: Bool { closeMachine.isClosing }
 
     // MARK: Lifecycle
@@ -220,7 +236,9 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler, Socket
 
     func write(_ outbound: SocketOutbound) {
         guard let context, !closeMachine.isClosing else { return }
-        write(ServerFrame.encode(outbound, allocator: context.channel.allocator))
+        write(
+            ServerFrame.encode(
+                outbound, compression: compression?.frameCompression(), allocator: context.channel.allocator))
     }
 
     /// Writes frames a fan-out encoded once; false when this connection took nothing.
@@ -228,8 +246,15 @@ final class SocketHandler: ChannelDuplexHandler, RemovableChannelHandler, Socket
     /// Writing to a client that is behind is fine: only a backlog that outlasts the grace
     /// closes it (checked here, so a busy stream closes it on time, and on the sweep).
     func write(encoded: EncodedMessages) -> Bool {
-        guard !closeMachine.isClosing, let context, case .webSocket(let frames) = encoded else { return false }
-        context.write(wrapOutboundOut(frames), promise: nil)
+        guard !closeMachine.isClosing, let context else { return false }
+        switch encoded {
+        case .webSocket(let frames):
+            context.write(wrapOutboundOut(frames), promise: nil)
+        case .packets(let messages):
+            // Only a connection compressing with its own context is handed messages.
+            guard compression != nil else { return false }
+            for message in messages { write(message) }
+        }
         if !context.channel.isWritable {
             let now = ContinuousClock.now
             if slowConsumer.check(now: now) == .close { port?.end(.slowConsumer) }

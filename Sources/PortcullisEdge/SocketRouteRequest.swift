@@ -70,7 +70,7 @@ enum SocketRouteRequest {
         case (.websocket, nil):
             return webSocket(head, socket: socket, query: query)
         case (.websocket, let sid?):
-            switch WebSocketHandshake.check(head, subprotocols: socket.subprotocols) {
+            switch WebSocketHandshake.check(head, subprotocols: socket.subprotocols, compression: socket.compression) {
             case .failure(let refusal): return .refused(Refusal(refusal))
             case .success(let accepted): return .upgrade(accepted, sid: sid)
             }
@@ -90,7 +90,7 @@ enum SocketRouteRequest {
     private static func webSocket(
         _ head: HTTPRequestHead, socket: SocketAction, query: EngineIORequestQuery?
     ) -> SocketRouteRequest {
-        switch WebSocketHandshake.check(head, subprotocols: socket.subprotocols) {
+        switch WebSocketHandshake.check(head, subprotocols: socket.subprotocols, compression: socket.compression) {
         case .failure(let refusal): .refused(Refusal(refusal))
         case .success(let accepted): .webSocket(accepted, query: query)
         }

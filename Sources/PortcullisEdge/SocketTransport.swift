@@ -34,6 +34,13 @@ protocol SocketTransport: AnyObject {
 /// The transports whose framing differs, so a fan-out encodes once per kind present.
 enum SocketTransportKind: Hashable {
     case webSocket
+    /// permessage-deflate without server context takeover: frames compressed with this
+    /// window, from messages of at least `minSize` bytes, are the same for every such
+    /// connection, so a fan-out compresses once.
+    case compressedWebSocket(windowBits: Int, minSize: Int)
+    /// permessage-deflate with server context takeover: each connection compresses with
+    /// its own window, so a fan-out hands it the messages to frame itself.
+    case contextCompressedWebSocket
     case polling
 }
 
@@ -41,6 +48,7 @@ enum SocketTransportKind: Hashable {
 enum EncodedMessages: Sendable {
     /// Whole server frames, concatenated into one buffer shared by every target.
     case webSocket(ByteBuffer)
-    /// Engine.IO packets for a polling session's next response.
+    /// Unframed messages: Engine.IO packets for a polling session's next response, or
+    /// messages a WebSocket compresses with its own context.
     case packets([SocketOutbound])
 }

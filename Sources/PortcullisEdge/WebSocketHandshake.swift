@@ -1,12 +1,16 @@
 import NIOHTTP1
 import PortcullisAuth
+import PortcullisConfig
+import PortcullisWire
 
 /// The server side of the RFC 6455 §4.2 opening handshake on a socket route: checks the
 /// upgrade request and builds the 101.
 ///
 /// Violations get 400; a version other than 13 gets 426 with `Sec-WebSocket-Version: 13`,
 /// and so does a plain request that is not an upgrade at all, so a browser that opened
-/// the URL learns what the route speaks.
+/// the URL learns what the route speaks. Extensions: permessage-deflate when the route enables
+/// it and the client offers it acceptably (``PerMessageDeflate/negotiate(offers:policy:)``);
+/// nothing else.
 enum WebSocketHandshake {
     struct Refusal: Error, Equatable {
         let status: HTTPResponseStatus
@@ -22,6 +26,8 @@ enum WebSocketHandshake {
     struct Accepted: Equatable {
         let accept: String
         let subprotocol: String?
+        /// The permessage-deflate agreement; nil: frames go uncompressed.
+        var deflate: PerMessageDeflate? = nil
     }
 
     private static let versionHeader = [("sec-websocket-version", "13")]
@@ -33,9 +39,13 @@ enum WebSocketHandshake {
             && HeaderRewriting.connectionNominated(head.headers).contains("upgrade")
     }
 
-    /// - Parameter subprotocols: the route's subprotocols; the first one the client offers
-    ///   (in the client's order) is chosen, none when nothing matches.
-    static func check(_ head: HTTPRequestHead, subprotocols: [String]) -> Result<Accepted, Refusal> {
+    /// - Parameters:
+    ///   - subprotocols: the route's subprotocols; the first one the client offers (in the
+    ///     client's order) is chosen, none when nothing matches.
+    ///   - compression: the route's `compression`; nil declines every extension offer.
+    static func check(
+        _ head: HTTPRequestHead, subprotocols: [String], compression: SocketAction.Compression? = nil
+    ) -> Result<Accepted, Refusal> {
         guard isUpgrade(head) else {
             return .failure(
                 Refusal(
@@ -63,7 +73,10 @@ enum WebSocketHandshake {
             .flatMap { $0.split(separator: ",") }
             .map { String($0).trimmingSpaces }
         let chosen = offered.first { subprotocols.contains($0) }
-        return .success(Accepted(accept: accept, subprotocol: chosen))
+        let deflate = compression.flatMap {
+            PerMessageDeflate.negotiate(offers: head.headers["sec-websocket-extensions"], policy: $0.policy)
+        }
+        return .success(Accepted(accept: accept, subprotocol: chosen, deflate: deflate))
     }
 
     static func response(_ accepted: Accepted, version: HTTPVersion, requestId: String) -> HTTPResponseHead {
@@ -73,6 +86,9 @@ enum WebSocketHandshake {
         headers.add(name: "sec-websocket-accept", value: accepted.accept)
         if let subprotocol = accepted.subprotocol {
             headers.add(name: "sec-websocket-protocol", value: subprotocol)
+        }
+        if let deflate = accepted.deflate {
+            headers.add(name: "sec-websocket-extensions", value: deflate.responseHeaderValue)
         }
         headers.add(name: "x-request-id", value: requestId)
         return HTTPResponseHead(version: version, status: .switchingProtocols, headers: headers)
@@ -85,5 +101,14 @@ extension String {
         while slice.first == " " || slice.first == "\t" { slice.removeFirst() }
         while slice.last == " " || slice.last == "\t" { slice.removeLast() }
         return String(slice)
+    }
+}
+
+extension SocketAction.Compression {
+    /// The route's settings as the negotiation reads them.
+    var policy: PerMessageDeflate.Policy {
+        PerMessageDeflate.Policy(
+            serverNoContextTakeover: serverNoContextTakeover, clientNoContextTakeover: clientNoContextTakeover,
+            serverMaxWindowBits: serverMaxWindowBits, clientMaxWindowBits: clientMaxWindowBits, minSize: minSize)
     }
 }

@@ -20,6 +20,8 @@ public struct WebSocketFailure: Error, Hashable, Sendable, CustomStringConvertib
             case invalidClosePayload = "invalid_close_payload"
             case invalidCloseCode = "invalid_close_code"
             case unmaskedFrame = "unmasked_frame"
+            case invalidCompressedData = "invalid_compressed_data"
+            case compressionUnavailable = "compression_unavailable"
         }
 
         private let base: Base
@@ -28,7 +30,8 @@ public struct WebSocketFailure: Error, Hashable, Sendable, CustomStringConvertib
             self.base = base
         }
 
-        /// An RSV bit was set but no extension giving it meaning was negotiated.
+        /// An RSV bit was set but no extension giving it meaning was negotiated (or RSV1
+        /// on a control or continuation frame with permessage-deflate).
         public static let reservedBitsSet = Code(.reservedBitsSet)
         /// Opcode 3–7 or 0xB–0xF.
         public static let unknownOpcode = Code(.unknownOpcode)
@@ -50,6 +53,10 @@ public struct WebSocketFailure: Error, Hashable, Sendable, CustomStringConvertib
         public static let invalidCloseCode = Code(.invalidCloseCode)
         /// A client frame without a masking key (RFC 6455 §5.1).
         public static let unmaskedFrame = Code(.unmaskedFrame)
+        /// A permessage-deflate message that does not inflate.
+        public static let invalidCompressedData = Code(.invalidCompressedData)
+        /// zlib could not set up an inflate stream (out of memory); our fault, not the peer's.
+        public static let compressionUnavailable = Code(.compressionUnavailable)
 
         public var description: String {
             self.base.rawValue

@@ -9,17 +9,25 @@
 ///   point split between frames is fine, and the first invalid byte fails at once.
 /// - The size limit applies to the reassembled message and is checked as each
 ///   fragment arrives, so an oversized message is never buffered in full.
+/// - With permessage-deflate negotiated (RFC 7692), RSV1 on a message's first frame marks
+///   it compressed; each frame is inflated as it arrives and the limit and UTF-8 checks
+///   apply to the inflated bytes, so a small compressed message cannot expand past the
+///   limit. RSV1 anywhere else (control frames, continuations, no extension) is a
+///   protocol error. ``MessageInflater`` owns the zlib side.
 /// - Once a close was received, or we failed the connection, every further frame is
 ///   ignored. Once we sent a close, data and pings are ignored but a close frame is
 ///   still parsed so the closing handshake can finish (a malformed frame still yields
 ///   ``Action/fail(_:)``, which the close state machine turns into closing TCP).
-public struct WebSocketMessageAssembler: Sendable {
+public struct WebSocketMessageAssembler {
     public struct Configuration: Hashable, Sendable {
-        /// Largest reassembled message payload, in bytes, that is accepted.
+        /// Largest reassembled message payload, in bytes, that is accepted (after inflating).
         public var maxMessageSize: Int
+        /// The permessage-deflate agreement; nil when the extension was not negotiated.
+        public var deflate: PerMessageDeflate?
 
-        public init(maxMessageSize: Int = 1 << 20) {
+        public init(maxMessageSize: Int = 1 << 20, deflate: PerMessageDeflate? = nil) {
             self.maxMessageSize = maxMessageSize
+            self.deflate = deflate
         }
     }
 
@@ -46,8 +54,9 @@ public struct WebSocketMessageAssembler: Sendable {
     private enum State: Sendable {
         /// No data message open.
         case idle
-        /// A fragmented message is open; `utf8` is meaningful only for text.
-        case assembling(MessageKind, buffer: [UInt8], utf8: UTF8StreamValidator)
+        /// A fragmented message is open; `utf8` is meaningful only for text, `buffer`
+        /// holds inflated bytes when `compressed`.
+        case assembling(MessageKind, compressed: Bool, buffer: [UInt8], utf8: UTF8StreamValidator)
         /// We sent a close; only the peer's close frame still matters.
         case closeSent
         /// Close received or connection failed; all input is ignored.
@@ -56,11 +65,19 @@ public struct WebSocketMessageAssembler: Sendable {
         case modifying
     }
 
-    public let configuration: Configuration
+    private let maxMessageSize: Int
     private var state: State = .idle
+    /// Set when permessage-deflate was negotiated: a reference, so that connections without
+    /// it do not grow by the agreement's size.
+    private let inflater: MessageInflater?
 
     public init(configuration: Configuration = Configuration()) {
-        self.configuration = configuration
+        self.maxMessageSize = configuration.maxMessageSize
+        self.inflater = configuration.deflate.map(MessageInflater.init)
+    }
+
+    public var configuration: Configuration {
+        Configuration(maxMessageSize: self.maxMessageSize, deflate: self.inflater?.agreement)
     }
 
     /// Event: the server sent a close frame, so from now on data is not delivered.
@@ -85,7 +102,7 @@ public struct WebSocketMessageAssembler: Sendable {
         case .idle, .assembling, .closeSent:
             break
         }
-        if let failure = Self.headerViolation(frame) {
+        if let failure = self.headerViolation(frame) {
             return self.failed(failure)
         }
         switch frame.opcode {
@@ -105,9 +122,10 @@ public struct WebSocketMessageAssembler: Sendable {
         }
     }
 
-    /// Checks that do not depend on state: RSV bits, opcode, control frame shape.
-    private static func headerViolation(_ frame: WebSocketFrame) -> WebSocketFailure? {
-        if frame.rsv1 || frame.rsv2 || frame.rsv3 {
+    /// Checks that do not depend on the message state: RSV bits, opcode, control frame shape.
+    private func headerViolation(_ frame: WebSocketFrame) -> WebSocketFailure? {
+        let compressible = frame.opcode == WebSocketFrame.Opcode.text || frame.opcode == WebSocketFrame.Opcode.binary
+        if frame.rsv2 || frame.rsv3 || (frame.rsv1 && (self.inflater == nil || !compressible)) {
             return WebSocketFailure(
                 code: .reservedBitsSet,
                 closeCode: .protocolError,
@@ -198,17 +216,21 @@ public struct WebSocketMessageAssembler: Sendable {
         case .finished, .modifying:
             preconditionFailure("unreachable")
         }
-        if let failure = self.sizeViolation(frame.payload.count) {
+        var payload = frame.payload
+        if frame.rsv1 {
+            payload = []
+            if let failure = self.inflate(frame, into: &payload) { return self.failed(failure) }
+        } else if let failure = self.sizeViolation(payload.count) {
             return self.failed(failure)
         }
         var utf8 = UTF8StreamValidator()
-        if kind == .text, let failure = Self.utf8Violation(&utf8, frame.payload, final: frame.fin) {
+        if kind == .text, let failure = Self.utf8Violation(&utf8, payload[...], final: frame.fin) {
             return self.failed(failure)
         }
         if frame.fin {
-            return Self.deliver(kind, frame.payload)
+            return Self.deliver(kind, payload)
         }
-        self.state = .assembling(kind, buffer: frame.payload, utf8: utf8)
+        self.state = .assembling(kind, compressed: frame.rsv1, buffer: payload, utf8: utf8)
         return .none
     }
 
@@ -224,20 +246,24 @@ public struct WebSocketMessageAssembler: Sendable {
                     message: "continuation frame without a message"
                 )
             )
-        case .assembling(let kind, var buffer, var utf8):
+        case .assembling(let kind, let compressed, var buffer, var utf8):
             self.state = .modifying
-            if let failure = self.sizeViolation(buffer.count + frame.payload.count) {
+            let start = buffer.count
+            if compressed {
+                if let failure = self.inflate(frame, into: &buffer) { return self.failed(failure) }
+            } else if let failure = self.sizeViolation(buffer.count + frame.payload.count) {
+                return self.failed(failure)
+            } else {
+                buffer.append(contentsOf: frame.payload)
+            }
+            if kind == .text, let failure = Self.utf8Violation(&utf8, buffer[start...], final: frame.fin) {
                 return self.failed(failure)
             }
-            if kind == .text, let failure = Self.utf8Violation(&utf8, frame.payload, final: frame.fin) {
-                return self.failed(failure)
-            }
-            buffer.append(contentsOf: frame.payload)
             if frame.fin {
                 self.state = .idle
                 return Self.deliver(kind, buffer)
             }
-            self.state = .assembling(kind, buffer: buffer, utf8: utf8)
+            self.state = .assembling(kind, compressed: compressed, buffer: buffer, utf8: utf8)
             return .none
         case .finished, .modifying:
             preconditionFailure("unreachable")
@@ -245,13 +271,19 @@ public struct WebSocketMessageAssembler: Sendable {
     }
 
     private func sizeViolation(_ size: Int) -> WebSocketFailure? {
-        guard size > self.configuration.maxMessageSize else { return nil }
+        guard size > self.maxMessageSize else { return nil }
         return WebSocketFailure(code: .messageTooBig, closeCode: .messageTooBig, message: "message too big")
+    }
+
+    /// Inflates a compressed message's frame onto `output` within the size limit.
+    private func inflate(_ frame: WebSocketFrame, into output: inout [UInt8]) -> WebSocketFailure? {
+        guard let inflater = self.inflater else { preconditionFailure("RSV1 passed without deflate") }
+        return inflater.inflate(frame.payload, final: frame.fin, limit: self.maxMessageSize, into: &output)
     }
 
     private static func utf8Violation(
         _ validator: inout UTF8StreamValidator,
-        _ bytes: [UInt8],
+        _ bytes: ArraySlice<UInt8>,
         final: Bool
     ) -> WebSocketFailure? {
         if validator.validate(bytes) && (!final || validator.isAtBoundary) {
@@ -273,6 +305,7 @@ public struct WebSocketMessageAssembler: Sendable {
 
     private mutating func failed(_ failure: WebSocketFailure) -> Action {
         self.state = .finished
+        self.inflater?.release()
         return .fail(failure)
     }
 }

@@ -29,7 +29,8 @@ struct ClientLoad<Role: ClientWebSocketDelegate>: Sendable {
             url: options.url,
             sources: options.sourceAddresses,
             handshakeTimeout: .seconds(Int64(options.handshakeTimeout)),
-            wireProtocol: wireProtocol
+            wireProtocol: wireProtocol,
+            deflate: options.deflate
         )
         let (pool, role) = try await eventLoop.submit {
             let role = makeRole(eventLoop)

@@ -11,6 +11,14 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "New connections per second while ramping up (e.g. 500/s).")
     var ramp: RampRate = RampRate(argument: "500/s")!
 
+    @Flag(
+        help: """
+            Offer permessage-deflate (as browsers do); when the server accepts, messages are sent \
+            compressed and compressed answers inflated.
+            """
+    )
+    var deflate = false
+
     @Option(help: "Most handshakes in flight at once.")
     var maxPending: Int = 256
 

@@ -11,6 +11,9 @@ import NIOWebSocket
 /// or fails before then fails it, so a connection attempt counts as made only when the
 /// connection is usable.
 ///
+/// With permessage-deflate accepted (``ClientDeflate``), text is sent compressed and
+/// compressed answers are inflated before the delegate sees them.
+///
 /// Fragmented messages are counted and dropped: the servers measured here send small
 /// messages in one frame, and reassembly would cost every connection a buffer.
 final class ClientWebSocketHandler: ChannelInboundHandler, Slotted {
@@ -25,11 +28,16 @@ final class ClientWebSocketHandler: ChannelInboundHandler, Slotted {
     var slot: Int = -1
     /// The protocol above WebSocket; only the delegate reads and changes it.
     var session: ClientSession
+    private let deflate: ClientDeflate?
 
-    init(delegate: any ClientWebSocketDelegate, session: ClientSession, ready: EventLoopPromise<Void>) {
+    init(
+        delegate: any ClientWebSocketDelegate, session: ClientSession, ready: EventLoopPromise<Void>,
+        deflate: ClientDeflate? = nil
+    ) {
         self.delegate = delegate
         self.session = session
         self.ready = ready
+        self.deflate = deflate
     }
 
     var isOpen: Bool { self.context != nil && !self.sentClose }
@@ -53,6 +61,12 @@ final class ClientWebSocketHandler: ChannelInboundHandler, Slotted {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = Self.unwrapInboundIn(data)
         switch frame.opcode {
+        case .text where frame.fin && frame.rsv1:
+            guard let text = self.deflate?.inflate(frame.unmaskedData, allocator: context.channel.allocator) else {
+                context.close(promise: nil)
+                return
+            }
+            self.delegate.received(text: text, on: self)
         case .text where frame.fin:
             self.delegate.received(text: frame.unmaskedData, on: self)
         case .ping:
@@ -74,7 +88,13 @@ final class ClientWebSocketHandler: ChannelInboundHandler, Slotted {
 
     /// Sends one text message (masked with a fresh key).
     func sendText(_ payload: ByteBuffer, flush: Bool = true) {
-        self.write(opcode: .text, data: payload, flush: flush)
+        guard let deflate, let context else {
+            self.write(opcode: .text, data: payload, flush: flush)
+            return
+        }
+        self.write(
+            opcode: .text, data: deflate.compress(payload, allocator: context.channel.allocator), flush: flush,
+            rsv1: true)
     }
 
     func flush() {
@@ -105,9 +125,9 @@ final class ClientWebSocketHandler: ChannelInboundHandler, Slotted {
         context.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
     }
 
-    private func write(opcode: WebSocketOpcode, data: ByteBuffer, flush: Bool) {
+    private func write(opcode: WebSocketOpcode, data: ByteBuffer, flush: Bool, rsv1: Bool = false) {
         guard let context, !self.sentClose else { return }
-        let frame = WebSocketFrame(fin: true, opcode: opcode, maskKey: .random(), data: data)
+        let frame = WebSocketFrame(fin: true, rsv1: rsv1, opcode: opcode, maskKey: .random(), data: data)
         if flush {
             context.writeAndFlush(Self.wrapOutboundOut(frame), promise: nil)
         } else {

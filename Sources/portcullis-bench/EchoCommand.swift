@@ -32,6 +32,9 @@ struct EchoCommand: AsyncParsableCommand {
     @Option(help: "Event name of the messages.")
     var event: String = "echo"
 
+    @Option(help: "Bytes of JSON text padding each message (word-like, so it compresses as prose would).")
+    var padding: Int = 0
+
     @Option(help: "Seconds to wait for the window's last answers.")
     var drainTimeout: Double = 5
 
@@ -39,6 +42,9 @@ struct EchoCommand: AsyncParsableCommand {
     var label: String = "edge"
 
     func validate() throws {
+        guard (0...(512 * 1024)).contains(self.padding) else {
+            throw ValidationError("--padding must be 0…524288 bytes")
+        }
         guard self.connections > 0, self.rate > 0, self.inflight > 0 else {
             throw ValidationError("--connections, --rate and --inflight must be positive")
         }
@@ -52,9 +58,9 @@ struct EchoCommand: AsyncParsableCommand {
     func run() async throws {
         let fdLimit = FileDescriptorLimit.raiseToHardLimit()
         JSONLines.emit(StartLine(type: "started", command: "echo", url: "\(self.client.url)", fdLimit: fdLimit))
-        let event = self.event
+        let (event, padding) = (self.event, TickMessage.padding(bytes: self.padding))
         let load = try await ClientLoad.start(options: self.client) { eventLoop in
-            EchoLoad(eventLoop: eventLoop, event: event)
+            EchoLoad(eventLoop: eventLoop, event: event, padding: padding)
         }
         do {
             let ramp = try await load.resize(to: self.connections)

@@ -17,6 +17,7 @@ final class EchoLoad: ClientWebSocketDelegate {
 
     private let eventLoop: any EventLoop
     private let event: String
+    private let padding: String
     private let allocator = ByteBufferAllocator()
     private var closedLoop = false
     private var sending = false
@@ -29,9 +30,10 @@ final class EchoLoad: ClientWebSocketDelegate {
     private(set) var completedInWindow = 0
     private(set) var otherFrames = 0
 
-    init(eventLoop: any EventLoop, event: String) {
+    init(eventLoop: any EventLoop, event: String, padding: String = "") {
         self.eventLoop = eventLoop
         self.event = event
+        self.padding = padding
     }
 
     func opened(_ connection: ClientWebSocketHandler) {}
@@ -120,7 +122,8 @@ final class EchoLoad: ClientWebSocketDelegate {
 
     private func send(on connection: ClientWebSocketHandler) {
         let t = MonotonicClock.now()
-        connection.sendText(TickMessage.encode(event: self.event, t: t, allocator: self.allocator))
+        connection.sendText(
+            TickMessage.encode(event: self.event, t: t, padding: self.padding, allocator: self.allocator))
         if t >= self.windowStart, t < self.windowEnd {
             self.sentInWindow += 1
         }

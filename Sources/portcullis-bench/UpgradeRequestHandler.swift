@@ -14,11 +14,13 @@ final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private let url: WebSocketURL
     private let subprotocol: String?
+    private let offerDeflate: Bool
     private let outcome: EventLoopPromise<Void>
 
-    init(url: WebSocketURL, subprotocol: String?, outcome: EventLoopPromise<Void>) {
+    init(url: WebSocketURL, subprotocol: String?, offerDeflate: Bool = false, outcome: EventLoopPromise<Void>) {
         self.url = url
         self.subprotocol = subprotocol
+        self.offerDeflate = offerDeflate
         self.outcome = outcome
     }
 
@@ -28,6 +30,9 @@ final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandle
         headers.add(name: "User-Agent", value: "portcullis-bench")
         if let subprotocol = self.subprotocol {
             headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol)
+        }
+        if self.offerDeflate {
+            headers.add(name: "Sec-WebSocket-Extensions", value: "permessage-deflate; client_max_window_bits")
         }
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: self.url.target, headers: headers)
         context.write(Self.wrapOutboundOut(.head(head)), promise: nil)

@@ -24,18 +24,22 @@ struct WebSocketConnector: Sendable {
     /// For connect, upgrade and the protocol's handshake together.
     let handshakeTimeout: TimeAmount
     let wireProtocol: ClientProtocol
+    /// Offer permessage-deflate.
+    let deflate: Bool
     private let server: SocketAddress
 
     init(
         url: WebSocketURL,
         sources: SourceAddresses,
         handshakeTimeout: TimeAmount,
-        wireProtocol: ClientProtocol = .raw
+        wireProtocol: ClientProtocol = .raw,
+        deflate: Bool = false
     ) throws {
         self.url = url
         self.sources = sources
         self.handshakeTimeout = handshakeTimeout
         self.wireProtocol = wireProtocol
+        self.deflate = deflate
         self.server = try url.socketAddress()
     }
 
@@ -48,7 +52,7 @@ struct WebSocketConnector: Sendable {
         delegate: NIOLoopBound<any ClientWebSocketDelegate>
     ) -> EventLoopFuture<Void> {
         let outcome = eventLoop.makePromise(of: Void.self)
-        let (url, wireProtocol) = (self.url, self.wireProtocol)
+        let (url, wireProtocol, deflate) = (self.url, self.wireProtocol, self.deflate)
         var bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(self.handshakeTimeout)
@@ -63,7 +67,8 @@ struct WebSocketConnector: Sendable {
         bootstrap = bootstrap.channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
                 try Self.configure(
-                    channel: channel, url: url, wireProtocol: wireProtocol, outcome: outcome, delegate: delegate)
+                    channel: channel, url: url, wireProtocol: wireProtocol, deflate: deflate, outcome: outcome,
+                    delegate: delegate)
             }
         }
         let timeout = eventLoop.scheduleTask(in: self.handshakeTimeout) {
@@ -85,16 +90,21 @@ struct WebSocketConnector: Sendable {
         channel: any Channel,
         url: WebSocketURL,
         wireProtocol: ClientProtocol,
+        deflate: Bool,
         outcome: EventLoopPromise<Void>,
         delegate: NIOLoopBound<any ClientWebSocketDelegate>
     ) throws {
         let requestHandler = UpgradeRequestHandler(
-            url: url, subprotocol: wireProtocol.subprotocol, outcome: outcome)
+            url: url, subprotocol: wireProtocol.subprotocol, offerDeflate: deflate, outcome: outcome)
         let boundRequestHandler = NIOLoopBound(requestHandler, eventLoop: channel.eventLoop)
-        let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: Self.maxFrameSize) { channel, _ in
+        let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: Self.maxFrameSize) { channel, response in
             channel.eventLoop.makeCompletedFuture {
+                let accepted = response.headers["sec-websocket-extensions"].contains {
+                    $0.lowercased().hasPrefix("permessage-deflate")
+                }
                 let handler = ClientWebSocketHandler(
-                    delegate: delegate.value, session: ClientSession(wireProtocol), ready: outcome)
+                    delegate: delegate.value, session: ClientSession(wireProtocol), ready: outcome,
+                    deflate: deflate && accepted ? ClientDeflate() : nil)
                 try channel.pipeline.syncOperations.addHandler(handler)
             }
         }

@@ -44,6 +44,50 @@ import Testing
         return (first & 0x0F, Array(frame.readableBytesView))
     }
 
+    // MARK: permessage-deflate
+
+    @Test func compressedConnectionsWithoutContextShareOneCompressedFrame() throws {
+        let text = String(repeating: "the same words again and again ", count: 20)
+        let delivery = emit(.text(text))
+        var cache = OutboundDelivery.Cache()
+        let kind = SocketTransportKind.compressedWebSocket(windowBits: 15, minSize: 256)
+        let encoding = SocketEncoding(format: .rawOpaque)
+        guard case .webSocket(var frame) = cache.encoded(delivery, as: encoding, for: kind),
+            case .webSocket(let again) = cache.encoded(delivery, as: encoding, for: kind)
+        else {
+            Issue.record("expected WebSocket frames")
+            return
+        }
+        #expect(frame == again)
+        let first = frame.readInteger(as: UInt8.self)
+        #expect(first == 0xC1, "FIN, RSV1, text")
+        let length = frame.readInteger(as: UInt8.self) ?? 0
+        #expect(Int(length) == frame.readableBytes && frame.readableBytes < text.utf8.count / 4)
+        let deflate = PerMessageDeflate.negotiate(offers: ["permessage-deflate"], policy: .init())
+        var assembler = WebSocketMessageAssembler(configuration: .init(deflate: deflate))
+        let payload = Array(frame.readableBytesView)
+        #expect(assembler.receive(WebSocketFrame(rsv1: true, opcode: 0x1, payload: payload)) == .text(text))
+    }
+
+    @Test func shortMessagesGoUncompressedAndContextConnectionsGetMessages() throws {
+        let delivery = emit(.text("short"))
+        var cache = OutboundDelivery.Cache()
+        let encoding = SocketEncoding(format: .rawOpaque)
+        let shared = cache.encoded(
+            delivery, as: encoding, for: .compressedWebSocket(windowBits: 15, minSize: 256))
+        guard case .webSocket(let frame) = shared else {
+            Issue.record("expected WebSocket frames")
+            return
+        }
+        #expect(frame.getInteger(at: frame.readerIndex, as: UInt8.self) == 0x81)
+        guard case .packets(let messages) = cache.encoded(delivery, as: encoding, for: .contextCompressedWebSocket)
+        else {
+            Issue.record("expected messages")
+            return
+        }
+        #expect(messages == [.text("short")])
+    }
+
     @Test func jsonDataIsInsertedAsItIsInJsonMode() throws {
         let delivery = emit(.json(#"{"n": 1.50}"#))
         let (opcode, payload) = try decode(frame(delivery, .rawJSON))

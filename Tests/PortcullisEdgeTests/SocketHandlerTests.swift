@@ -63,7 +63,7 @@ import Testing
     }
 
     private func connect(
-        expiresAt: Int64? = nil, refreshing: Bool = false,
+        expiresAt: Int64? = nil, refreshing: Bool = false, deflate: PerMessageDeflate? = nil,
         _ configure: (inout SocketAction) -> Void = { _ in }
     ) throws -> Connection {
         let channel = EmbeddedChannel()
@@ -80,6 +80,7 @@ import Testing
             identity: .init(user: "u1", claims: #"{"sub":"u1"}"#, expiresAt: expiresAt), hub: hub,
             verifier: refreshing ? Self.refresher(on: loop) : nil)
         let handler = SocketHandler(connection: socket, settings: settings)
+        handler.negotiated(deflate)
         try channel.pipeline.syncOperations.addHandler(
             ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: settings.maxMessageSize)))
         try channel.pipeline.syncOperations.addHandler(handler)
@@ -88,9 +89,11 @@ import Testing
     }
 
     /// A masked client frame.
-    private func frame(_ opcode: UInt8, _ payload: [UInt8], fin: Bool = true, masked: Bool = true) -> ByteBuffer {
+    private func frame(
+        _ opcode: UInt8, _ payload: [UInt8], fin: Bool = true, masked: Bool = true, rsv1: Bool = false
+    ) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.writeInteger((fin ? 0x80 : 0) | opcode)
+        buffer.writeInteger((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode)
         let mask: [UInt8] = [0x11, 0x22, 0x33, 0x44]
         let maskBit: UInt8 = masked ? 0x80 : 0
         if payload.count < 126 {
@@ -112,8 +115,8 @@ import Testing
         frame(0x1, Array(string.utf8))
     }
 
-    /// Frames the server wrote, as (opcode, payload).
-    private func written(_ channel: EmbeddedChannel) throws -> [(UInt8, [UInt8])] {
+    /// Frames the server wrote, as (opcode, payload); `0x40` in the opcode is RSV1.
+    private func written(_ channel: EmbeddedChannel, keepRSV1: Bool = false) throws -> [(UInt8, [UInt8])] {
         var frames: [(UInt8, [UInt8])] = []
         while var buffer = try channel.readOutbound(as: ByteBuffer.self) {
             while buffer.readableBytes > 0 {
@@ -121,7 +124,7 @@ import Testing
                 var length = Int(buffer.readInteger(as: UInt8.self)!)
                 if length == 126 { length = Int(buffer.readInteger(as: UInt16.self)!) }
                 if length == 127 { length = Int(buffer.readInteger(as: UInt64.self)!) }
-                frames.append((first & 0x0F, buffer.readBytes(length: length)!))
+                frames.append((first & (keepRSV1 ? 0x4F : 0x0F), buffer.readBytes(length: length)!))
             }
         }
         return frames
@@ -129,6 +132,72 @@ import Testing
 
     private func closeCode(_ payload: [UInt8]) -> UInt16 {
         UInt16(payload[0]) << 8 | UInt16(payload[1])
+    }
+
+    // MARK: permessage-deflate
+
+    private static let deflate = PerMessageDeflate.negotiate(
+        offers: ["permessage-deflate"], policy: .init(minSize: 0))
+
+    @Test func compressedMessagesAreInflatedBeforeTheSessionSeesThem() throws {
+        let connection = try connect(deflate: Self.deflate) { $0.mode = .opaque }
+        #expect(connection.handler.kind == .compressedWebSocket(windowBits: 15, minSize: 0))
+        try connection.channel.writeInbound(frame(0x1, [0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00], rsv1: true))
+        let message = try #require(try connection.bus.envelopes().last)
+        #expect(message.data == .text("Hello"))
+    }
+
+    @Test func sessionRepliesGoOutCompressedWithRSV1AndControlFramesDoNot() throws {
+        let connection = try connect(deflate: Self.deflate)
+        try connection.channel.writeInbound(text("{nope"))
+        try connection.channel.writeInbound(frame(0x9, [1]))
+        let frames = try written(connection.channel, keepRSV1: true)
+        #expect(frames.map(\.0) == [0x41, 0xA])
+        var assembler = WebSocketMessageAssembler(configuration: .init(deflate: Self.deflate))
+        let reply = assembler.receive(WebSocketFrame(rsv1: true, opcode: 0x1, payload: frames[0].1))
+        guard case .text(let text) = reply else {
+            Issue.record("expected text, got \(reply)")
+            return
+        }
+        #expect(text.contains(#""code":"bad_message""#))
+    }
+
+    @Test func aConnectionKeepingItsContextCompressesFanOutMessagesItselfAndBetterTheSecondTime() throws {
+        // Client context kept too, so the test's assembler (playing the client's inflater)
+        // keeps the window the server's second message refers to.
+        let agreement = PerMessageDeflate.negotiate(
+            offers: ["permessage-deflate"],
+            policy: .init(serverNoContextTakeover: false, clientNoContextTakeover: false, minSize: 0))
+        let connection = try connect(deflate: agreement)
+        #expect(connection.handler.kind == .contextCompressedWebSocket)
+        let text = String(repeating: "a broadcast that repeats itself ", count: 8)
+        #expect(connection.handler.write(encoded: .packets([.text(text)])))
+        #expect(connection.handler.write(encoded: .packets([.text(text)])))
+        connection.handler.flush()
+        let frames = try written(connection.channel, keepRSV1: true)
+        #expect(frames.map(\.0) == [0x41, 0x41])
+        #expect(frames[1].1.count < frames[0].1.count)
+        var assembler = WebSocketMessageAssembler(configuration: .init(deflate: agreement))
+        for frame in frames {
+            #expect(assembler.receive(WebSocketFrame(rsv1: true, opcode: 0x1, payload: frame.1)) == .text(text))
+        }
+    }
+
+    @Test func rsv1WithoutNegotiationClosesWith1002() throws {
+        let connection = try connect()
+        try connection.channel.writeInbound(frame(0x1, [0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00], rsv1: true))
+        let frames = try written(connection.channel)
+        #expect(frames.last.map { $0.0 == 0x8 && closeCode($0.1) == 1002 } == true)
+    }
+
+    @Test func aCompressedBombClosesWith1009() throws {
+        let deflater = try RawDeflater(windowBits: 15, contextTakeover: false)
+        let bomb = deflater.compress([UInt8](repeating: 0, count: 1 << 20))
+        let connection = try connect(deflate: Self.deflate) { $0.maxMessageSize = 64 * 1024 }
+        try connection.channel.writeInbound(frame(0x2, bomb, rsv1: true))
+        let frames = try written(connection.channel)
+        #expect(frames.last.map { $0.0 == 0x8 && closeCode($0.1) == 1009 } == true)
+        #expect(!connection.channel.isActive)
     }
 
     @Test func openAndMessagesBecomeEnvelopesWithTheConnectionsIdentity() throws {

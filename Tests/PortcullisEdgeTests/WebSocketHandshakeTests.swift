@@ -1,4 +1,5 @@
 import NIOHTTP1
+import PortcullisConfig
 import Testing
 
 @testable import PortcullisEdge
@@ -15,6 +16,34 @@ import Testing
         for name in drop { headers.remove(name: name) }
         headers.add(contentsOf: extra)
         return HTTPRequestHead(version: .http1_1, method: method, uri: "/ws", headers: headers)
+    }
+
+    // MARK: permessage-deflate
+
+    @Test func deflateOfferOnACompressingRouteIsAnsweredInThe101() throws {
+        let head = upgrade([("sec-websocket-extensions", "permessage-deflate; client_max_window_bits")])
+        let accepted = try WebSocketHandshake.check(head, subprotocols: [], compression: .init()).get()
+        #expect(accepted.deflate?.serverNoContextTakeover == true)
+        let response = WebSocketHandshake.response(accepted, version: .http1_1, requestId: "r1")
+        #expect(
+            response.headers["sec-websocket-extensions"] == [
+                "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+            ])
+    }
+
+    @Test func deflateOfferOnARouteWithoutCompressionIsIgnored() throws {
+        let head = upgrade([("sec-websocket-extensions", "permessage-deflate")])
+        let accepted = try WebSocketHandshake.check(head, subprotocols: []).get()
+        #expect(accepted.deflate == nil)
+        let response = WebSocketHandshake.response(accepted, version: .http1_1, requestId: "r1")
+        #expect(!response.headers.contains(name: "sec-websocket-extensions"))
+    }
+
+    @Test func clientOfferingNoExtensionGetsNoneOnACompressingRoute() throws {
+        let accepted = try WebSocketHandshake.check(upgrade(), subprotocols: [], compression: .init()).get()
+        #expect(accepted.deflate == nil)
+        let malformed = upgrade([("sec-websocket-extensions", "permessage-deflate; server_max_window_bits=8")])
+        #expect(try WebSocketHandshake.check(malformed, subprotocols: [], compression: .init()).get().deflate == nil)
     }
 
     @Test func theRFCSampleKeyGetsTheRFCSampleAccept() throws {

@@ -104,10 +104,13 @@ ROUTES = {
 EDGE_IDS = {"raw": "bench-1", "socketio": "bench-socketio", "actioncable": "bench-actioncable"}
 
 
-def edge_yaml(port, admin_port, redis_port, protocol="raw"):
+def edge_yaml(port, admin_port, redis_port, protocol="raw", deflate=False):
     """One edge with the socket route of `protocol` (each protocol gets its own process: one
     client process and one edge each hold at most ~19,500 connections, and memory slopes
-    must not reuse what another protocol's connections freed)."""
+    must not reuse what another protocol's connections freed); `deflate` turns the route's
+    `compression` on (its defaults)."""
+    routes = ROUTES[protocol].replace("rate_limit: off", "rate_limit: off, compression: on") if deflate \
+        else ROUTES[protocol]
     return f"""version: 1
 edge: {{id: {EDGE_IDS[protocol]}, event_loops: 1, access_log: false}}
 listeners: [{{name: ws, address: 127.0.0.1:{port}}}]
@@ -115,7 +118,7 @@ admin: {{address: 127.0.0.1:{admin_port}}}
 redis: {{url: redis://127.0.0.1:{redis_port}}}
 bus: {{prefix: {PREFIX}}}
 routes:
-{ROUTES[protocol]}"""
+{routes}"""
 
 
 def rooms_yaml(redis_port, protocols=("raw",)):
@@ -465,7 +468,8 @@ class Bench:
     def start_edge(self, protocol):
         target = PROTOCOLS[protocol]["target"]
         cfg = self.tmp / f"{target}.yaml"
-        cfg.write_text(edge_yaml(self.ports[target], self.ports[f"{target}-admin"], self.ports["redis"], protocol))
+        cfg.write_text(edge_yaml(self.ports[target], self.ports[f"{target}-admin"], self.ports["redis"], protocol,
+                                  self.args.deflate))
         code, out = command_output([self.binary("portcullis"), "check", "--config", str(cfg)])
         if code != 0:
             raise TargetFailed(target, f"`portcullis check` refuses the {protocol} socket route config (exit {code}); "
@@ -515,7 +519,8 @@ class Bench:
 
     def client_common(self, target):
         return ["--url", self.url(target), "--ramp", f"{self.args.ramp}/s",
-                "--source-addresses", self.args.source_addresses]
+                "--source-addresses", self.args.source_addresses] \
+            + (["--deflate"] if self.args.deflate and target != "floor" else [])
 
     def protocol_args(self, target, subscribe=True):
         """`--protocol` (and the ActionCable subscription) for a hold or broadcast client."""
@@ -646,7 +651,8 @@ class Bench:
 
     def echo_run(self, target, mode, round_no):
         args = self.args
-        argv = [self.binary("portcullis-bench"), "echo", "--label", target] + self.client_common(target)
+        argv = [self.binary("portcullis-bench"), "echo", "--label", target] + self.client_common(target) \
+            + (["--padding", str(args.echo_padding)] if args.echo_padding else [])
         if mode == "fixed":
             argv += ["--connections", str(args.echo_connections), "--rate", str(args.echo_rate),
                      "--duration", str(args.echo_duration), "--warmup", str(args.echo_warmup)]
@@ -950,6 +956,10 @@ def parse_args(argv):
     p.add_argument("--echo-rate", type=float, default=1000.0, help="fixed-rate echo msg/s (default 1000)")
     p.add_argument("--echo-duration", type=float, default=None, help="echo seconds measured (default 10)")
     p.add_argument("--echo-warmup", type=float, default=None, help="echo warm-up seconds (default 2)")
+    p.add_argument("--echo-padding", type=int, default=0,
+                   help="bytes of word-like padding in each echo message (default 0: about 60-byte messages)")
+    p.add_argument("--deflate", action="store_true",
+                   help="edges' routes with `compression: on`; their clients offer permessage-deflate")
     p.add_argument("--closed-connections", type=int, default=100, help="closed-loop connections (default 100)")
     p.add_argument("--closed-inflight", type=int, default=1, help="closed-loop messages in flight per connection")
     p.add_argument("--xadd-requests", type=int, default=None, help="redis-benchmark -n (default 100000)")

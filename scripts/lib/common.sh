@@ -11,6 +11,7 @@ PORTCULLIS_APT_PACKAGES=(
   libjwt-dev
   libhiredis-dev
   libssl-dev
+  zlib1g-dev
   redis-server
   redis-tools
   curl
