@@ -125,21 +125,10 @@ enum HeaderRewriting {
         return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: headers)
     }
 
-    /// Removes client-sent copies of the headers the edge owns (on every route, public or
-    /// not), then states the verified identity: `X-Auth-Subject`, `X-Auth-Scopes` and the
-    /// route's claim headers. On routes with a policy, `Authorization` and `Cookie` go
-    /// upstream only when the policy says so.
-    static func applyIdentity(
-        _ identity: Identity?,
-        policy: RouteAuth?,
-        ownedHeaders: [String],
-        to headers: inout HTTPHeaders
-    ) {
-        headers.removeAll(named: ownedHeaders)
-        guard let policy else { return }
-        if !policy.forwardAuthorization { headers.remove(name: "authorization") }
-        if !policy.forwardCookie { headers.remove(name: "cookie") }
-        guard let identity else { return }
+    /// States the verified identity on an upstream request from ``upstreamRequest(_:target:forwarding:requestId:owned:tunnel:policy:)``,
+    /// which already dropped the client's copies of every header the edge owns:
+    /// `X-Auth-Subject`, `X-Auth-Scopes` and the route's claim headers.
+    static func applyIdentity(_ identity: Identity, policy: RouteAuth, to headers: inout HTTPHeaders) {
         headers.add(name: "x-auth-subject", value: identity.subject)
         headers.add(name: "x-auth-scopes", value: identity.scopes.joined(separator: " "))
         for claim in policy.claimHeaders {

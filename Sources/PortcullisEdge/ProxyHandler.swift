@@ -318,8 +318,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch result {
         case .success(let identity):
             exchange.subject = identity.subject
-            HeaderRewriting.applyIdentity(
-                identity, policy: exchange.route.route.auth, ownedHeaders: [], to: &exchange.upstreamHead.headers)
+            if let policy = exchange.route.route.auth {
+                HeaderRewriting.applyIdentity(identity, policy: policy, to: &exchange.upstreamHead.headers)
+            }
             if let header = exchange.route.route.auth?.socketIDHeader,
                 let socketID = SocketIDCheck.candidate(in: exchange.head.headers, name: header),
                 let names = environment.sockets?.names, let redis = environment.pools.pool(for: context.eventLoop).redis

@@ -51,10 +51,8 @@ import Testing
             version: .http1_1, method: .GET, uri: "/",
             headers: Self.headers([("Host", "a.test"), ("X-Socket-Id", "edge-1.x"), ("X_Socket_Id", "edge-1.y")]))
         let forwarding = Forwarding(peer: "10.0.0.9", scheme: "https", trustedProxies: [], headers: head.headers)
-        var upstream = HeaderRewriting.upstreamRequest(
+        let upstream = HeaderRewriting.upstreamRequest(
             head, target: "/", forwarding: forwarding, requestId: "rid", owned: snapshot.ownedHeaders, tunnel: false)
-        HeaderRewriting.applyIdentity(
-            nil, policy: nil, ownedHeaders: snapshot.identityHeaders, to: &upstream.headers)
         #expect(!upstream.headers.contains(name: "x-socket-id"))
         #expect(!upstream.headers.contains(name: "x_socket_id"))
     }
