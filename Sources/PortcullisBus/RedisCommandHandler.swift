@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// A command on its way to the channel: the arguments and the promise its reply completes.
@@ -21,9 +22,11 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     private var stateMachine = RedisCommandStateMachine<EventLoopPromise<RESPValue>>()
     private var flushScheduled = false
     private let logger: Logger
+    private let closeReason: RedisCloseReason?
 
-    init(logger: Logger) {
+    init(logger: Logger, closeReason: RedisCloseReason? = nil) {
         self.logger = logger
+        self.closeReason = closeReason
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -51,6 +54,7 @@ final class RedisCommandHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.run(self.stateMachine.connectionClosed(), context: context)
+        self.closeReason?.record(self.stateMachine.closeReason)
         context.fireChannelInactive()
     }
 
@@ -90,12 +94,27 @@ final class RedisCommandHandler: ChannelDuplexHandler {
 }
 
 extension ChannelPipeline.SynchronousOperations {
-    /// Adds the RESP codec (hiredis reader and formatter) and the command handler.
-    func configureRedisPipeline(logger: Logger) throws {
+    /// Adds the RESP codec (hiredis reader and formatter) and the command handler, which
+    /// records in `closeReason` why the channel closed.
+    func configureRedisPipeline(logger: Logger, closeReason: RedisCloseReason? = nil) throws {
         try self.addHandlers([
             ByteToMessageHandler(RESPDecoder()),
             MessageToByteHandler(RESPEncoder()),
-            RedisCommandHandler(logger: logger),
+            RedisCommandHandler(logger: logger, closeReason: closeReason),
         ])
     }
+}
+
+/// Why a connection's channel closed, kept beyond the pipeline's life: a command sent after
+/// the close fails with it. A TLS handshake can fail before the first command is written
+/// (the peer's certificate refused while the connect's callbacks were still queued), and
+/// that command must say so, not just "connection closed".
+final class RedisCloseReason: Sendable {
+    private let reason = NIOLockedValueBox<RedisError?>(nil)
+
+    func record(_ error: RedisError?) {
+        self.reason.withLockedValue { $0 = $0 ?? error }
+    }
+
+    var error: RedisError? { self.reason.withLockedValue { $0 } }
 }

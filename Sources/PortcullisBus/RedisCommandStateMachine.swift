@@ -37,6 +37,15 @@ struct RedisCommandStateMachine<Promise> {
     /// The number of commands written and not yet answered.
     var inFlightCount: Int { self.inFlight.count }
 
+    /// Why the connection is closing or closed (a TLS handshake failure, a protocol error,
+    /// the peer going away); nil while it is active.
+    var closeReason: RedisError? {
+        switch self.state {
+        case .active: nil
+        case .closing(let reason), .closed(let reason): reason
+        }
+    }
+
     mutating func sendCommand(_ command: [RedisArgument], promise: Promise) -> Action {
         switch self.state {
         case .active:

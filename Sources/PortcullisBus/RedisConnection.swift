@@ -31,9 +31,13 @@ public final class RedisConnection: RedisCommandSender {
 
     public var isActive: Bool { self.channel.isActive }
 
-    private init(channel: any Channel, endpoint: RedisConfiguration.Endpoint) {
+    /// Why the channel closed, once it has.
+    private let closeReason: RedisCloseReason
+
+    private init(channel: any Channel, endpoint: RedisConfiguration.Endpoint, closeReason: RedisCloseReason) {
         self.channel = channel
         self.endpoint = endpoint
+        self.closeReason = closeReason
     }
 
     /// Opens a connection on `eventLoop` and runs the configured handshake; the future-based
@@ -71,6 +75,7 @@ public final class RedisConnection: RedisCommandSender {
         // SNI carries a name only; without server_name an IP host is verified against the
         // certificate's IP addresses instead (NIOSSL does that when the hostname is nil).
         let serverName = configuration.tls?.serverName ?? endpoint.host.flatMap { Self.isIPAddress($0) ? nil : $0 }
+        let closeReason = RedisCloseReason()
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.so_keepalive), value: 1)
@@ -80,7 +85,7 @@ public final class RedisConnection: RedisCommandSender {
                         let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: serverName)
                         try channel.pipeline.syncOperations.addHandler(tls)
                     }
-                    try channel.pipeline.syncOperations.configureRedisPipeline(logger: logger)
+                    try channel.pipeline.syncOperations.configureRedisPipeline(logger: logger, closeReason: closeReason)
                 }
             }
         let channelFuture: EventLoopFuture<any Channel>
@@ -99,7 +104,7 @@ public final class RedisConnection: RedisCommandSender {
                 )
             )
         }.flatMap { channel in
-            let connection = RedisConnection(channel: channel, endpoint: endpoint)
+            let connection = RedisConnection(channel: channel, endpoint: endpoint, closeReason: closeReason)
             // A server that accepts the socket but never answers must not hang the caller.
             let deadline = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
             return connection.handshake(configuration).always { _ in
@@ -152,7 +157,7 @@ public final class RedisConnection: RedisCommandSender {
         // reach the command handler; while it is active (checked on the loop) the handler
         // is there and owns the promise from then on.
         guard self.channel.isActive else {
-            var error = RedisError.connectionClosed()
+            var error = self.closeReason.error ?? RedisError.connectionClosed()
             error.isRetrySafe = true  // never written
             promise.fail(error)
             return

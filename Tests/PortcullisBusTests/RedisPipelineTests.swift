@@ -89,6 +89,21 @@ import Testing
         #expect(error?.code == .protocolViolation)
     }
 
+    @Test func anErrorBeforeAnyCommandIsKeptAsTheReasonTheConnectionClosed() throws {
+        // A TLS handshake that fails before the first command is written: the command sent
+        // afterwards must carry the handshake's error, not a bare "connection closed".
+        let closeReason = RedisCloseReason()
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.configureRedisPipeline(logger: testLogger, closeReason: closeReason)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379)).wait()
+        struct HandshakeRefused: Error {}
+        channel.pipeline.fireErrorCaught(HandshakeRefused())
+        channel.embeddedEventLoop.run()
+        #expect(!channel.isActive)
+        #expect(closeReason.error?.code == .connectionClosed)
+        #expect(closeReason.error?.underlying is HandshakeRefused)
+    }
+
     static func makeChannel() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.configureRedisPipeline(logger: testLogger)
