@@ -34,6 +34,19 @@ from upstreams import HTTPUpstream, RawUpstream, WebSocketEchoUpstream, echo_app
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = STOP_TIMEOUT) -> None:
+    """SIGTERM, then SIGKILL if `proc` has not exited within `timeout`; nothing if it already
+    has. The one way the suite stops the processes it started."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
 MiB = 1024 * 1024
 
 
@@ -206,12 +219,8 @@ class Portcullis:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.sigterm()
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+            self.terminated = True
+            stop_process(self.proc)
 
     def tail(self, lines: int = 60) -> str:
         """The last output lines; for a crash, the lines around the fatal error and the
@@ -517,12 +526,7 @@ class Rooms:
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.terminated = True
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+            stop_process(self.proc)
 
 
 def _wait_consumer(worker: Rooms, app: str, timeout: float = 15.0) -> None:
@@ -628,13 +632,8 @@ class PrivateRedis:
         raise RuntimeError(f"redis-server on port {self.port} not ready after {timeout:.0f}s")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        if self.proc is not None:
+            stop_process(self.proc)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import _openssl, free_port
+from conftest import _openssl, free_port, stop_process
 
 SERVER_NAME = "redis.test"
 # The ACL of the tests' servers: one user with every right, the default user off, so a
@@ -84,13 +84,7 @@ class RedisServer:
         return f"{'rediss' if self.pki else 'redis'}://127.0.0.1:{self.port}/0"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        stop_process(self.proc)
 
 
 def wait_for_text(read, text: str, timeout: float = 10.0) -> bool:
