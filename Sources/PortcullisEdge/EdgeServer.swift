@@ -229,14 +229,13 @@ public final class EdgeServer: Service, Sendable {
         }
     }
 
-    /// The HTTP/1.1 side of a client connection: the strict request decoder, NIO's
-    /// response encoder and the proxy handler. Outbound header validation is off: every
-    /// header the proxy writes was either validated by the strict decoder, checked in an
-    /// upstream's response by NIO's decoder, or produced here.
+    /// The HTTP/1.1 side of a client connection: the strict request decoder and the proxy
+    /// handler, which writes responses as bytes (see `HTTPHeadWriter`). Every header it
+    /// writes was validated by the strict decoder or by ``ResponseHeadParser``, or made by
+    /// the edge.
     static func configureProxyPipeline(
         _ sync: ChannelPipeline.SynchronousOperations, policy: RequestPolicy, environment: ProxyEnvironment
     ) throws {
-        try sync.addHandler(HTTPResponseEncoder(configuration: HTTPResponseEncoder.Configuration()))
         try sync.addHandler(ByteToMessageHandler(StrictRequestDecoder(policy: policy)))
         try sync.addHandler(ProxyHandler(environment: environment))
     }

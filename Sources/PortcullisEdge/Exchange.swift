@@ -22,6 +22,8 @@ final class Exchange {
     /// A WebSocket upgrade that will be tunnelled if the upstream answers 101.
     let tunnel: Bool
     let expectContinue: Bool
+    /// The body goes upstream chunked (it came chunked), rather than by its length.
+    let requestChunked: Bool
     /// Server indices already tried for this request.
     var tried: [Int] = []
     var retriedStaleConnection = false
@@ -30,8 +32,6 @@ final class Exchange {
     var upstreamStarted: NIODeadline?
     /// The verified subject (`sub`), for the access log.
     var subject: String?
-    /// The upstream's 101, held until its end so the splice happens outside the decoder.
-    var upgradeResponse: HTTPResponseHead?
 
     init(
         head: HTTPRequestHead,
@@ -50,6 +50,7 @@ final class Exchange {
         self.keepAlive = keepAlive
         self.tunnel = tunnel
         self.expectContinue = head.headers["expect"].contains { $0.lowercased() == "100-continue" }
+        self.requestChunked = !tunnel && head.headers.contains(name: "transfer-encoding")
     }
 
     /// A request that sent no body can be replayed on a fresh connection.

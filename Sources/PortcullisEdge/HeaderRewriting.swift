@@ -137,42 +137,6 @@ enum HeaderRewriting {
             }
         }
     }
-
-    /// The response head to send to the client, copied in one pass without the
-    /// connection's own headers.
-    static func clientResponse(
-        _ head: HTTPResponseHead,
-        version: HTTPVersion,
-        requestId: String,
-        keepAlive: Bool,
-        tunnel: Bool
-    ) -> HTTPResponseHead {
-        let nominated = connectionNominated(head.headers)
-        var upgradeValues: [String] = []
-        var hasRequestId = false
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(head.headers.count + 2)
-        for (name, value) in head.headers {
-            let lower = name.lowercased()
-            if lower == "upgrade" {
-                upgradeValues.append(value)
-                continue
-            }
-            if isHopByHop(lower, nominated: nominated, protected: []) { continue }
-            hasRequestId = hasRequestId || lower == "x-request-id"
-            headers.add(name: name, value: value)
-        }
-        if !hasRequestId {
-            headers.add(name: "x-request-id", value: requestId)
-        }
-        if tunnel {
-            for value in upgradeValues { headers.add(name: "upgrade", value: value) }
-            headers.add(name: "connection", value: "upgrade")
-        } else if !keepAlive {
-            headers.add(name: "connection", value: "close")
-        }
-        return HTTPResponseHead(version: version, status: head.status, headers: headers)
-    }
 }
 
 extension HTTPMethod {

@@ -132,11 +132,8 @@ final class LoopPool: @unchecked Sendable {
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    // Request headers were validated by the client-side decoder; see EdgeServer.
-                    try sync.addHTTPClientHandlers(
-                        leftOverBytesStrategy: .forwardBytes, enableOutboundHeaderValidation: false)
-                    try sync.addHandler(UpstreamConnection(server: server, serverIndex: serverIndex))
+                    try channel.pipeline.syncOperations.addHandler(
+                        UpstreamConnection(server: server, serverIndex: serverIndex))
                 }
             }
             .connect(to: server.address)

@@ -130,11 +130,11 @@ extension ProxyHandler {
         if closeAfter { headers.add(name: "connection", value: "close") }
         headers.add(contentsOf: extraHeaders)
         let bytes = body.readableBytes
-        context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        var response = context.channel.allocator.buffer(capacity: 256 + bytes)
+        response.writeResponseHead(HTTPResponseHead(version: version, status: status, headers: headers))
+        response.writeBuffer(&body)
         let done = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
+        context.writeAndFlush(wrapOutboundOut(response), promise: done)
         if closeAfter {
             let channel = context.channel
             done.futureResult.whenComplete { _ in channel.close(promise: nil) }

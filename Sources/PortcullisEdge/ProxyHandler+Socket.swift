@@ -227,8 +227,9 @@ extension ProxyHandler {
         handler.negotiated(accepted.deflate)
         let response = WebSocketHandshake.response(
             accepted, version: exchange.head.version, requestId: exchange.requestId)
-        context.write(wrapOutboundOut(.head(response)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        var bytes = context.channel.allocator.buffer(capacity: 256)
+        bytes.writeResponseHead(response)
+        context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
         EdgeMetrics.shared.request(
             route: exchange.route.name, status: 101, nanoseconds: (NIODeadline.now() - requestStarted).nanoseconds)
         do {
@@ -411,9 +412,9 @@ extension ProxyHandler {
 }
 
 /// Swaps the HTTP handlers of a client connection for the WebSocket frame decoder and a
-/// ``SocketHandler``, after the 101 was written. The HTTP handlers go first: the response
-/// encoder at once, so nothing the socket writes meets it; the request decoder a moment
-/// later, handing the frame decoder any bytes the client sent behind its upgrade request.
+/// ``SocketHandler``, after the 101 was written. The request decoder leaves a moment later
+/// than it is asked to, handing the frame decoder any bytes the client sent behind its
+/// upgrade request.
 enum SocketPipeline {
     static func install(_ handler: SocketHandler, replacing proxy: ChannelHandlerContext, maxFrameSize: Int) throws {
         let pipeline = proxy.pipeline.syncOperations

@@ -1,55 +1,68 @@
 import NIOCore
 import NIOHTTP1
+import PortcullisHTTP
 
 /// The upstream side of a proxied exchange: relaying the response, finishing or failing
 /// the exchange, and handing a 101 over to a WebSocket tunnel.
 extension ProxyHandler: UpstreamDelegate {
-    func upstream(_ connection: UpstreamConnection, received part: HTTPClientResponsePart) {
+    func upstream(_ connection: UpstreamConnection, receivedHead head: ResponseHead, bytes: ByteBuffer) {
         guard case .proxying(let exchange, let upstream) = state, upstream === connection, let context else { return }
-        switch part {
-        case .head(let head):
-            exchange.status = head.status
-            if let started = exchange.upstreamStarted, let server = exchange.tried.last {
-                exchange.group.servers[server].responseTimer.recordNanoseconds(
-                    (NIODeadline.now() - started).nanoseconds)
-            }
-            if exchange.tunnel && head.status == .switchingProtocols {
-                // Splice only after the decoder has delivered the 101's end and left its
-                // read callback; see the `.end` case.
-                exchange.upgradeResponse = head
-                return
-            }
-            exchange.responseStarted = true
-            // Decided once, with the response head: a response that starts before the
-            // request body has ended, or during a drain, closes the connection.
-            exchange.keepAlive = exchange.keepAlive && exchange.requestEnded && !quiescing
-            let response = HeaderRewriting.clientResponse(
-                head, version: exchange.head.version, requestId: exchange.requestId,
-                keepAlive: exchange.keepAlive, tunnel: false
-            )
-            context.write(wrapOutboundOut(.head(response)), promise: nil)
-        case .body(let buffer):
-            exchange.responseBytes += buffer.readableBytes
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-            if !context.channel.isWritable {
-                upstream.pauseReads()
-                context.flush()
-            }
-        case .end(let trailers):
-            if let response = exchange.upgradeResponse {
-                state = .tunnelled
-                context.eventLoop.assumeIsolated().execute {
-                    guard case .tunnelled = self.state, upstream.isActive, context.channel.isActive else {
-                        upstream.close()
-                        context.close(promise: nil)
-                        return
-                    }
-                    self.startTunnel(exchange, upstream: upstream, response: response, context: context)
-                }
-                return
-            }
-            finishExchange(exchange, upstream: upstream, trailers: trailers, context: context)
+        exchange.status = HTTPResponseStatus(statusCode: head.status)
+        if let started = exchange.upstreamStarted, let server = exchange.tried.last {
+            exchange.group.servers[server].responseTimer.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
         }
+        let clientMinor = exchange.head.version.minor == 0 ? 0 : 1
+        if head.status == 101 {
+            // Only to a tunnel request: the upstream connection refuses any other 101.
+            var response = context.channel.allocator.buffer(capacity: bytes.readableBytes + 64)
+            bytes.withUnsafeReadableBytes {
+                response.writeRelayedResponseHead(
+                    head, from: $0, minorVersion: clientMinor, requestId: exchange.requestId, chunked: false,
+                    connection: .upgrade)
+            }
+            state = .tunnelled
+            // Splice on the next tick, outside the upstream handler's read callback.
+            context.eventLoop.assumeIsolated().execute {
+                guard case .tunnelled = self.state, upstream.isActive, context.channel.isActive else {
+                    upstream.close()
+                    context.close(promise: nil)
+                    return
+                }
+                self.startTunnel(exchange, upstream: upstream, response: response, context: context)
+            }
+            return
+        }
+        exchange.responseStarted = true
+        // Decided once, with the response head: a response that starts before the request
+        // body has ended, or during a drain, closes the connection, and so does one the
+        // client could only see the end of by the close (a body delimited by the upstream's
+        // close, or chunked to an HTTP/1.0 client, which gets it de-chunked).
+        let chunked = head.body == .chunked
+        exchange.keepAlive =
+            exchange.keepAlive && exchange.requestEnded && !quiescing && head.body != .untilClose
+            && !(chunked && clientMinor == 0)
+        var response = context.channel.allocator.buffer(capacity: bytes.readableBytes + 96)
+        bytes.withUnsafeReadableBytes {
+            response.writeRelayedResponseHead(
+                head, from: $0, minorVersion: clientMinor, requestId: exchange.requestId,
+                chunked: chunked && clientMinor == 1, connection: exchange.keepAlive ? .keepAlive : .close)
+        }
+        context.write(wrapOutboundOut(response), promise: nil)
+    }
+
+    func upstream(_ connection: UpstreamConnection, receivedBody buffer: ByteBuffer) {
+        guard case .proxying(let exchange, let upstream) = state, upstream === connection, let context else { return }
+        exchange.responseBytes += buffer.readableBytes
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        if !context.channel.isWritable {
+            upstream.pauseReads()
+            context.flush()
+        }
+    }
+
+    func upstreamEnded(_ connection: UpstreamConnection) {
+        guard case .proxying(let exchange, let upstream) = state, upstream === connection, let context else { return }
+        finishExchange(exchange, upstream: upstream, context: context)
     }
 
     func upstreamReadComplete(_ connection: UpstreamConnection) {
@@ -98,12 +111,7 @@ extension ProxyHandler: UpstreamDelegate {
         }
     }
 
-    private func finishExchange(
-        _ exchange: Exchange,
-        upstream: UpstreamConnection,
-        trailers: HTTPHeaders?,
-        context: ChannelHandlerContext
-    ) {
+    private func finishExchange(_ exchange: Exchange, upstream: UpstreamConnection, context: ChannelHandlerContext) {
         let pool = environment.pools.pool(for: context.eventLoop)
         let keepClient = exchange.keepAlive && exchange.requestEnded && !quiescing
         if exchange.requestEnded {
@@ -113,27 +121,27 @@ extension ProxyHandler: UpstreamDelegate {
         }
         logAccess(exchange)
         if keepClient {
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            context.flush()
             becameIdle(context: context)
         } else {
             state = .closed
             let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.end(trailers))).whenComplete { _ in channel.close(promise: nil) }
+            // An empty write carries the promise that tells when the response is out.
+            context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
         }
     }
 
-    /// Passes the upstream's 101 to the client and splices the two connections.
+    /// Passes the upstream's 101 (as `response`, the client's copy) to the client and
+    /// splices the two connections.
     private func startTunnel(
         _ exchange: Exchange,
         upstream: UpstreamConnection,
-        response: HTTPResponseHead,
+        response: ByteBuffer,
         context: ChannelHandlerContext
     ) {
-        let head = HeaderRewriting.clientResponse(
-            response, version: exchange.head.version, requestId: exchange.requestId, keepAlive: true, tunnel: true
-        )
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(response), promise: nil)
         logAccess(exchange, outcome: "tunnel")
         do {
             try WebSocketTunnel.splice(client: context, upstream: upstream)

@@ -33,8 +33,8 @@ struct ProxyEnvironment: Sendable {
 /// plain method call.
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ClientRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     enum State {
         /// Waiting for a request head.
@@ -362,7 +362,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 bodyTooLarge(exchange, upstream: upstream, context: context)
                 return
             }
-            upstream.write(.body(.byteBuffer(buffer)))
+            sendBody(buffer, of: exchange, to: upstream)
             upstreamNeedsFlush = true
             if !upstream.isWritable {
                 // Pause before flushing: the flush may make the upstream writable again at
@@ -393,7 +393,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             receivedSocketEnd(exchange)
         case .proxying(let exchange, let upstream):
             exchange.requestEnded = true
-            upstream.write(.end(trailers))
+            sendEnd(trailers, of: exchange, to: upstream)
             upstream.flush()
             upstreamNeedsFlush = false
             upstream.requestSent()
@@ -465,14 +465,19 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let upstream = lease.connection
         state = .proxying(exchange, upstream)
         exchange.upstreamStarted = .now()
-        upstream.begin(delegate: self, responseTimeout: exchange.group.settings.responseTimeout.timeAmount)
-        upstream.write(.head(exchange.upstreamHead))
+        upstream.begin(
+            delegate: self, responseTimeout: exchange.group.settings.responseTimeout.timeAmount,
+            requestIsHead: exchange.head.method == .HEAD, upgradeRequested: exchange.tunnel,
+            dechunk: exchange.head.version.minor == 0)
+        var head = context.channel.allocator.buffer(capacity: 1024)
+        head.writeRequestHead(exchange.upstreamHead)
+        upstream.write(head)
         let pending = exchange.pending
         exchange.pending = []
         for part in pending {
             switch part {
-            case .body(let buffer): upstream.write(.body(.byteBuffer(buffer)))
-            case .end(let trailers): upstream.write(.end(trailers))
+            case .body(let buffer): sendBody(buffer, of: exchange, to: upstream)
+            case .end(let trailers): sendEnd(trailers, of: exchange, to: upstream)
             case .head, .refused: break
             }
         }
@@ -480,11 +485,32 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if exchange.requestEnded {
             upstream.requestSent()
         } else if exchange.expectContinue {
-            context.writeAndFlush(
-                wrapOutboundOut(.head(HTTPResponseHead(version: exchange.head.version, status: .continue))),
-                promise: nil)
+            var interim = context.channel.allocator.buffer(capacity: 32)
+            interim.writeResponseHead(HTTPResponseHead(version: exchange.head.version, status: .continue))
+            context.writeAndFlush(wrapOutboundOut(interim), promise: nil)
         }
         if upstream.isWritable { resumeClientReads() }
+    }
+
+    /// Body bytes in the framing the upstream head declared: as they are after a
+    /// `Content-Length`, one chunk each when chunked (the edge re-frames chunked bodies, so
+    /// the client's chunk boundaries and extensions never reach a backend).
+    private func sendBody(_ buffer: ByteBuffer, of exchange: Exchange, to upstream: UpstreamConnection) {
+        guard exchange.requestChunked else {
+            upstream.write(buffer)
+            return
+        }
+        guard buffer.readableBytes > 0, let context else { return }
+        var chunk = context.channel.allocator.buffer(capacity: buffer.readableBytes + 20)
+        chunk.writeChunk(buffer)
+        upstream.write(chunk)
+    }
+
+    private func sendEnd(_ trailers: HTTPHeaders?, of exchange: Exchange, to upstream: UpstreamConnection) {
+        guard exchange.requestChunked, let context else { return }
+        var last = context.channel.allocator.buffer(capacity: 64)
+        last.writeLastChunk(trailers: trailers)
+        upstream.write(last)
     }
 
     func fail(

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import PortcullisHTTP
 
 /// Why an exchange with an upstream ended early.
@@ -18,27 +17,47 @@ enum UpstreamFailure: Error {
 /// Receives one exchange's response from an `UpstreamConnection`; always called on the
 /// connection's event loop, which is also the client connection's loop.
 protocol UpstreamDelegate: AnyObject {
-    func upstream(_ connection: UpstreamConnection, received part: HTTPClientResponsePart)
+    /// The final response head (interim 1xx heads are dropped); `head`'s ranges index into
+    /// `bytes`. A 101 is followed by nothing: the connection has switched protocols and
+    /// waits to be spliced; the bytes behind the 101 reach the next handler when this one
+    /// leaves the pipeline.
+    func upstream(_ connection: UpstreamConnection, receivedHead head: ResponseHead, bytes: ByteBuffer)
+    /// Body bytes to relay to the client as they are: as received, or only the payload of a
+    /// chunked body when the exchange asked for it de-chunked.
+    func upstream(_ connection: UpstreamConnection, receivedBody buffer: ByteBuffer)
+    func upstreamEnded(_ connection: UpstreamConnection)
     func upstreamReadComplete(_ connection: UpstreamConnection)
     func upstream(_ connection: UpstreamConnection, failed: UpstreamFailure)
     func upstreamBecameWritable(_ connection: UpstreamConnection)
 }
 
-/// The last handler of a keep-alive connection to one upstream server.
+/// The only handler of a keep-alive connection to one upstream server.
 ///
-/// It carries one exchange at a time for its delegate (the client's `ProxyHandler`), holds
-/// reads while the client cannot take more response bytes (backpressure), enforces the
-/// response timeout, and knows whether the connection may go back to the idle pool.
+/// It reads the response itself, bytes in and bytes out: ``ResponseHeadParser`` finds and
+/// judges the head, ``ResponseBodyReader`` follows the body so its bytes can be relayed
+/// unchanged, and requests are written as the proxy serialized them. It carries one
+/// exchange at a time for its delegate (the client's `ProxyHandler`), holds reads while the
+/// client cannot take more response bytes (backpressure), enforces the response timeout,
+/// and knows whether the connection may go back to the idle pool.
 final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private enum Phase {
         case idle
         case exchanging(responseStarted: Bool)
         case responseComplete
+        /// A 101 arrived: the bytes behind it belong to the new protocol.
+        case switched
         case broken
+    }
+
+    private enum Reading {
+        /// Looking for the end of a head; `scanFrom` is where the last scan stopped.
+        case head(scanFrom: Int)
+        case body(ResponseBodyReader)
     }
 
     let server: UpstreamServer
@@ -55,6 +74,12 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     private var context: ChannelHandlerContext?
     private var phase = Phase.idle
+    private var reading = Reading.head(scanFrom: 0)
+    /// Bytes of a head that has not ended yet, or, after a 101, of the new protocol.
+    private var buffered: ByteBuffer?
+    private var requestWasHead = false
+    private var upgradeRequested = false
+    private var dechunk = false
     private var keepAlive = true
     private var readsPaused = false
     private var readPending = false
@@ -87,23 +112,43 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         self.context = nil
+        // Spliced into a tunnel: what the upstream sent behind its 101 goes on as bytes.
+        if case .switched = phase, let bytes = buffered, bytes.readableBytes > 0 {
+            buffered = nil
+            context.fireChannelRead(wrapInboundOut(bytes))
+        }
     }
 
     // MARK: Driving an exchange
 
-    func begin(delegate: UpstreamDelegate, responseTimeout: TimeAmount) {
+    /// Starts an exchange.
+    ///
+    /// - Parameters:
+    ///   - requestIsHead: the request is `HEAD`: its response has no body.
+    ///   - upgradeRequested: the request asks for a WebSocket upgrade; a 101 to any other
+    ///     request is an invalid response.
+    ///   - dechunk: relay only the payload of a chunked body (for an HTTP/1.0 client).
+    func begin(
+        delegate: UpstreamDelegate, responseTimeout: TimeAmount, requestIsHead: Bool, upgradeRequested: Bool,
+        dechunk: Bool
+    ) {
         self.delegate = delegate
         self.responseTimeout = responseTimeout
+        self.requestWasHead = requestIsHead
+        self.upgradeRequested = upgradeRequested
+        self.dechunk = dechunk
         self.exchanges += 1
         self.keepAlive = true
         self.phase = .exchanging(responseStarted: false)
+        self.reading = .head(scanFrom: 0)
+        self.buffered = nil
         self.waitingForResponse = false
         self.lastActivity = .now()
         resumeReads()
     }
 
-    func write(_ part: HTTPClientRequestPart) {
-        context?.write(wrapOutboundOut(part), promise: nil)
+    func write(_ buffer: ByteBuffer) {
+        context?.write(wrapOutboundOut(buffer), promise: nil)
     }
 
     func flush() {
@@ -161,23 +206,117 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
+        var bytes = unwrapInboundIn(data)
         lastActivity = .now()
-        switch part {
-        case .head(let head):
-            if let problem = ResponseFraming.problem(in: head.headers, status: Int(head.status.code)) {
-                invalidResponse(problem, context: context)
+        switch phase {
+        case .exchanging:
+            receive(&bytes, context: context)
+        case .switched:
+            if buffered == nil {
+                buffered = bytes
+            } else {
+                buffered!.writeBuffer(&bytes)
+            }
+        case .idle, .responseComplete:
+            // Bytes nobody asked for: where a next response would start is unknown.
+            keepAlive = false
+            close()
+        case .broken:
+            break
+        }
+    }
+
+    /// Reads the response from `bytes` until they run out, the response ends, or the
+    /// delegate stops the exchange.
+    private func receive(_ bytes: inout ByteBuffer, context: ChannelHandlerContext) {
+        while bytes.readableBytes > 0, case .exchanging = phase {
+            switch reading {
+            case .head(let scanFrom):
+                if var pending = buffered {
+                    buffered = nil
+                    pending.writeBuffer(&bytes)
+                    bytes = pending
+                }
+                let scan = bytes.withUnsafeReadableBytes {
+                    ResponseHeadParser.scan($0, from: scanFrom, maxHeadSize: ResponseHeadParser.defaultMaxHeadSize)
+                }
+                switch scan {
+                case .incomplete(let resumeAt):
+                    reading = .head(scanFrom: resumeAt)
+                    buffered = bytes
+                    return
+                case .problem(let problem):
+                    invalidResponse(problem.detail, context: context)
+                    return
+                case .complete(let length):
+                    let headBytes = bytes.readSlice(length: length)!
+                    reading = .head(scanFrom: 0)
+                    receivedHead(headBytes, rest: &bytes, context: context)
+                }
+            case .body(var reader):
+                let result = bytes.withUnsafeReadableBytes { reader.read($0) }
+                reading = .body(reader)
+                switch result {
+                case .failure(let problem):
+                    invalidResponse(problem.detail, context: context)
+                    return
+                case .success(let step):
+                    let relayed =
+                        dechunk && step.data.count != step.consumed
+                        ? bytes.getSlice(at: bytes.readerIndex + step.data.lowerBound, length: step.data.count)!
+                        : bytes.getSlice(at: bytes.readerIndex, length: step.consumed)!
+                    bytes.moveReaderIndex(forwardBy: step.consumed)
+                    if relayed.readableBytes > 0 { delegate?.upstream(self, receivedBody: relayed) }
+                    if step.ended { responseEnded(leftover: bytes.readableBytes) }
+                }
+            }
+        }
+    }
+
+    private func receivedHead(_ headBytes: ByteBuffer, rest: inout ByteBuffer, context: ChannelHandlerContext) {
+        let parsed = headBytes.withUnsafeReadableBytes {
+            ResponseHeadParser.parse($0, requestWasHead: requestWasHead)
+        }
+        let head: ResponseHead
+        switch parsed {
+        case .failure(let problem):
+            invalidResponse(problem.detail, context: context)
+            return
+        case .success(let value):
+            head = value
+        }
+        if head.isInterim { return }
+        keepAlive = head.keepAlive
+        if head.status == 101 {
+            guard upgradeRequested else {
+                invalidResponse("101 to a request that asked for no upgrade", context: context)
                 return
             }
-            keepAlive = head.isKeepAlive
-            phase = .exchanging(responseStarted: true)
-        case .body:
-            break
-        case .end:
+            phase = .switched
             waitingForResponse = false
-            phase = .responseComplete
+            timer?.cancel()
+            timer = nil
+            buffered = rest.readableBytes > 0 ? rest : nil
+            rest.moveReaderIndex(to: rest.writerIndex)
+            delegate?.upstream(self, receivedHead: head, bytes: headBytes)
+            return
         }
-        delegate?.upstream(self, received: part)
+        phase = .exchanging(responseStarted: true)
+        let reader = ResponseBodyReader(head.body)
+        reading = .body(reader)
+        delegate?.upstream(self, receivedHead: head, bytes: headBytes)
+        if reader.isFinished, case .exchanging = phase { responseEnded(leftover: rest.readableBytes) }
+    }
+
+    /// The response is complete; bytes after it mean the upstream cannot be trusted with
+    /// another exchange.
+    private func responseEnded(leftover: Int) {
+        if leftover > 0 { keepAlive = false }
+        waitingForResponse = false
+        phase = .responseComplete
+        reading = .head(scanFrom: 0)
+        let delegate = self.delegate
+        delegate?.upstreamEnded(self)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -199,11 +338,18 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         case .exchanging(let responseStarted):
             let delegate = self.delegate
             self.delegate = nil
-            delegate?.upstream(self, failed: .closed(responseStarted: responseStarted))
+            if responseStarted, case .body(var reader) = reading, reader.closed() {
+                // A body delimited by the close has ended.
+                keepAlive = false
+                phase = .responseComplete
+                delegate?.upstreamEnded(self)
+            } else {
+                delegate?.upstream(self, failed: .closed(responseStarted: responseStarted))
+            }
         case .idle:
             onIdleClose?(self)
             onIdleClose = nil
-        case .responseComplete, .broken:
+        case .responseComplete, .switched, .broken:
             break
         }
         context.fireChannelInactive()
@@ -211,10 +357,6 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         keepAlive = false
-        if error is HTTPParserError, case .exchanging = phase {
-            invalidResponse("unparsable response: \(error)", context: context)
-            return
-        }
         context.close(promise: nil)
     }
 

@@ -1,16 +1,13 @@
 import NIOCore
-import NIOHTTP1
 
 /// Turns an HTTP client connection and its upstream connection into a byte tunnel after
 /// the upstream accepted a WebSocket upgrade.
 ///
-/// Raw bytes must never meet an HTTP handler that expects HTTP parts, which would trap.
-/// Encoders leave at once; a `ByteToMessageHandler` leaves later (an `execute` on the
-/// shared event loop) and hands its buffered bytes on as it goes. So the upstream side is
-/// unwound first: its response decoder, which also observes writes, is gone before the
-/// client's request decoder passes on the bytes the client sent behind its upgrade
-/// request; and the upstream's bytes behind its 101 meet a client pipeline whose response
-/// encoder is already gone.
+/// Both glue handlers are in place before any HTTP handler leaves, because leaving hands
+/// bytes on: the upstream connection handler passes what the upstream sent behind its 101
+/// as it is removed, and the client's request decoder (a `ByteToMessageHandler`, which
+/// leaves on a later tick of the shared event loop) passes what the client sent behind
+/// its upgrade request. Neither side speaks HTTP any more by then; both only move bytes.
 enum WebSocketTunnel {
     static func splice(client: ChannelHandlerContext, upstream: UpstreamConnection) throws {
         guard let upstreamChannel = upstream.channel else {
@@ -18,14 +15,10 @@ enum WebSocketTunnel {
         }
         let (clientGlue, upstreamGlue) = GlueHandler.matchedPair()
         let upstreamPipeline = upstreamChannel.pipeline.syncOperations
-        try upstreamPipeline.addHandler(upstreamGlue)
-        try removeIfPresent(UpstreamConnection.self, from: upstreamPipeline)
-        try removeIfPresent(NIOHTTPRequestHeadersValidator.self, from: upstreamPipeline)
-        try removeIfPresent(HTTPRequestEncoder.self, from: upstreamPipeline)
-        try removeIfPresent(ByteToMessageHandler<HTTPResponseDecoder>.self, from: upstreamPipeline)
-
         let clientPipeline = client.pipeline.syncOperations
+        try upstreamPipeline.addHandler(upstreamGlue)
         try clientPipeline.addHandler(clientGlue)
+        try removeIfPresent(UpstreamConnection.self, from: upstreamPipeline)
         try removeHTTPHandlers(from: clientPipeline)
         clientPipeline.removeHandler(context: client, promise: nil)
 
@@ -34,12 +27,8 @@ enum WebSocketTunnel {
         upstreamChannel.read()
     }
 
-    /// Removes the server-side HTTP/1 handlers of a client pipeline.
+    /// Removes the HTTP request decoder of a client pipeline.
     static func removeHTTPHandlers(from pipeline: ChannelPipeline.SynchronousOperations) throws {
-        try removeIfPresent(IdleStateHandler.self, from: pipeline)
-        try removeIfPresent(HTTPServerPipelineHandler.self, from: pipeline)
-        try removeIfPresent(NIOHTTPResponseHeadersValidator.self, from: pipeline)
-        try removeIfPresent(HTTPResponseEncoder.self, from: pipeline)
         try removeIfPresent(ByteToMessageHandler<StrictRequestDecoder>.self, from: pipeline)
     }
 

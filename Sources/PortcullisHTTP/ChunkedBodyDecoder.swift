@@ -1,4 +1,5 @@
-/// Reads a chunked request body (RFC 9112 §7.1) from bytes as they arrive.
+/// Reads a chunked body (RFC 9112 §7.1) from bytes as they arrive: a client's request or
+/// an upstream's response.
 ///
 /// A state machine over bytes, so a chunk header split across reads is no special case.
 /// It is strict where smuggling lives: hex sizes that fit an `Int`, chunk lines (size and
@@ -30,12 +31,18 @@ public struct ChunkedBodyDecoder: Sendable {
         case failed
     }
 
-    /// Fields a trailer may not carry: a recipient must not let them change framing or
-    /// routing after the fact (RFC 9110 §6.5.1).
-    static let forbiddenTrailers: Set<String> = [
+    /// Fields a request's trailer may not carry: a recipient must not let them change
+    /// framing or routing after the fact (RFC 9110 §6.5.1).
+    public static let requestForbiddenTrailers: Set<String> = [
         "content-length", "transfer-encoding", "host", "connection", "keep-alive", "te", "trailer", "upgrade",
         "expect", "content-type", "content-encoding", "content-range", "authorization", "cookie",
         "proxy-authorization",
+    ]
+
+    /// Fields a response's trailer may not carry: its framing and the connection's.
+    public static let responseForbiddenTrailers: Set<String> = [
+        "content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade",
+        "proxy-connection",
     ]
 
     private var state = State.size(value: 0, digits: 0)
@@ -44,11 +51,16 @@ public struct ChunkedBodyDecoder: Sendable {
     private let maxLineLength: Int
     private let maxTrailerSize: Int
     private let maxTrailerFields: Int
+    private let forbiddenTrailers: Set<String>
 
-    public init(maxLineLength: Int = 4096, maxTrailerSize: Int = 32 * 1024, maxTrailerFields: Int = 100) {
+    public init(
+        maxLineLength: Int = 4096, maxTrailerSize: Int = 32 * 1024, maxTrailerFields: Int = 100,
+        forbiddenTrailers: Set<String> = requestForbiddenTrailers
+    ) {
         self.maxLineLength = maxLineLength
         self.maxTrailerSize = maxTrailerSize
         self.maxTrailerFields = maxTrailerFields
+        self.forbiddenTrailers = forbiddenTrailers
     }
 
     public var isFinished: Bool {
@@ -146,7 +158,7 @@ public struct ChunkedBodyDecoder: Sendable {
                     state = .failed
                     return (index, .refused(RequestRefusal(.badTrailer, "invalid trailer: \(refusal.detail)")))
                 case .success(let fields):
-                    if let field = fields.first(where: { Self.forbiddenTrailers.contains($0.name.asciiLowercased()) }) {
+                    if let field = fields.first(where: { forbiddenTrailers.contains($0.name.asciiLowercased()) }) {
                         state = .failed
                         return (
                             index, .refused(RequestRefusal(.badTrailer, "\(field.name) is not allowed in a trailer"))

@@ -100,22 +100,12 @@ public enum RequestHeadParser {
 
     /// The next CRLF at or after `start`; a bare CR or LF is refused.
     private static func endOfLine(_ bytes: UnsafeRawBufferPointer, from start: Int) -> LineEnd {
-        var index = start
-        while index < bytes.count {
-            switch bytes[index] {
-            case 0x0D:
-                guard index + 1 < bytes.count else { return .incomplete }
-                guard bytes[index + 1] == 0x0A else {
-                    return .refused(RequestRefusal(.badLineEnding, "bare CR in the head"))
-                }
-                return .at(index)
-            case 0x0A:
-                return .refused(RequestRefusal(.badLineEnding, "line ends in a bare LF"))
-            default:
-                index += 1
-            }
+        switch HeadLine.end(in: bytes, from: start) {
+        case .at(let index): return .at(index)
+        case .incomplete: return .incomplete
+        case .bareCR: return .refused(RequestRefusal(.badLineEnding, "bare CR in the head"))
+        case .bareLF: return .refused(RequestRefusal(.badLineEnding, "line ends in a bare LF"))
         }
-        return .incomplete
     }
 
     private static func requestLine(_ line: UnsafeRawBufferPointer) -> Result<RequestHead, RequestRefusal> {
@@ -192,5 +182,33 @@ public enum RequestHeadParser {
 
     private static func requestLineTooLong(_ limits: HeadLimits) -> RequestRefusal {
         RequestRefusal(.requestLineTooLong, status: 414, "request line over \(limits.maxRequestLine) bytes")
+    }
+}
+
+/// Line ends in a head, shared by the request and response parsers.
+enum HeadLine {
+    enum End {
+        /// The index of the line's CR.
+        case at(Int)
+        case incomplete
+        case bareCR
+        case bareLF
+    }
+
+    /// The next CRLF at or after `start`, or the bare CR or LF met first.
+    static func end(in bytes: UnsafeRawBufferPointer, from start: Int) -> End {
+        var index = start
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x0D:
+                guard index + 1 < bytes.count else { return .incomplete }
+                return bytes[index + 1] == 0x0A ? .at(index) : .bareCR
+            case 0x0A:
+                return .bareLF
+            default:
+                index += 1
+            }
+        }
+        return .incomplete
     }
 }

@@ -4,8 +4,9 @@ import PortcullisHTTP
 ///
 /// The first two bytes are not payload. Byte 0 picks the listener policy: bits 0-1 the
 /// limits (``limitVariants``), bit 2 set turns `mergeSlashes` off, bits 3-4 the underscore
-/// policy (keep, drop, reject, keep), bits 5-6 the response status (``statuses``). Byte 1
-/// seeds the read splits, its bits 0-1 choosing their size (``splits(seed:total:)``).
+/// policy (keep, drop, reject, keep), bit 5 whether the payload, read as an upstream's
+/// response, answers a HEAD request. Byte 1 seeds the read splits, its bits 0-1 choosing
+/// their size (``splits(seed:total:)``).
 /// Keeping the knobs in the input, rather than in a random generator, makes every crash
 /// reproducible from its file alone and lets the fuzzer explore the small limits where
 /// off-by-one bugs live. The payload points into libFuzzer's buffer: valid for one call.
@@ -19,11 +20,8 @@ struct FuzzCase {
         HeadLimits(maxRequestLine: 512, maxHeadSize: 1024, maxFields: 16),
     ]
 
-    /// Statuses whose framing rules differ: no body (1xx, 204, 304) and with a body.
-    static let statuses = [100, 200, 204, 304]
-
     let policy: RequestPolicy
-    let responseStatus: Int
+    let requestWasHead: Bool
     let splitSeed: UInt8
     let payload: UnsafeRawBufferPointer
 
@@ -37,7 +35,7 @@ struct FuzzCase {
             mergeSlashes: selector & 0x04 == 0,
             underscoreHeaders: underscore
         )
-        responseStatus = Self.statuses[Int(selector >> 5 & 0x03)]
+        requestWasHead = selector & 0x20 != 0
     }
 
     /// The lengths of the reads a streaming decoder would see for `total` bytes, derived

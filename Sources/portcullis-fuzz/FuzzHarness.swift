@@ -2,9 +2,9 @@ import PortcullisHTTP
 
 /// Drives one input through the strict request path in the order the edge's decoder
 /// does: head scan over streamed reads, parse, validate, then the chunked body decoder
-/// over whatever follows. Path normalization and response framing checks run on the
-/// pieces the parser produced, and on the raw payload, so they are fuzzed even where
-/// the head is not well formed.
+/// over whatever follows. Path normalization runs on the pieces the parser produced and
+/// on the raw payload, so it is fuzzed even where the head is not well formed; the same
+/// payload is also read as an upstream's response (head, then body).
 enum FuzzHarness {
     static func run(_ input: FuzzCase) {
         let payload = input.payload
@@ -20,15 +20,17 @@ enum FuzzHarness {
             let rest = UnsafeRawBufferPointer(rebasing: payload[stream.start...])
             if let head = HeadChecks.parse(rest, headLength: length, limits: policy.limits) {
                 PathChecks.check(head.target)
-                ResponseFramingChecks.check(head.fields, status: input.responseStatus)
                 if let request = HeadChecks.validate(head, policy: policy) {
-                    ResponseFramingChecks.checkAccepted(head: head, request: request)
+                    ResponseChecks.checkAccepted(request)
                 }
             }
             bodyStart = stream.start + length
         } else {
             HeadChecks.parseAnything(payload, limits: policy.limits)
         }
+        ResponseChecks.check(
+            payload, reads: FuzzCase.splits(seed: input.splitSeed, total: payload.count),
+            requestWasHead: input.requestWasHead)
         let body = UnsafeRawBufferPointer(rebasing: payload[bodyStart...])
         // Rotated, so the body is not cut at the same offsets as the head was.
         let bodySeed = input.splitSeed >> 2 | input.splitSeed << 6
