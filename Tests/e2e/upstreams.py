@@ -260,13 +260,17 @@ class WebSocketEchoUpstream:
         self.paths: list[str] = []
         self.request_headers: list[dict] = []
 
+        def record(connection, request):
+            # Recorded before the 101 goes out: the handler runs only after the client already
+            # holds its socket, so a test reading these right after connecting would race it.
+            self.paths.append(request.path)
+            self.request_headers.append(dict(request.headers.raw_items()))
+
         def handler(ws):
-            self.paths.append(ws.request.path)
-            self.request_headers.append(dict(ws.request.headers.raw_items()))
             for message in ws:
                 ws.send(message)
 
-        self._server = serve(handler, "127.0.0.1", 0, max_size=None)
+        self._server = serve(handler, "127.0.0.1", 0, max_size=None, process_request=record)
         self.port = self._server.socket.getsockname()[1]
         self.addr = f"127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="ws-echo",
