@@ -236,3 +236,11 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Release builds skip the runtime exclusivity checks of our modules (debug builds, which
+// every test runs, keep them): on the proxy path they cost measurable CPU per request
+// (docs/performance.md). The compile-time checks stay on.
+for target in package.targets where target.type != .system {
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+}

@@ -34,10 +34,11 @@ public final class EdgeMetrics: Sendable {
     // MARK: Requests
 
     /// One per answered request, by route and status: the counter and the duration
-    /// histogram (from the request head to the response's end, or to the 101).
-    func request(route: String, status: UInt, nanoseconds: Int64) {
+    /// histogram (from the request head to the response's end, or to the 101). Recorded
+    /// through each event loop's ``LoopRequestMetrics``, which caches what this returns.
+    func requestMetrics(route: String, status: UInt) -> (Counter, CoreMetrics.Timer) {
         let key = route + "|" + String(status)
-        let (counter, timer) = requests.withLockedValue { requests in
+        return requests.withLockedValue { requests in
             if let existing = requests[key] { return existing }
             let dimensions = [("route", route), ("status", String(status))]
             let made = (
@@ -47,8 +48,6 @@ public final class EdgeMetrics: Sendable {
             requests[key] = made
             return made
         }
-        counter.increment()
-        timer.recordNanoseconds(max(0, nanoseconds))
     }
 
     /// One per request the strict request path refused, by reason (`duplicate_content_length`, …).

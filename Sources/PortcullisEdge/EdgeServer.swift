@@ -237,7 +237,7 @@ public final class EdgeServer: Service, Sendable {
         _ sync: ChannelPipeline.SynchronousOperations, policy: RequestPolicy, environment: ProxyEnvironment
     ) throws {
         try sync.addHandler(ByteToMessageHandler(StrictRequestDecoder(policy: policy)))
-        try sync.addHandler(ProxyHandler(environment: environment))
+        try sync.addHandler(ProxyHandler(environment: environment, pool: environment.pools.pool(for: sync.eventLoop)))
     }
 
     /// Adds the SNI handler that starts a TLS connection: once the ClientHello's server name

@@ -10,15 +10,10 @@ import PortcullisBus
 /// pool is only ever touched from that loop and needs no locks. Idle connections are kept
 /// per server up to the upstream's `max_idle_per_server` and closed after `idle_timeout`.
 final class LoopPool: @unchecked Sendable {
-    /// An upstream connection ready for an exchange.
-    struct Lease {
-        let connection: UpstreamConnection
-        let reused: Bool
-    }
-
     let eventLoop: EventLoop
     /// This loop's Redis connection for session lookups and revocation checks.
     let redis: RedisClient?
+    let requestMetrics = LoopRequestMetrics()
     private let logger: Logger
     private var idle: [String: [UpstreamConnection]] = [:]
     private var cursors: [String: Int] = [:]
@@ -36,6 +31,10 @@ final class LoopPool: @unchecked Sendable {
     func pickServer(of group: UpstreamGroup, excluding excluded: [Int]) -> Int? {
         eventLoop.preconditionInEventLoop()
         let count = group.servers.count
+        if count == 1 {
+            // The one server is tried even when ejected, so neither clock nor cursor matters.
+            return excluded.isEmpty ? 0 : nil
+        }
         let start = cursors[group.name, default: 0]
         let now = NIODeadline.now()
         var fallback: Int?
@@ -52,18 +51,15 @@ final class LoopPool: @unchecked Sendable {
         return fallback
     }
 
-    /// An idle connection to the server, or a new one.
-    func lease(group: UpstreamGroup, serverIndex: Int) -> EventLoopFuture<Lease>.Isolated {
+    /// A parked connection to the server that is still open, if there is one. Synchronous,
+    /// so a reused connection costs the request no future.
+    func idleConnection(to server: UpstreamServer) -> UpstreamConnection? {
         eventLoop.preconditionInEventLoop()
-        let server = group.servers[serverIndex]
         while let connection = idle[server.label]?.popLast() {
-            if connection.isActive {
-                connection.onIdleClose = nil
-                return eventLoop.assumeIsolated().makeSucceededFuture(Lease(connection: connection, reused: true))
-                    .assumeIsolated()
-            }
+            connection.parkedIn = nil
+            if connection.isActive { return connection }
         }
-        return connect(server: server, serverIndex: serverIndex, timeout: group.settings.connectTimeout.timeAmount)
+        return nil
     }
 
     /// Takes a connection back after a complete exchange, or closes it when the pool is full.
@@ -75,12 +71,15 @@ final class LoopPool: @unchecked Sendable {
             return
         }
         connection.park()
-        connection.onIdleClose = { closed in
-            self.idle[label]?.removeAll { $0 === closed }
-        }
+        connection.parkedIn = self
         connection.idleDeadline = .now() + group.settings.idleTimeout.timeAmount
         idle[label, default: []].append(connection)
         startSweeping()
+    }
+
+    /// A parked connection's channel closed (the upstream ended it while idle).
+    func parkedConnectionClosed(_ connection: UpstreamConnection) {
+        idle[connection.server.label]?.removeAll { $0 === connection }
     }
 
     /// Records a failed connect and logs an ejection.
@@ -118,17 +117,17 @@ final class LoopPool: @unchecked Sendable {
             guard !expired.isEmpty else { continue }
             idle[label] = kept
             for connection in expired {
-                connection.onIdleClose = nil
+                connection.parkedIn = nil
                 connection.close()
             }
         }
     }
 
-    private func connect(server: UpstreamServer, serverIndex: Int, timeout: TimeAmount)
-        -> EventLoopFuture<Lease>.Isolated
-    {
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(timeout)
+    /// A new connection to the server.
+    func connect(group: UpstreamGroup, serverIndex: Int) -> EventLoopFuture<UpstreamConnection>.Isolated {
+        let server = group.servers[serverIndex]
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(group.settings.connectTimeout.timeAmount)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -140,8 +139,7 @@ final class LoopPool: @unchecked Sendable {
             .assumeIsolated()
             .flatMapThrowing { channel in
                 server.health.recordSuccess()
-                let connection = try channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
-                return Lease(connection: connection, reused: false)
+                return try channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
             }
     }
 }

@@ -13,7 +13,7 @@ import NIOHTTP1
 extension ProxyHandler {
     func logAccess(_ exchange: Exchange, outcome: String? = nil) {
         let elapsed = NIODeadline.now() - exchange.started
-        EdgeMetrics.shared.request(
+        pool.requestMetrics.record(
             route: exchange.route.name, status: exchange.status?.code ?? 0, nanoseconds: elapsed.nanoseconds)
         guard environment.accessLog else { return }
         var metadata = accessMetadata(
@@ -32,7 +32,7 @@ extension ProxyHandler {
         subject: String? = nil, outcome: String?
     ) {
         let elapsed = NIODeadline.now() - requestStarted
-        EdgeMetrics.shared.request(route: route, status: status, nanoseconds: elapsed.nanoseconds)
+        pool.requestMetrics.record(route: route, status: status, nanoseconds: elapsed.nanoseconds)
         guard environment.accessLog else { return }
         var metadata = accessMetadata(
             head: head, route: route, status: status, requestId: requestId, server: server, subject: subject,

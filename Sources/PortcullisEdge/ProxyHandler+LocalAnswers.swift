@@ -33,7 +33,7 @@ extension ProxyHandler {
         }
         let id = requestId ?? requestIds.make()
         EdgeMetrics.shared.requestRefused(reason: refusal.code.description)
-        EdgeMetrics.shared.request(
+        pool.requestMetrics.record(
             route: route ?? "-", status: UInt(refusal.status),
             nanoseconds: (NIODeadline.now() - requestStarted).nanoseconds)
         environment.logger.info(

@@ -111,7 +111,7 @@ extension ProxyHandler {
             return
         }
         routeGuard.authenticate(
-            head, now: Date().timeIntervalSince1970, redis: environment.pools.pool(for: context.eventLoop).redis,
+            head, now: Date().timeIntervalSince1970, redis: pool.redis,
             on: context.eventLoop, logger: environment.logger
         )
         .assumeIsolated()
@@ -230,7 +230,7 @@ extension ProxyHandler {
         var bytes = context.channel.allocator.buffer(capacity: 256)
         bytes.writeResponseHead(response)
         context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
-        EdgeMetrics.shared.request(
+        pool.requestMetrics.record(
             route: exchange.route.name, status: 101, nanoseconds: (NIODeadline.now() - requestStarted).nanoseconds)
         do {
             try SocketPipeline.install(handler, replacing: context, maxFrameSize: exchange.socket.maxMessageSize)

@@ -53,6 +53,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     let environment: ProxyEnvironment
+    /// The upstream connections (and Redis client) of this connection's event loop.
+    let pool: LoopPool
     var state = State.idle
     var context: ChannelHandlerContext?
     /// The TCP peer, or the client a PROXY protocol header named.
@@ -71,9 +73,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var quiescing = false
     private var lastActivity = NIODeadline.now()
     private var idleTimer: Scheduled<Void>?
+    /// The relayed head of the response in flight, held until the body bytes read with it
+    /// can join it in one buffer (see `upstream(_:receivedBody:)`).
+    var heldResponseHead: ByteBuffer?
 
-    init(environment: ProxyEnvironment) {
+    init(environment: ProxyEnvironment, pool: LoopPool) {
         self.environment = environment
+        self.pool = pool
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -299,7 +305,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             lease(exchange, context: context)
             return
         }
-        let pool = environment.pools.pool(for: context.eventLoop)
         let now = Date().timeIntervalSince1970
         let decision = routeGuard.decide(head, now: now)
         if let answer = RouteGuard.immediate(decision, hasRedis: pool.redis != nil) {
@@ -323,7 +328,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             if let header = exchange.route.route.auth?.socketIDHeader,
                 let socketID = SocketIDCheck.candidate(in: exchange.head.headers, name: header),
-                let names = environment.sockets?.names, let redis = environment.pools.pool(for: context.eventLoop).redis
+                let names = environment.sockets?.names, let redis = pool.redis
             {
                 SocketIDCheck.check(
                     socketID, subject: identity.subject, names: names, redis: redis, on: context.eventLoop
@@ -418,7 +423,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Upstream connection
 
     func lease(_ exchange: Exchange, context: ChannelHandlerContext) {
-        let pool = environment.pools.pool(for: context.eventLoop)
         guard let serverIndex = pool.pickServer(of: exchange.group, excluding: exchange.tried) else {
             EdgeMetrics.shared.upstreamError(upstream: exchange.group.name, server: "-", kind: .noServer)
             fail(exchange, status: .badGateway, context: context)
@@ -426,15 +430,19 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         exchange.tried.append(serverIndex)
         exchange.server = exchange.group.servers[serverIndex].label
-        pool.lease(group: exchange.group, serverIndex: serverIndex).whenComplete { result in
+        if let connection = pool.idleConnection(to: exchange.group.servers[serverIndex]) {
+            leased(connection, for: exchange)
+            return
+        }
+        pool.connect(group: exchange.group, serverIndex: serverIndex).whenComplete { result in
             switch result {
-            case .success(let lease):
-                self.leased(lease, for: exchange)
+            case .success(let connection):
+                self.leased(connection, for: exchange)
             case .failure(let error):
                 EdgeMetrics.shared.upstreamError(
                     upstream: exchange.group.name, server: exchange.group.servers[serverIndex].label,
                     kind: .connectFailed)
-                pool.connectFailed(group: exchange.group, serverIndex: serverIndex, error: error)
+                self.pool.connectFailed(group: exchange.group, serverIndex: serverIndex, error: error)
                 self.connectFailed(exchange, error: error)
             }
         }
@@ -456,13 +464,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         fail(exchange, status: .badGateway, context: context)
     }
 
-    private func leased(_ lease: LoopPool.Lease, for exchange: Exchange) {
+    private func leased(_ upstream: UpstreamConnection, for exchange: Exchange) {
         guard case .connecting(let current) = state, current === exchange, let context else {
             // The client went away or was answered while we connected.
-            lease.connection.close()
+            upstream.close()
             return
         }
-        let upstream = lease.connection
         state = .proxying(exchange, upstream)
         exchange.upstreamStarted = .now()
         upstream.begin(
@@ -537,6 +544,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// by its upstream reaches the client as far as it got, visibly truncated.
     func close(context: ChannelHandlerContext) {
         state = .closed
+        writeHeldResponseHead(context: context)
         context.flush()
         context.close(promise: nil)
     }

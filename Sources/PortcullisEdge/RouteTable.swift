@@ -77,6 +77,10 @@ public struct RouteTable: Sendable {
     ///   - path: the request target's path (a query string is allowed and ignored).
     ///   - listener: the listener the request arrived on.
     public func match(host: String?, path: String, method: String, listener: String) -> Entry? {
+        if exact.isEmpty && wildcards.isEmpty {
+            // No route names a host: the common single-site table needs no host at all.
+            return anyHost.flatMap { Self.best(in: $0, path: path, method: method, listener: listener) }
+        }
         let hostName = host.map(Self.normalizedHost) ?? ""
         if let group = exact[hostName], let hit = Self.best(in: group, path: path, method: method, listener: listener) {
             return hit

@@ -18,10 +18,12 @@ enum UpstreamFailure: Error {
 /// connection's event loop, which is also the client connection's loop.
 protocol UpstreamDelegate: AnyObject {
     /// The final response head (interim 1xx heads are dropped); `head`'s ranges index into
-    /// `bytes`. A 101 is followed by nothing: the connection has switched protocols and
+    /// `bytes`, and `following` bytes of the same read come after it (body bytes, most
+    /// often). A 101 is followed by nothing: the connection has switched protocols and
     /// waits to be spliced; the bytes behind the 101 reach the next handler when this one
     /// leaves the pipeline.
-    func upstream(_ connection: UpstreamConnection, receivedHead head: ResponseHead, bytes: ByteBuffer)
+    func upstream(
+        _ connection: UpstreamConnection, receivedHead head: ResponseHead, bytes: ByteBuffer, following: Int)
     /// Body bytes to relay to the client as they are: as received, or only the payload of a
     /// chunked body when the exchange asked for it de-chunked.
     func upstream(_ connection: UpstreamConnection, receivedBody buffer: ByteBuffer)
@@ -65,8 +67,9 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// Strong on purpose (weak references move refcounts to a slow side table); cleared
     /// when the exchange ends, the connection is parked, or it closes.
     var delegate: UpstreamDelegate?
-    /// Called once when the channel closes while it sits in the idle pool.
-    var onIdleClose: ((UpstreamConnection) -> Void)?
+    /// The pool this connection is parked in, told when the channel closes while idle;
+    /// nil while it carries an exchange.
+    var parkedIn: LoopPool?
     /// When a parked connection is closed by the pool's sweeper.
     var idleDeadline = NIODeadline.distantFuture
     /// Number of exchanges this connection has carried; more than zero means reused.
@@ -298,13 +301,13 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
             timer = nil
             buffered = rest.readableBytes > 0 ? rest : nil
             rest.moveReaderIndex(to: rest.writerIndex)
-            delegate?.upstream(self, receivedHead: head, bytes: headBytes)
+            delegate?.upstream(self, receivedHead: head, bytes: headBytes, following: 0)
             return
         }
         phase = .exchanging(responseStarted: true)
         let reader = ResponseBodyReader(head.body)
         reading = .body(reader)
-        delegate?.upstream(self, receivedHead: head, bytes: headBytes)
+        delegate?.upstream(self, receivedHead: head, bytes: headBytes, following: rest.readableBytes)
         if reader.isFinished, case .exchanging = phase { responseEnded(leftover: rest.readableBytes) }
     }
 
@@ -347,8 +350,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
                 delegate?.upstream(self, failed: .closed(responseStarted: responseStarted))
             }
         case .idle:
-            onIdleClose?(self)
-            onIdleClose = nil
+            parkedIn?.parkedConnectionClosed(self)
+            parkedIn = nil
         case .responseComplete, .switched, .broken:
             break
         }
