@@ -107,7 +107,9 @@ def tally(clients: dict, sent: int, title: str) -> None:
         received = client.received()
         lost = set(range(sent)) - set(received)
         lost_any = lost_any or bool(lost)
-        summary[name] = f"{len(lost)} lost, {len(received) - len(set(received))} duplicated of {sent}"
+        duplicated = sorted({n for n in received if received.count(n) > 1})
+        summary[name] = (f"{len(lost)} lost {sorted(lost)[:5]}, {len(received) - len(set(received))} duplicated "
+                         f"{duplicated[:5]} of {sent}")
     print(f"\n{title}: {summary}")
     assert not lost_any, f"envelopes lost: {summary}"
     assert not any(c.refused() for c in clients.values()), "the edge refused messages"
