@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// handles each envelope once, writes its outputs, then acknowledges it.
 ///
 /// Order of work per entry: decode (undecodable → dead letter) → skip unknown kinds →
-/// dedupe → check the delivery count → handle → XADD outputs → mark seen → XACK, with
+/// dedupe → check the delivery count → handle → XADD outputs → mark seen and XACK, with
 /// the Redis steps pipelined across the entries of a read batch (see `processBatch`).
 ///
 /// Dedupe is two layers: a bounded in-process set of recently handled ids (cheap, catches
@@ -135,8 +135,7 @@ final class AppConsumer {
     ///
     /// Redis work is pipelined per batch rather than awaited per entry: one round trip
     /// for every dedupe lookup, then the handlers in order, then one round trip for all
-    /// outputs and `seen` keys, then one XACK. One connection keeps them in order, so an
-    /// entry's outputs are written before it is acknowledged.
+    /// outputs, then one for the `seen` keys and the XACK (see `write`).
     private func processBatch(_ entries: [StreamEntry], redelivered: Bool) async throws {
         var candidates: [(entry: StreamEntry, envelope: Envelope, seenKey: String)] = []
         for entry in entries {
@@ -170,7 +169,8 @@ final class AppConsumer {
         /// Picks each output's stream and trim (``StreamNames/outboundAppend(_:)``), as the
         /// edge's publish API does.
         let names: StreamNames
-        var commands: [[RedisArgument]] = []
+        var outputs: [[RedisArgument]] = []
+        var seenMarks: [[RedisArgument]] = []
         var ids: [StreamID] = []
         var envelopeIDs: [String] = []
 
@@ -178,9 +178,9 @@ final class AppConsumer {
             _ outputs: [(stream: StreamName, envelope: Envelope)], seenKey: String, id: StreamID, envelopeID: String
         ) {
             for output in outputs {
-                commands.append(names.outboundAppend(output.envelope))
+                self.outputs.append(names.outboundAppend(output.envelope))
             }
-            commands.append([
+            seenMarks.append([
                 "SET", RedisArgument(seenKey), "1", "EX", RedisArgument(Int(AppConsumer.seenTTL.components.seconds)),
                 "NX",
             ])
@@ -189,14 +189,26 @@ final class AppConsumer {
         }
     }
 
-    /// Writes the batch's outputs and `seen` keys, then acknowledges its entries. A failure
-    /// leaves every entry of the batch pending: a retry may write outputs twice (fresh
-    /// ids), never zero times.
+    /// Writes the batch's outputs, then its `seen` keys and acknowledgements. A failure
+    /// leaves the entries not yet acknowledged pending: a retry may write outputs twice
+    /// (fresh ids), never zero times.
+    ///
+    /// That needs a `seen` key to take effect only after its entry's outputs did, so the
+    /// outputs are awaited before the keys are sent; sending them back to back is not
+    /// enough. An error reply fails one command, not the ones behind it, and a cluster
+    /// client spreads commands over nodes (outputs to the edges' streams, `seen` keys to
+    /// the app's slot) and resends a redirected one later. A `seen` key kept for an entry
+    /// whose output failed makes its redelivery look like a duplicate, and the output is
+    /// lost; a failover under traffic can do that. The keys and the XACK go together: an
+    /// entry acknowledged without its key costs at most a duplicate.
     private func write(_ commit: Commit) async throws {
-        // An error reply fails its command, so a refused XADD stops the XACK below.
-        _ = try await self.pipelined(commit.commands)
-        guard !commit.ids.isEmpty else { return }
-        try await self.redis.xack(self.inbound, group: self.group, ids: commit.ids)
+        // An error reply fails its command, so a refused XADD stops the rest.
+        _ = try await self.pipelined(commit.outputs)
+        let marks = commit.seenMarks.map { self.redis.send($0) }
+        if !commit.ids.isEmpty {
+            try await self.redis.xack(self.inbound, group: self.group, ids: commit.ids)
+        }
+        for mark in marks { _ = try await mark.get() }
         for id in commit.envelopeIDs { self.recent.insert(id) }
     }
 
