@@ -117,6 +117,7 @@ let package = Package(
             dependencies: [
                 "PortcullisBus",
                 "PortcullisConfig",
+                "PortcullisWire",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -214,6 +215,7 @@ let package = Package(
                 "PortcullisRooms",
                 "PortcullisTestSupport",
                 "PortcullisBus",
+                "PortcullisWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

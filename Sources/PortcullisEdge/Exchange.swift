@@ -49,7 +49,10 @@ final class Exchange {
         self.upstreamHead = upstreamHead
         self.keepAlive = keepAlive
         self.tunnel = tunnel
-        self.expectContinue = head.headers["expect"].contains { $0.lowercased() == "100-continue" }
+        // The cheap test first: the list of values is an array built per call.
+        self.expectContinue =
+            head.headers.contains(name: "expect")
+            && head.headers["expect"].contains { $0.lowercased() == "100-continue" }
         self.requestChunked = !tunnel && head.headers.contains(name: "transfer-encoding")
     }
 

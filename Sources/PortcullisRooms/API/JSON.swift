@@ -14,9 +14,9 @@ public enum JSON: Sendable, Hashable {
     case array([JSON])
     case object([String: JSON])
 
-    /// Parses one JSON text; nil when it is not one valid JSON value.
+    /// Parses one JSON text; nil when it is not one valid JSON value (``JSONParsing``).
     public init?(parsing text: String) {
-        guard let value = try? Self.decoder.decode(JSON.self, from: Data(text.utf8)) else { return nil }
+        guard let value = JSONParsing.parse(text) else { return nil }
         self = value
     }
 
