@@ -9,7 +9,7 @@ import Testing
 /// Sentinel discovery against real processes: a master, a replica of it and a sentinel,
 /// started here; `SENTINEL failover` under light traffic.
 @Suite(.serialized) struct RedisSentinelTests {
-    @Test func aClientFollowsASentinelFailoverLosingAtMostTheWriteInFlightAtPromotion() async throws {
+    @Test func aClientFollowsASentinelFailoverAndLosesNothingOnceItMoved() async throws {
         // min-replicas-to-write: once the replica is promoted (it leaves the old master at
         // once), the old master refuses writes instead of accepting ones that are lost when
         // it is demoted; the client then asks the sentinel again.
@@ -47,6 +47,8 @@ import Testing
         try await sentinel.failover()
         let deadline = ContinuousClock.now + .seconds(15)
         var onReplica = false
+        // What the client had been told, and what the new master held, when it moved there.
+        var atMove: (acknowledged: Int, failed: Int, value: Int)?
         while ContinuousClock.now < deadline {
             do {
                 _ = try await client.send(["INCR", RedisArgument(key)]).expectInteger()
@@ -57,6 +59,10 @@ import Testing
             if !onReplica, acknowledged % 10 == 0 {
                 let role = try? await client.send(["INFO", "server"]).get().string ?? ""
                 onReplica = role?.contains("tcp_port:\(replica.port)") == true
+                if onReplica {
+                    let value = try await client.send(["GET", RedisArgument(key)]).get().string.flatMap { Int($0) }
+                    atMove = (acknowledged, failed, value ?? 0)
+                }
             }
             if onReplica, acknowledged > 50 { break }
             try await Task.sleep(for: .milliseconds(10))
@@ -65,15 +71,26 @@ import Testing
         let final = try await client.send(["GET", RedisArgument(key)]).get().string.flatMap { Int($0) }
         // Refused INCRs (-NOREPLICAS from the old master) were sent again to the new one, so
         // at most the one in flight when a connection was cut fails, and the caller is told;
-        // it may or may not have run. Every acknowledged INCR is on the new master but, at
-        // most, the one the old master acknowledged in the instant between the replica's
-        // promotion and its link closing: Redis replicates asynchronously, and neither
-        // min-replicas-to-write nor any client closes that window (1 run in 5 here).
+        // it may or may not have run.
         #expect(failed <= 1, "failed \(failed)")
         let value = try #require(final)
+        // Nothing ran twice: a resent INCR counts once.
         #expect(
-            ((acknowledged - 1)...(acknowledged + failed)).contains(value),
-            "acknowledged \(acknowledged), failed \(failed), on the new master \(value)"
+            value <= acknowledged + failed, "acknowledged \(acknowledged), failed \(failed), on the new master \(value)"
+        )
+        // Once on the new master, every acknowledged INCR is there. Before that, what the old
+        // master acknowledged between the replica's promotion and its noticing the lost link
+        // is gone: Redis replicates asynchronously, min-replicas-to-write only narrows that
+        // window, and on a loaded machine it held 15 writes once (docs/operations.md says
+        // what a failover loses).
+        let moved = try #require(atMove)
+        #expect(
+            value - moved.value >= acknowledged - moved.acknowledged,
+            "after the move: \(acknowledged - moved.acknowledged) acknowledged, \(value - moved.value) on the new master"
+        )
+        #expect(
+            value - moved.value <= (acknowledged - moved.acknowledged) + (failed - moved.failed),
+            "after the move: \(acknowledged - moved.acknowledged) acknowledged, \(value - moved.value) on the new master"
         )
     }
 
