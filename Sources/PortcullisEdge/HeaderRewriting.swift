@@ -1,6 +1,7 @@
 import NIOHTTP1
 import PortcullisAuth
 import PortcullisConfig
+import PortcullisHTTP
 
 /// Header rules of a reverse proxy, as pure functions over heads so they are tested
 /// without channels.
@@ -85,7 +86,7 @@ enum HeaderRewriting {
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headers.count + 7)
         for (name, value) in head.headers {
-            let lower = name.asciiLowercased
+            let lower = name.asciiLowercased()
             switch lower {
             case "transfer-encoding":
                 chunked = chunked || value.lowercased().contains("chunked")
@@ -153,23 +154,6 @@ extension HTTPMethod {
         switch self {
         case .GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE: return true
         default: return false
-        }
-    }
-}
-
-extension String {
-    /// ASCII letters lower-cased, for header names (tokens, so ASCII by the parser's rules):
-    /// the string itself, uncopied, when it has no upper-case letter, and no Unicode case
-    /// mapping otherwise.
-    var asciiLowercased: String {
-        guard utf8.contains(where: { $0 &- UInt8(ascii: "A") < 26 }) else { return self }
-        return String(unsafeUninitializedCapacity: utf8.count) { buffer in
-            var count = 0
-            for byte in utf8 {
-                buffer[count] = byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
-                count += 1
-            }
-            return count
         }
     }
 }

@@ -207,9 +207,18 @@ struct AbsoluteTarget {
 extension StringProtocol {
     /// Lower-cased in ASCII only. HTTP's case-insensitive tokens are ASCII, and Unicode
     /// lower-casing would let look-alikes through (`chun\u{212A}ed`, with a KELVIN SIGN,
-    /// lower-cases to `chunked`).
-    func asciiLowercased() -> String {
-        String(decoding: utf8.map(HeaderField.lower), as: UTF8.self)
+    /// lower-cases to `chunked`). Without an upper-case letter the text comes back as it
+    /// is (a `String` uncopied): the edge lower-cases every header name it forwards.
+    public func asciiLowercased() -> String {
+        guard utf8.contains(where: { $0 &- UInt8(ascii: "A") < 26 }) else { return String(self) }
+        return String(unsafeUninitializedCapacity: utf8.count) { buffer in
+            var count = 0
+            for byte in utf8 {
+                buffer[count] = HeaderField.lower(byte)
+                count += 1
+            }
+            return count
+        }
     }
 
     /// Without leading and trailing spaces and tabs (HTTP's OWS).

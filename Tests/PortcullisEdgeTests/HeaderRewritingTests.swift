@@ -52,9 +52,9 @@ import Testing
     }
 
     @Test func asciiLowercasingFoldsOnlyAsciiLetters() {
-        #expect("Sec-WebSocket-Extensions".asciiLowercased == "sec-websocket-extensions")
-        #expect("x-already-lower_1".asciiLowercased == "x-already-lower_1")
-        #expect("@[`{Z".asciiLowercased == "@[`{z")
+        #expect("Sec-WebSocket-Extensions".asciiLowercased() == "sec-websocket-extensions")
+        #expect("x-already-lower_1".asciiLowercased() == "x-already-lower_1")
+        #expect("@[`{Z".asciiLowercased() == "@[`{z")
     }
 
     @Test func forwardingHeadersFromAnUntrustedClientAreReplacedWithWhatTheEdgeSaw() {
