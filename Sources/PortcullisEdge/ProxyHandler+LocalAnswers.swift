@@ -6,54 +6,33 @@ import PortcullisHTTP
 /// Answers the edge gives itself: refused requests (strict request path and auth), and
 /// local replies (404, 413, 502, 504, `OPTIONS *`), each counted and logged once.
 extension ProxyHandler {
-    /// The decoder refused a request head, or the body of the request in flight: answer
-    /// with the refusal's status unless a response has started, then close. An upstream
-    /// connection that carried part of the request is closed, never reused.
-    func requestRefused(_ refusal: RequestRefusal, context: ChannelHandlerContext) {
-        var requestId: String?
-        var route: String?
-        switch state {
-        case .proxying(let exchange, let upstream):
-            upstream.close()
-            (requestId, route) = (exchange.requestId, exchange.route.name)
-            if exchange.responseStarted {
-                logAccess(exchange, outcome: "refused: \(refusal.code)")
-                close(context: context)
-                return
-            }
-        case .connecting(let exchange):
-            (requestId, route) = (exchange.requestId, exchange.route.name)
-        case .socketExchange, .tunnelled, .closed:
-            close(context: context)
-            return
-        case .idle, .discarding:
-            // A refused head: nothing in it is believed, not even a forwarding chain.
+    /// Answers a refused request with the refusal's status; the connection closes after
+    /// it. `exchange` nil: a refused head, in which nothing is believed, not even a
+    /// forwarding chain.
+    func answerRefusal(_ refusal: RequestRefusal, of exchange: Exchange?, context: ChannelHandlerContext) {
+        if exchange == nil {
             requestClient = clientAddress
             requestStarted = .now()
         }
-        let id = requestId ?? requestIds.make()
+        let id = exchange?.requestId ?? requestIds.make()
+        let route = exchange?.route.name ?? "-"
         EdgeMetrics.shared.requestRefused(reason: refusal.code.description)
         pool.requestMetrics.record(
-            route: route ?? "-", status: UInt(refusal.status),
-            nanoseconds: (NIODeadline.now() - requestStarted).nanoseconds)
+            route: route, status: UInt(refusal.status), nanoseconds: (NIODeadline.now() - requestStarted).nanoseconds)
         environment.logger.info(
             "request refused",
             metadata: [
-                "listener": "\(environment.listener)", "route": "\(route ?? "-")", "status": "\(refusal.status)",
+                "listener": "\(environment.listener)", "route": "\(route)", "status": "\(refusal.status)",
                 "reason": "\(refusal.code)", "detail": "\(refusal.detail)", "request.id": "\(id)",
                 "client": "\(requestClient)",
             ]
         )
-        state = .closed
         var extraHeaders: [(String, String)] = []
-        if refusal.status == 405 { extraHeaders.append(("allow", Self.allowedMethods)) }
+        if refusal.status == 405 { extraHeaders.append(("allow", ProxyRouting.allowedMethods)) }
         writeLocalResponse(
             HTTPResponseStatus(statusCode: refusal.status), version: .http1_1, requestId: id, closeAfter: true,
             context: context, extraHeaders: extraHeaders, detail: refusal.code.description)
     }
-
-    /// Methods the edge forwards, for `Allow` on 405 and `OPTIONS *`.
-    static let allowedMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
     /// Answers a failed authentication (401/403 with its challenge) and counts it.
     func refuse(
@@ -80,23 +59,16 @@ extension ProxyHandler {
         outcome: String? = nil,
         body: (text: String, contentType: String?)? = nil
     ) {
-        let requestEnded: Bool
-        switch state {
-        case .connecting(let exchange), .proxying(let exchange, _): requestEnded = exchange.requestEnded
-        case .socketExchange(let exchange): requestEnded = exchange.requestEnded
-        default: requestEnded = false
-        }
-        let closeAfter = closeAfter || quiescing
-        state = requestEnded ? .idle : .discarding(closeAfter: closeAfter)
+        let answer = machine.answering(closeAfter: closeAfter)
         let bytes = writeLocalResponse(
-            status, version: head.version, requestId: requestId, closeAfter: closeAfter, context: context,
+            status, version: head.version, requestId: requestId, closeAfter: answer.closeAfter, context: context,
             extraHeaders: extraHeaders, body: body)
         logLocalAnswer(
             head: head, route: route?.name ?? "-", status: status.code, requestId: requestId, server: server,
             bytesOut: bytes, outcome: outcome)
-        if closeAfter {
-            state = .closed
-        } else if requestEnded {
+        if answer.closeAfter {
+            return
+        } else if answer.requestEnded {
             becameIdle(context: context)
         } else {
             resumeClientReads()

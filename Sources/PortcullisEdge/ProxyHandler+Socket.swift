@@ -6,40 +6,6 @@ import PortcullisAuth
 import PortcullisConfig
 import PortcullisWire
 
-/// A request to a socket route the edge answers itself, from its head to the 101, the
-/// polling response or a refusal.
-final class SocketExchange {
-    enum Purpose {
-        /// A WebSocket for a new connection, being authenticated.
-        case webSocket(WebSocketHandshake.Accepted, query: EngineIORequestQuery?)
-        /// A polling handshake, being authenticated.
-        case pollingHandshake(EngineIORequestQuery)
-        /// A GET or POST of polling session `sid`, waiting for its answer.
-        case poll(sid: String)
-        case send(sid: String)
-    }
-
-    let head: HTTPRequestHead
-    let requestId: String
-    let route: RouteTable.Entry
-    let socket: SocketAction
-    let purpose: Purpose
-    var requestEnded = false
-    var timer: Scheduled<Void>?
-    /// A POST's body, bounded by the route's `max_payload`.
-    var body: [UInt8] = []
-
-    init(
-        head: HTTPRequestHead, requestId: String, route: RouteTable.Entry, socket: SocketAction, purpose: Purpose
-    ) {
-        self.head = head
-        self.requestId = requestId
-        self.route = route
-        self.socket = socket
-        self.purpose = purpose
-    }
-}
-
 /// Socket routes: the edge answers the request itself. The route's auth policy and Origin
 /// check run first (401/403 before any 101 or open packet); then a WebSocket leaves the
 /// HTTP pipeline for a ``SocketHandler``, and Engine.IO polling requests are answered by
@@ -86,7 +52,7 @@ extension ProxyHandler {
             purpose = .send(sid: sid)
         }
         let exchange = SocketExchange(head: head, requestId: requestId, route: route, socket: socket, purpose: purpose)
-        state = .socketExchange(exchange)
+        machine.startSocketExchange(exchange)
         switch purpose {
         case .poll(let sid):
             dispatchPoll(exchange, sid: sid, body: nil)
@@ -99,7 +65,7 @@ extension ProxyHandler {
         }
         pauseClientReads()
         exchange.timer = context.eventLoop.assumeIsolated().scheduleTask(in: socket.handshakeTimeout.timeAmount) {
-            guard case .socketExchange(let current) = self.state, current === exchange, let context = self.context
+            guard self.machine.isCurrent(exchange), let context = self.context
             else { return }
             self.replyLocally(
                 .serviceUnavailable, head: head, requestId: requestId, route: route, closeAfter: true,
@@ -135,7 +101,6 @@ extension ProxyHandler {
     }
 
     func receivedSocketEnd(_ exchange: SocketExchange) {
-        exchange.requestEnded = true
         if case .send(let sid) = exchange.purpose {
             dispatchPoll(exchange, sid: sid, body: exchange.body)
         }
@@ -145,7 +110,7 @@ extension ProxyHandler {
     /// tokens from the CONNECT `auth`, a handshake without a token passes: every CONNECT
     /// must then bring one.
     private func socketAuthenticated(_ exchange: SocketExchange, result: Result<Identity, AuthFailure>?) {
-        guard case .socketExchange(let current) = state, current === exchange, let context else { return }
+        guard machine.isCurrent(exchange), let context else { return }
         var identity = SocketConnection.Identity()
         switch result {
         case .failure(let failure)
@@ -205,7 +170,7 @@ extension ProxyHandler {
     }
 
     private func upgrade(_ exchange: SocketExchange, identity: SocketConnection.Identity) {
-        guard case .socketExchange(let current) = state, current === exchange, let context,
+        guard machine.isCurrent(exchange), let context,
             context.channel.isActive, let hub = environment.sockets?.hub(for: context.eventLoop),
             case .webSocket(let accepted, let query) = exchange.purpose
         else { return }
@@ -223,7 +188,7 @@ extension ProxyHandler {
         _ handler: SocketHandler, accepted: WebSocketHandshake.Accepted, exchange: SocketExchange,
         context: ChannelHandlerContext
     ) {
-        state = .tunnelled
+        machine.switchingProtocols()
         handler.negotiated(accepted.deflate)
         let response = WebSocketHandshake.response(
             accepted, version: exchange.head.version, requestId: exchange.requestId)
@@ -306,7 +271,7 @@ extension ProxyHandler {
     }
 
     private func pollAnswered(_ exchange: SocketExchange, _ response: PollingTransport.PollResponse) {
-        guard case .socketExchange(let current) = state, current === exchange, let context else { return }
+        guard machine.isCurrent(exchange), let context else { return }
         var headers: [(String, String)] = []
         if let origin = corsOrigin(exchange) {
             headers += [("access-control-allow-origin", origin), ("access-control-allow-credentials", "true")]
@@ -337,7 +302,7 @@ extension ProxyHandler {
         guard let context else { return }
         let exchange = SocketExchange(
             head: head, requestId: requestId, route: route, socket: socket, purpose: .poll(sid: sid))
-        state = .socketExchange(exchange)
+        machine.startSocketExchange(exchange)
         pauseClientReads()
         let target = NIOLoopBound((self, exchange), eventLoop: context.eventLoop)
         let unknown = EngineIORequestError(code: .unknownSessionID, reason: "no polling session to upgrade")
@@ -360,7 +325,7 @@ extension ProxyHandler {
         _ probe: EngineIOUpgradeProbe?, accepted: WebSocketHandshake.Accepted, exchange: SocketExchange,
         unknown: EngineIORequestError
     ) {
-        guard case .socketExchange(let current) = state, current === exchange, let context else { return }
+        guard machine.isCurrent(exchange), let context else { return }
         guard let probe else {
             replySocketRoute(
                 .badRequest, body: unknown.jsonBody, contentType: "application/json", head: exchange.head,
@@ -370,7 +335,7 @@ extension ProxyHandler {
         }
         let handler = SocketHandler(probing: probe, settings: exchange.socket)
         context.eventLoop.assumeIsolated().execute {
-            guard case .socketExchange(let current) = self.state, current === exchange, let context = self.context
+            guard self.machine.isCurrent(exchange), let context = self.context
             else { return }
             self.switchToWebSocket(handler, accepted: accepted, exchange: exchange, context: context)
         }
@@ -383,7 +348,7 @@ extension ProxyHandler {
         route: RouteTable.Entry, closeAfter: Bool, context: ChannelHandlerContext,
         extraHeaders: [(String, String)] = [], outcome: String? = nil
     ) {
-        if case .socketExchange(let exchange) = state { exchange.timer?.cancel() }
+        machine.socketExchange?.timer?.cancel()
         replyLocally(
             status, head: head, requestId: requestId, route: route, closeAfter: closeAfter, context: context,
             extraHeaders: extraHeaders, outcome: outcome, body: body.map { ($0, contentType) })
