@@ -229,15 +229,15 @@ public final class EdgeServer: Service, Sendable {
         }
     }
 
-    /// The HTTP/1.1 side of a client connection: the strict request decoder and the proxy
-    /// handler, which writes responses as bytes (see `HTTPHeadWriter`). Every header it
+    /// The HTTP/1.1 side of a client connection: the proxy handler, which decodes requests
+    /// with the strict request decoder and writes responses as bytes (see `HTTPHeadWriter`). Every header it
     /// writes was validated by the strict decoder or by ``ResponseHeadParser``, or made by
     /// the edge.
     static func configureProxyPipeline(
         _ sync: ChannelPipeline.SynchronousOperations, policy: RequestPolicy, environment: ProxyEnvironment
     ) throws {
-        try sync.addHandler(ByteToMessageHandler(StrictRequestDecoder(policy: policy)))
-        try sync.addHandler(ProxyHandler(environment: environment, pool: environment.pools.pool(for: sync.eventLoop)))
+        try sync.addHandler(
+            ProxyHandler(environment: environment, pool: environment.pools.pool(for: sync.eventLoop), policy: policy))
     }
 
     /// Adds the SNI handler that starts a TLS connection: once the ClientHello's server name

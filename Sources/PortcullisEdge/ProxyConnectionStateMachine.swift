@@ -8,13 +8,16 @@ import PortcullisHTTP
 ///
 /// It does no I/O and holds no channel. ``ProxyHandler`` feeds it one event per call
 /// (a request part, an upstream leased, a response head, an upstream failure …) and
-/// carries out the ``Action`` it returns. `Upstream` is the upstream connection type, a
-/// type parameter so tests can drive the machine without sockets.
+/// carries out the ``Action`` it returns. It only compares and hands back upstream
+/// connections (never calls them), so tests drive it with connections that have no
+/// channel.
 ///
 /// One request is served at a time. A request pipelined behind the one in flight is
 /// queued with everything after it, and reading stops until the exchange before it ends,
 /// so responses leave in request order.
-struct ProxyConnectionStateMachine<Upstream: AnyObject> {
+struct ProxyConnectionStateMachine {
+    typealias Upstream = UpstreamConnection
+
     enum State {
         /// Waiting for a request head.
         case idle
@@ -303,10 +306,12 @@ struct ProxyConnectionStateMachine<Upstream: AnyObject> {
     /// Decided once, here: a response that starts before the request body has ended, or
     /// during a drain, closes the connection, and so does one the client could only see
     /// the end of by the close (`closeDelimited`: a body delimited by the upstream's close,
-    /// or chunked to an HTTP/1.0 client, which gets it de-chunked).
+    /// or chunked to an HTTP/1.0 client, which gets it de-chunked). So does any answer but a
+    /// 101 to an upgrade request: the request decoder stops after one.
     mutating func responseStarted(_ exchange: Exchange, closeDelimited: Bool) -> Bool {
         exchange.responseStarted = true
-        exchange.keepAlive = exchange.keepAlive && exchange.requestEnded && !quiescing && !closeDelimited
+        exchange.keepAlive =
+            exchange.keepAlive && exchange.requestEnded && !quiescing && !closeDelimited && !exchange.tunnel
         return exchange.keepAlive
     }
 

@@ -376,14 +376,12 @@ extension ProxyHandler {
     }
 }
 
-/// Swaps the HTTP handlers of a client connection for the WebSocket frame decoder and a
-/// ``SocketHandler``, after the 101 was written. The request decoder leaves a moment later
-/// than it is asked to, handing the frame decoder any bytes the client sent behind its
-/// upgrade request.
+/// Swaps the proxy handler of a client connection for the WebSocket frame decoder and a
+/// ``SocketHandler``, after the 101 was written. The proxy handler leaves last, handing
+/// the frame decoder any bytes the client sent behind its upgrade request.
 enum SocketPipeline {
     static func install(_ handler: SocketHandler, replacing proxy: ChannelHandlerContext, maxFrameSize: Int) throws {
         let pipeline = proxy.pipeline.syncOperations
-        try WebSocketTunnel.removeHTTPHandlers(from: pipeline)
         try pipeline.addHandler(
             ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)), position: .last)
         try pipeline.addHandler(handler, position: .last)

@@ -34,15 +34,21 @@ struct ProxyEnvironment: Sendable {
 /// `UpstreamConnection.pauseReads`). The upstream connection lives on this connection's
 /// event loop, so every call between the two is a plain method call.
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = ClientRequestPart
+    typealias InboundIn = ByteBuffer
+    /// After an upgrade, bytes the client sent behind its request, for the handler
+    /// that takes over (see `removeHandler(context:removalToken:)`).
+    typealias InboundOut = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
-    typealias Machine = ProxyConnectionStateMachine<UpstreamConnection>
+    typealias Machine = ProxyConnectionStateMachine
 
     let environment: ProxyEnvironment
     /// The upstream connections (and Redis client) of this connection's event loop.
     let pool: LoopPool
     var machine = Machine()
+    private var decoder: ClientRequestDecoder
+    /// Bytes read but not decoded yet: part of a head, or what follows an upgrade request.
+    private var undecoded: ByteBuffer?
     var context: ChannelHandlerContext?
     /// The TCP peer, or the client a PROXY protocol header named.
     var clientAddress = "unknown"
@@ -60,9 +66,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// can join it in one buffer (see `upstream(_:receivedBody:)`).
     var heldResponseHead: ByteBuffer?
 
-    init(environment: ProxyEnvironment, pool: LoopPool) {
+    init(environment: ProxyEnvironment, pool: LoopPool, policy: RequestPolicy) {
         self.environment = environment
         self.pool = pool
+        self.decoder = ClientRequestDecoder(policy: policy)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -75,14 +82,38 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         idleTimer?.cancel()
         idleTimer = nil
+        undecoded = nil
         self.context = nil
+    }
+
+    /// Leaving after an upgrade (for a tunnel or a socket, whose handlers are already in
+    /// place behind this one): the bytes the client sent behind its upgrade request go on
+    /// to them before this handler leaves.
+    func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
+        if decoder.isUpgraded, let bytes = undecoded, bytes.readableBytes > 0 {
+            undecoded = nil
+            context.fireChannelRead(wrapInboundOut(bytes))
+            context.fireChannelReadComplete()
+        }
+        context.leavePipeline(removalToken: removalToken)
     }
 
     // MARK: Channel events
 
+    /// Decodes the client's bytes straight into request parts for the state machine.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         lastActivity = .now()
-        run(machine.received(unwrapInboundIn(data)), context: context)
+        var bytes = unwrapInboundIn(data)
+        if var held = undecoded {
+            undecoded = nil
+            held.writeBuffer(&bytes)
+            bytes = held
+        }
+        while !machine.isClosed, let part = decoder.next(from: &bytes) {
+            run(machine.received(part), context: context)
+        }
+        if bytes.readableBytes > 0 && !machine.isClosed { undecoded = bytes }
+        if decoder.isUpgraded { pauseClientReads() }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -245,7 +276,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         reads.pause()
     }
 
+    /// Reads stay paused after an upgrade request: what follows it waits for the handler
+    /// of the new protocol, which reads on when it takes over.
     func resumeClientReads() {
+        guard !decoder.isUpgraded else { return }
         reads.resume(context: context)
     }
 

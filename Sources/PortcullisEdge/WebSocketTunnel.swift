@@ -5,9 +5,8 @@ import NIOCore
 ///
 /// Both glue handlers are in place before any HTTP handler leaves, because leaving hands
 /// bytes on: the upstream connection handler passes what the upstream sent behind its 101
-/// as it is removed, and the client's request decoder (a `ByteToMessageHandler`, which
-/// leaves on a later tick of the shared event loop) passes what the client sent behind
-/// its upgrade request. Neither side speaks HTTP any more by then; both only move bytes.
+/// as it is removed, and the proxy handler what the client sent behind its upgrade
+/// request. Neither side speaks HTTP any more by then; both only move bytes.
 enum WebSocketTunnel {
     static func splice(client: ChannelHandlerContext, upstream: UpstreamConnection) throws {
         guard let upstreamChannel = upstream.channel else {
@@ -19,17 +18,11 @@ enum WebSocketTunnel {
         try upstreamPipeline.addHandler(upstreamGlue)
         try clientPipeline.addHandler(clientGlue)
         try removeIfPresent(UpstreamConnection.self, from: upstreamPipeline)
-        try removeHTTPHandlers(from: clientPipeline)
         clientPipeline.removeHandler(context: client, promise: nil)
 
         // Either side may have held back a read while the exchange was in flight.
         client.channel.read()
         upstreamChannel.read()
-    }
-
-    /// Removes the HTTP request decoder of a client pipeline.
-    static func removeHTTPHandlers(from pipeline: ChannelPipeline.SynchronousOperations) throws {
-        try removeIfPresent(ByteToMessageHandler<StrictRequestDecoder>.self, from: pipeline)
     }
 
     private static func removeIfPresent<Handler: RemovableChannelHandler>(

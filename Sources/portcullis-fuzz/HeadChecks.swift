@@ -18,7 +18,7 @@ enum HeadChecks {
     }
 
     /// Scans `payload` as it arrives in `reads`, resuming where each scan asked, exactly
-    /// as the edge's `StrictRequestDecoder` does (empty lines before the request line are
+    /// as the edge's `ClientRequestDecoder` does (empty lines before the request line are
     /// skipped while the scan is at its start). Checks that the result equals a one-shot
     /// scan of the same bytes.
     static func scanStreaming(_ payload: UnsafeRawBufferPointer, limits: HeadLimits, reads: [Int]) -> Stream {

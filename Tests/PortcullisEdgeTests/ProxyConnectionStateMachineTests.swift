@@ -10,8 +10,7 @@ import Testing
 /// order under pipelining, when a connection stays open, when a request is replayed or
 /// answered by the edge, and what closes.
 @Suite struct ProxyConnectionStateMachineTests {
-    final class FakeUpstream {}
-    typealias Machine = ProxyConnectionStateMachine<FakeUpstream>
+    typealias Machine = ProxyConnectionStateMachine
 
     /// A proxied exchange to upstream `app` (`servers` servers), as the router builds it.
     static func exchange(
@@ -38,8 +37,13 @@ import Testing
 
     struct Unexpected: Error {}
 
+    /// An upstream connection without a channel: the machine only compares and returns them.
+    static func upstream(for exchange: Exchange) -> UpstreamConnection {
+        UpstreamConnection(server: exchange.group.servers[0], serverIndex: 0)
+    }
+
     /// A machine with `exchange` leased on `upstream`, its request ended unless `ended` is false.
-    static func proxying(_ exchange: Exchange, on upstream: FakeUpstream, ended: Bool = true) -> Machine {
+    static func proxying(_ exchange: Exchange, on upstream: UpstreamConnection, ended: Bool = true) -> Machine {
         var machine = Machine()
         #expect(isRoute(machine.received(.head(exchange.head))))
         machine.startProxying(exchange)
@@ -58,7 +62,7 @@ import Testing
 
     @Test func aPipelinedRequestWaitsForTheResponseBeforeIt() throws {
         let first = try Self.exchange()
-        let upstream = FakeUpstream()
+        let upstream = Self.upstream(for: first)
         var machine = Self.proxying(first, on: upstream)
         let second = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/second", headers: ["host": "x"])
         guard case .pauseReads = machine.received(.head(second)) else {
@@ -90,7 +94,7 @@ import Testing
     @Test func theConnectionClosesAfterAResponseTheClientCannotSeeTheEndOfOtherwise() throws {
         for (closeDelimited, requestEnded, keep) in [(false, true, true), (true, true, false), (false, false, false)] {
             let exchange = try Self.exchange(.POST, headers: [("content-length", "4")])
-            let upstream = FakeUpstream()
+            let upstream = Self.upstream(for: exchange)
             var machine = Self.proxying(exchange, on: upstream, ended: requestEnded)
             let keepAlive = machine.responseStarted(exchange, closeDelimited: closeDelimited)
             #expect(keepAlive == keep)
@@ -103,12 +107,28 @@ import Testing
         }
     }
 
+    @Test func anUpgradeTheUpstreamDeclinesEndsTheConnection() throws {
+        let exchange = try Self.exchange(headers: [
+            ("connection", "upgrade"), ("upgrade", "websocket"), ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ("sec-websocket-version", "13"),
+        ])
+        #expect(exchange.tunnel)
+        let upstream = Self.upstream(for: exchange)
+        var machine = Self.proxying(exchange, on: upstream)
+        let keepAlive = machine.responseStarted(exchange, closeDelimited: false)
+        #expect(!keepAlive)
+        guard case .finish(_, _, keepClient: false) = machine.upstreamEnded(upstream) else {
+            Issue.record("nothing after an upgrade request is HTTP any more")
+            return
+        }
+    }
+
     @Test func aDrainClosesAfterTheExchangeInFlightOrAtOnceWhenIdle() throws {
         var idle = Machine()
         let closesAtOnce = idle.quiesce()
         #expect(closesAtOnce)
         let exchange = try Self.exchange()
-        let upstream = FakeUpstream()
+        let upstream = Self.upstream(for: exchange)
         var machine = Self.proxying(exchange, on: upstream)
         let closesNow = machine.quiesce()
         #expect(!closesNow)
@@ -122,7 +142,7 @@ import Testing
 
     @Test func aStaleKeepAliveConnectionIsReplayedOnceForAnIdempotentRequestWithoutBody() throws {
         let exchange = try Self.exchange(.GET)
-        var machine = Self.proxying(exchange, on: FakeUpstream())
+        var machine = Self.proxying(exchange, on: Self.upstream(for: exchange))
         exchange.tried = [0]
         guard case .lease = machine.upstreamFailed(machine.upstream!, .closed(responseStarted: false), reused: true)
         else {
@@ -131,7 +151,7 @@ import Testing
         }
         #expect(exchange.tried.isEmpty)
         exchange.tried = [0]
-        let second = FakeUpstream()
+        let second = Self.upstream(for: exchange)
         guard case .begin(_, _, let pending) = machine.leased(second, for: exchange) else {
             Issue.record("the replay leases again")
             return
@@ -148,7 +168,7 @@ import Testing
 
     @Test func aFreshConnectionClosedOrAPostIsNotReplayed() throws {
         let fresh = try Self.exchange(.GET)
-        var machine = Self.proxying(fresh, on: FakeUpstream())
+        var machine = Self.proxying(fresh, on: Self.upstream(for: fresh))
         guard
             case .answer(_, .badGateway, _, _, _) = machine.upstreamFailed(
                 machine.upstream!, .closed(responseStarted: false), reused: false)
@@ -157,7 +177,7 @@ import Testing
             return
         }
         let post = try Self.exchange(.POST)
-        var posting = Self.proxying(post, on: FakeUpstream())
+        var posting = Self.proxying(post, on: Self.upstream(for: post))
         guard
             case .answer(_, .badGateway, _, _, _) = posting.upstreamFailed(
                 posting.upstream!, .closed(responseStarted: false), reused: true)
@@ -195,7 +215,7 @@ import Testing
 
     @Test func aTimeoutIsA504BeforeTheResponseAndACloseAfter() throws {
         let exchange = try Self.exchange()
-        var machine = Self.proxying(exchange, on: FakeUpstream())
+        var machine = Self.proxying(exchange, on: Self.upstream(for: exchange))
         guard
             case .answer(_, .gatewayTimeout, _, _, _) = machine.upstreamFailed(
                 machine.upstream!, .timeout, reused: false)
@@ -204,7 +224,7 @@ import Testing
             return
         }
         let started = try Self.exchange()
-        var streaming = Self.proxying(started, on: FakeUpstream())
+        var streaming = Self.proxying(started, on: Self.upstream(for: started))
         _ = streaming.responseStarted(started, closeDelimited: false)
         guard case .cutShort = streaming.upstreamFailed(streaming.upstream!, .timeout, reused: false) else {
             Issue.record("a response cut short closes the client connection")
@@ -229,7 +249,7 @@ import Testing
             return
         }
         let started = try Self.exchange(.POST, headers: [("transfer-encoding", "chunked")], maxBodySize: 8)
-        let upstream = FakeUpstream()
+        let upstream = Self.upstream(for: started)
         var streaming = Self.proxying(started, on: upstream, ended: false)
         _ = streaming.responseStarted(started, closeDelimited: false)
         guard case .cutShort(_, _, let closing) = streaming.received(.body(ByteBuffer(string: "123456789"))) else {
@@ -248,7 +268,7 @@ import Testing
         }
         #expect(idle.isClosed)
         let exchange = try Self.exchange(.POST, headers: [("transfer-encoding", "chunked")])
-        let upstream = FakeUpstream()
+        let upstream = Self.upstream(for: exchange)
         var machine = Self.proxying(exchange, on: upstream, ended: false)
         guard case .refuse(_, let refused?, let closing) = machine.received(.refused(refusal, inBody: true)) else {
             Issue.record("a refused body is answered for its exchange")
@@ -290,7 +310,7 @@ import Testing
             return
         }
         #expect(abandoned === exchange)
-        let late = FakeUpstream()
+        let late = Self.upstream(for: exchange)
         guard case .closeUpstream(let closed) = machine.leased(late, for: exchange) else {
             Issue.record("nobody waits for the late connection")
             return

@@ -103,3 +103,25 @@ def request_bytes(method: str, path: str, host: str = "e2e.test",
     if body is not None:
         lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
+
+
+def upgrade_with_first_frame(port: int, path: str, payload: bytes) -> bytes:
+    """Writes a WebSocket upgrade request and a masked text frame of `payload` in one
+    `sendall`, as a client that does not wait for the 101 may; returns what came back
+    up to and including the payload's echo."""
+    import base64
+    import os
+
+    key = base64.b64encode(os.urandom(16)).decode()
+    upgrade = (f"GET {path} HTTP/1.1\r\nHost: site.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
+    mask = os.urandom(4)
+    frame = bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(upgrade + frame)
+        received = b""
+        while payload not in received:
+            chunk = sock.recv(65536)
+            assert chunk, f"closed after {received!r}"
+            received += chunk
+    return received

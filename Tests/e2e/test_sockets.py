@@ -14,6 +14,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from conftest import portcullis_bin
+from rawhttp import upgrade_with_first_frame
 
 from socketkit import (
     Keys,
@@ -64,6 +65,18 @@ def test_opaque_mode_keeps_text_as_text_and_binary_as_binary(portcullis, rooms, 
         ws.wait_for(lambda c: len(c.messages) >= 3)
         assert ws.snapshot() == ["plain text, ünïcödé ✓, not JSON {", binary, '{"event":"looks like json"}']
         assert isinstance(ws.messages[1], bytes)
+
+
+def test_a_frame_sent_right_behind_the_upgrade_request_reaches_the_socket(portcullis, rooms, redis_url, bus_prefix):
+    """A client may write its first frame in the same packet as its upgrade request: the
+    HTTP side must hand those bytes to the socket, not drop or misread them."""
+    rooms(redis_url, bus_prefix)
+    edge = start_edge(portcullis, redis_url, bus_prefix, [socket_route("raw", "/raw", mode="opaque")])
+    payload = b"first words"
+    received = upgrade_with_first_frame(edge.port, "/raw", payload)
+    assert received.startswith(b"HTTP/1.1 101")
+    # The echo comes back as an unmasked text frame of the same payload.
+    assert bytes([0x81, len(payload)]) + payload in received
 
 
 def test_inbound_envelopes_carry_open_message_and_close_with_identity(

@@ -7,6 +7,7 @@ import pytest
 from websockets.sync.client import connect
 
 from conftest import pool, route
+from rawhttp import upgrade_with_first_frame
 
 
 @pytest.fixture
@@ -59,21 +60,6 @@ def test_plain_requests_still_work_next_to_a_websocket_route(ws_proxy, http):
 
 def test_a_frame_sent_right_behind_the_upgrade_request_is_tunnelled_too(ws_proxy):
     """Bytes a client pipelines behind its upgrade request must survive the switch from
-    HTTP to the byte tunnel (the HTTP decoder hands them on when it leaves)."""
-    import base64
-    import socket
-
-    key = base64.b64encode(os.urandom(16)).decode()
-    upgrade = (f"GET /ws HTTP/1.1\r\nHost: site.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
-    mask = os.urandom(4)
-    payload = b"early bird"
-    frame = bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    with socket.create_connection(("127.0.0.1", ws_proxy.port), timeout=10) as sock:
-        sock.sendall(upgrade + frame)
-        received = b""
-        while b"early bird" not in received:
-            chunk = sock.recv(65536)
-            assert chunk, f"closed after {received!r}"
-            received += chunk
+    HTTP to the byte tunnel (the proxy handler hands them on when it leaves)."""
+    received = upgrade_with_first_frame(ws_proxy.port, "/ws", b"early bird")
     assert received.startswith(b"HTTP/1.1 101")

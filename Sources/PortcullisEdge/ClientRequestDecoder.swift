@@ -2,8 +2,8 @@ import NIOCore
 import NIOHTTP1
 import PortcullisHTTP
 
-/// A request part as the proxy handler receives it: the canonical head, body bytes, the
-/// end (with trailers), or a refusal (the decoder has stopped; the connection must close).
+/// A request part as the proxy receives it: the canonical head, body bytes, the end (with
+/// trailers), or a refusal (the decoder has stopped; the connection must close).
 enum ClientRequestPart {
     case head(HTTPRequestHead)
     case body(ByteBuffer)
@@ -16,19 +16,20 @@ enum ClientRequestPart {
 /// The client side's HTTP/1.1 request decoder: ``RequestHeadParser``,
 /// ``RequestValidator`` and ``ChunkedBodyDecoder`` over the connection's bytes.
 ///
-/// It replaces NIO's llhttp-based decoder so that every rule of the strict request path
-/// lives in the pure `PortcullisHTTP` module: the head the proxy sees is already
-/// canonical (normalized target, one `Host`, the edge's own framing). After an upgrade
-/// request it stops, leaving the following bytes buffered; they are passed on as raw
-/// bytes when the handler is removed (the WebSocket tunnel and socket routes do that).
-/// After a refusal it drops everything.
-final class StrictRequestDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ClientRequestPart
-
+/// A pure value the proxy handler owns and calls directly (no decoder handler in the
+/// pipeline, so a request crosses no handler boundary before the proxy sees it). Every rule
+/// of the strict request path lives in the pure `PortcullisHTTP` module: the head the
+/// proxy sees is already canonical (normalized target, one `Host`, the edge's own
+/// framing). After an upgrade request it stops and leaves the following bytes in the
+/// buffer for whatever replaces HTTP on the connection. After a refusal it drops
+/// everything.
+struct ClientRequestDecoder {
     private enum State {
         case head(scanFrom: Int)
         case fixed(remaining: Int)
         case chunked(ChunkedBodyDecoder)
+        /// The request's end is the next part (no body, or the last body bytes were given).
+        case ending(upgrade: Bool)
         case upgraded
         case refused
     }
@@ -40,18 +41,24 @@ final class StrictRequestDecoder: ByteToMessageDecoder {
         self.policy = policy
     }
 
-    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    /// After an upgrade request: the bytes left in the buffer belong to the new protocol.
+    var isUpgraded: Bool {
+        if case .upgraded = state { return true }
+        return false
+    }
+
+    /// The next part from `buffer`, its bytes consumed; nil when more bytes are needed, or
+    /// for good after an upgrade request or a refusal.
+    mutating func next(from buffer: inout ByteBuffer) -> ClientRequestPart? {
         switch state {
         case .head(let scanFrom):
-            return decodeHead(context: context, buffer: &buffer, scanFrom: scanFrom)
+            return decodeHead(&buffer, scanFrom: scanFrom)
         case .fixed(let remaining):
-            guard buffer.readableBytes > 0 else { return .needMoreData }
+            guard buffer.readableBytes > 0 else { return nil }
             let count = min(remaining, buffer.readableBytes)
             let slice = buffer.readSlice(length: count)!
-            state = count == remaining ? .head(scanFrom: 0) : .fixed(remaining: remaining - count)
-            context.fireChannelRead(wrapInboundOut(.body(slice)))
-            if count == remaining { context.fireChannelRead(wrapInboundOut(.end(nil))) }
-            return .continue
+            state = count == remaining ? .ending(upgrade: false) : .fixed(remaining: remaining - count)
+            return .body(slice)
         case .chunked(var chunks):
             let (consumed, step) = buffer.withUnsafeReadableBytes { chunks.decode($0) }
             switch step {
@@ -59,55 +66,44 @@ final class StrictRequestDecoder: ByteToMessageDecoder {
                 let slice = buffer.getSlice(at: buffer.readerIndex + offset, length: count)!
                 buffer.moveReaderIndex(forwardBy: consumed)
                 state = .chunked(chunks)
-                context.fireChannelRead(wrapInboundOut(.body(slice)))
-                return .continue
+                return .body(slice)
             case .needMore:
                 buffer.moveReaderIndex(forwardBy: consumed)
                 state = .chunked(chunks)
-                return .needMoreData
+                return nil
             case .end(let trailers):
                 buffer.moveReaderIndex(forwardBy: consumed)
                 state = .head(scanFrom: 0)
-                let fields = trailers.isEmpty ? nil : HTTPHeaders(trailers.map { ($0.name, $0.value) })
-                context.fireChannelRead(wrapInboundOut(.end(fields)))
-                return .continue
+                return .end(trailers.isEmpty ? nil : HTTPHeaders(trailers.map { ($0.name, $0.value) }))
             case .refused(let refusal):
-                return refuse(refusal, inBody: true, context: context, buffer: &buffer)
+                return refuse(refusal, inBody: true, buffer: &buffer)
             }
+        case .ending(let upgrade):
+            state = upgrade ? .upgraded : .head(scanFrom: 0)
+            return .end(nil)
         case .upgraded:
-            return .needMoreData
+            return nil
         case .refused:
             buffer.moveReaderIndex(to: buffer.writerIndex)
-            return .needMoreData
+            return nil
         }
     }
 
-    /// At EOF a partial request is the client's loss. On removal after an upgrade, the
-    /// bytes the client sent behind its upgrade request (a first WebSocket frame) go on
-    /// to the handlers that replace HTTP, as raw bytes.
-    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        if case .upgraded = state, !seenEOF, buffer.readableBytes > 0 {
-            context.fireChannelRead(NIOAny(buffer.readSlice(length: buffer.readableBytes)!))
-            context.fireChannelReadComplete()
-        }
-        return .needMoreData
-    }
-
-    private func decodeHead(context: ChannelHandlerContext, buffer: inout ByteBuffer, scanFrom: Int) -> DecodingState {
+    private mutating func decodeHead(_ buffer: inout ByteBuffer, scanFrom: Int) -> ClientRequestPart? {
         if scanFrom == 0 {
             // RFC 9112 §2.2: empty lines before a request line are ignored.
             while buffer.readableBytesView.starts(with: [0x0D, 0x0A]) { buffer.moveReaderIndex(forwardBy: 2) }
         }
-        guard buffer.readableBytes > 0 else { return .needMoreData }
+        guard buffer.readableBytes > 0 else { return nil }
         let limits = policy.limits
         let scan = buffer.withUnsafeReadableBytes { RequestHeadParser.scan($0, from: scanFrom, limits: limits) }
         let length: Int
         switch scan {
         case .incomplete(let resumeAt):
             state = .head(scanFrom: resumeAt)
-            return .needMoreData
+            return nil
         case .refused(let refusal):
-            return refuse(refusal, inBody: false, context: context, buffer: &buffer)
+            return refuse(refusal, inBody: false, buffer: &buffer)
         case .complete(let value):
             length = value
         }
@@ -118,7 +114,7 @@ final class StrictRequestDecoder: ByteToMessageDecoder {
         let request: ValidatedRequest
         switch parsed.flatMap({ RequestValidator.validate($0, policy: policy) }) {
         case .failure(let refusal):
-            return refuse(refusal, inBody: false, context: context, buffer: &buffer)
+            return refuse(refusal, inBody: false, buffer: &buffer)
         case .success(let value):
             request = value
         }
@@ -133,26 +129,21 @@ final class StrictRequestDecoder: ByteToMessageDecoder {
         )
         switch request.framing {
         case .none, .length(0):
-            state = request.upgrade ? .upgraded : .head(scanFrom: 0)
-            context.fireChannelRead(wrapInboundOut(.head(head)))
-            context.fireChannelRead(wrapInboundOut(.end(nil)))
+            state = .ending(upgrade: request.upgrade)
         case .length(let length):
             state = .fixed(remaining: length)
-            context.fireChannelRead(wrapInboundOut(.head(head)))
         case .chunked:
             state = .chunked(
                 ChunkedBodyDecoder(maxTrailerSize: limits.maxHeadSize, maxTrailerFields: limits.maxFields))
-            context.fireChannelRead(wrapInboundOut(.head(head)))
         }
-        return .continue
+        return .head(head)
     }
 
-    private func refuse(
-        _ refusal: RequestRefusal, inBody: Bool, context: ChannelHandlerContext, buffer: inout ByteBuffer
-    ) -> DecodingState {
+    private mutating func refuse(
+        _ refusal: RequestRefusal, inBody: Bool, buffer: inout ByteBuffer
+    ) -> ClientRequestPart {
         state = .refused
         buffer.moveReaderIndex(to: buffer.writerIndex)
-        context.fireChannelRead(wrapInboundOut(.refused(refusal, inBody: inBody)))
-        return .needMoreData
+        return .refused(refusal, inBody: inBody)
     }
 }
