@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Two or more Portcullis binaries side by side on the proxy path: CPU per request.
+"""Portcullis binaries side by side on the proxy path, and nginx beside them: CPU per request.
 
     scripts/bench/proxy-ab OLD_BINARY NEW_BINARY [MORE...] [--rounds 4] [--duration 5]
+    scripts/bench/proxy-ab BINARY --nginx
 
 For a change to the proxy path, the question is what one request costs, and on a shared
 2-core machine a few percent is inside the noise of one run. So each binary in turn
@@ -11,6 +12,10 @@ the edge's CPU time per request from /proc (user and system apart: kernel time p
 request moves with the peers' wake-ups, user time is the code's own), median and spread
 over the rounds, with each binary's ratio to the first. The edge runs on CPU 1 with one
 event loop and no access log, wrk and the backend on CPU 0.
+
+With --nginx, an nginx proxy to the same backend (one process: master_process off, so
+its CPU is all in one PID) takes part in every round, and each binary gets its ratio to
+nginx too: the user/system split shows which side of the system call boundary a gap is on.
 """
 
 import argparse
@@ -56,6 +61,36 @@ routes:
     proxy: {{upstream: backend}}
 """
 
+# The reference proxy, configured as scripts/bench/http-proxy configures it.
+NGINX_PROXY_CONF = """worker_processes 1;
+daemon off;
+master_process off;
+pid {tmp}/proxy.pid;
+error_log {tmp}/proxy.err;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+  upstream backend {{
+    server 127.0.0.1:{backend};
+    keepalive 64;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+  }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }}
+  }}
+}}
+"""
+
+NGINX = "nginx"
+
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="scripts/bench/proxy-ab", description=__doc__.split("\n\n")[0])
@@ -66,9 +101,11 @@ def parse_args(argv):
     p.add_argument("--connections", "-c", type=int, default=64, help="wrk connections (default 64)")
     p.add_argument("--no-pin", action="store_true", help="do not pin with taskset (not comparable)")
     p.add_argument("--keep-tmp", action="store_true", help="keep the temp dir with configs and logs")
+    p.add_argument("--nginx", action="store_true",
+                   help="an nginx proxy takes part too, and every binary gets its ratio to it")
     args = p.parse_args(argv)
-    if len(args.binaries) < 2:
-        p.error("give at least two binaries")
+    if len(args.binaries) < (1 if args.nginx else 2):
+        p.error("give at least two binaries, or one with --nginx")
     for binary in args.binaries:
         if not Path(binary).is_file():
             p.error(f"{binary}: no such file")
@@ -114,19 +151,22 @@ def run_bench(args, tmp, procs):
     backend = procs.start("backend", ["nginx", "-c", str(tmp / "backend.conf"), "-p", str(tmp)], 0,
                           tmp / "backend.log")
     wait_for(backend_port, backend, "backend nginx")
+    (tmp / "proxy.conf").write_text(NGINX_PROXY_CONF.format(tmp=tmp, port=edge_port, backend=backend_port))
     labels = [f"{i + 1}:{Path(b).name}" for i, b in enumerate(args.binaries)]
-    results = {label: [] for label in labels}
+    targets = list(zip(labels, args.binaries)) + ([(NGINX, NGINX)] if args.nginx else [])
+    results = {label: [] for label, _ in targets}
     machine = benchkit.machine_info()
     benchkit.log(f"proxy-ab  {machine['nproc']} CPUs, {machine['cpu_model']}, kernel {machine['kernel']}, "
                  f"loadavg {' '.join(machine['loadavg'])}")
     benchkit.log(f"wrk -t1 -c{args.connections}, {args.rounds} round(s) x {args.duration}s, warm-up {args.warmup}s")
     for round_index in range(args.rounds):
-        order = list(zip(labels, args.binaries))
+        order = list(targets)
         if round_index % 2:
             order.reverse()
         for label, binary in order:
-            edge = procs.start(label, [binary, "serve", "--config", str(tmp / "edge.yaml")], 1,
-                               tmp / f"edge-{label.replace('/', '_')}.log")
+            argv = ([NGINX, "-c", str(tmp / "proxy.conf"), "-p", str(tmp)] if binary == NGINX
+                    else [binary, "serve", "--config", str(tmp / "edge.yaml")])
+            edge = procs.start(label, argv, 1, tmp / f"edge-{label.replace('/', '_')}.log")
             wait_for(edge_port, edge, label)
             if args.warmup:
                 wrk(procs, edge_port, args.warmup, args.connections)
@@ -140,15 +180,24 @@ def run_bench(args, tmp, procs):
             benchkit.log(f"[round {round_index + 1}/{args.rounds}] {label:28s} CPU {user + system:6.2f} µs/req "
                          f"(user {user:5.2f}, sys {system:5.2f})  {rate:9,.0f} req/s")
     first = labels[0]
-    rows = [["binary", "CPU µs/req", "user µs/req", "sys µs/req", "req/s", "CPU vs 1", "user vs 1"]]
+    header = ["binary", "CPU µs/req", "user µs/req", "sys µs/req", "req/s", "CPU vs 1", "user vs 1"]
+    if args.nginx:
+        header += ["CPU vs nginx", "user vs nginx", "sys vs nginx", "req/s vs nginx"]
+    rows = [header]
     medians = {label: [statistics.median(run[i] for run in results[label]) for i in range(4)]
-               for label in labels}
-    for label in labels:
+               for label, _ in targets}
+    for label, _ in targets:
         cpu, user, system, rate = medians[label]
         spread = benchkit.fmt_spread(benchkit.spread([run[0] for run in results[label]]), lambda v: f"{v:.2f}")
-        rows.append([label, spread, f"{user:.2f}", f"{system:.2f}", f"{rate:,.0f}",
-                     f"{cpu / medians[first][0]:.3f}x", f"{user / medians[first][1]:.3f}x"])
-    benchkit.log("\nmedians over the rounds (CPU: min–max in parentheses); ratios to the first binary")
+        row = [label, spread, f"{user:.2f}", f"{system:.2f}", f"{rate:,.0f}",
+               f"{cpu / medians[first][0]:.3f}x", f"{user / medians[first][1]:.3f}x"]
+        if args.nginx:
+            reference = medians[NGINX]
+            row += [f"{cpu / reference[0]:.2f}x", f"{user / reference[1]:.2f}x", f"{system / reference[2]:.2f}x",
+                    f"{rate / reference[3]:.2f}x"]
+        rows.append(row)
+    benchkit.log("\nmedians over the rounds (CPU: min–max in parentheses); ratios to the first binary"
+                 + (" and to nginx" if args.nginx else ""))
     benchkit.log(benchkit.format_table(rows))
     return 0
 
