@@ -376,12 +376,7 @@ struct ProxyConnectionStateMachine {
         state = .socketExchange(exchange)
     }
 
-    /// Whether `exchange` is still the socket-route request in flight.
-    func isCurrent(_ exchange: SocketExchange) -> Bool {
-        if case .socketExchange(let current) = state { return current === exchange }
-        return false
-    }
-
+    /// The socket-route request in flight; handlers compare it with theirs before acting.
     var socketExchange: SocketExchange? {
         if case .socketExchange(let exchange) = state { return exchange }
         return nil

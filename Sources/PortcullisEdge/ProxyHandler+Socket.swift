@@ -65,7 +65,7 @@ extension ProxyHandler {
         }
         pauseClientReads()
         exchange.timer = context.eventLoop.assumeIsolated().scheduleTask(in: socket.handshakeTimeout.timeAmount) {
-            guard self.machine.isCurrent(exchange), let context = self.context
+            guard self.machine.socketExchange === exchange, let context = self.context
             else { return }
             self.replyLocally(
                 .serviceUnavailable, head: head, requestId: requestId, route: route, closeAfter: true,
@@ -110,7 +110,7 @@ extension ProxyHandler {
     /// tokens from the CONNECT `auth`, a handshake without a token passes: every CONNECT
     /// must then bring one.
     private func socketAuthenticated(_ exchange: SocketExchange, result: Result<Identity, AuthFailure>?) {
-        guard machine.isCurrent(exchange), let context else { return }
+        guard machine.socketExchange === exchange, let context else { return }
         var identity = SocketConnection.Identity()
         switch result {
         case .failure(let failure)
@@ -170,7 +170,7 @@ extension ProxyHandler {
     }
 
     private func upgrade(_ exchange: SocketExchange, identity: SocketConnection.Identity) {
-        guard machine.isCurrent(exchange), let context,
+        guard machine.socketExchange === exchange, let context,
             context.channel.isActive, let hub = environment.sockets?.hub(for: context.eventLoop),
             case .webSocket(let accepted, let query) = exchange.purpose
         else { return }
@@ -271,7 +271,7 @@ extension ProxyHandler {
     }
 
     private func pollAnswered(_ exchange: SocketExchange, _ response: PollingTransport.PollResponse) {
-        guard machine.isCurrent(exchange), let context else { return }
+        guard machine.socketExchange === exchange, let context else { return }
         var headers: [(String, String)] = []
         if let origin = corsOrigin(exchange) {
             headers += [("access-control-allow-origin", origin), ("access-control-allow-credentials", "true")]
@@ -325,7 +325,7 @@ extension ProxyHandler {
         _ probe: EngineIOUpgradeProbe?, accepted: WebSocketHandshake.Accepted, exchange: SocketExchange,
         unknown: EngineIORequestError
     ) {
-        guard machine.isCurrent(exchange), let context else { return }
+        guard machine.socketExchange === exchange, let context else { return }
         guard let probe else {
             replySocketRoute(
                 .badRequest, body: unknown.jsonBody, contentType: "application/json", head: exchange.head,
@@ -335,7 +335,7 @@ extension ProxyHandler {
         }
         let handler = SocketHandler(probing: probe, settings: exchange.socket)
         context.eventLoop.assumeIsolated().execute {
-            guard self.machine.isCurrent(exchange), let context = self.context
+            guard self.machine.socketExchange === exchange, let context = self.context
             else { return }
             self.switchToWebSocket(handler, accepted: accepted, exchange: exchange, context: context)
         }
