@@ -76,11 +76,21 @@ def hs256_secret() -> bytes:
     return secrets.token_hex(32).encode()
 
 
+_handed_out_ports: set[int] = set()
+
+
 def free_port() -> int:
-    """A loopback TCP port that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback TCP port that was free a moment ago and that this run has not handed out
+    before. The kernel may give the same ephemeral port to two binds in a row once the first
+    socket is closed, so two calls for one config (listener and admin) could otherwise get
+    the same port and the edge would rightly refuse to start."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out_ports:
+            _handed_out_ports.add(port)
+            return port
 
 
 # --- config ---------------------------------------------------------------------------
