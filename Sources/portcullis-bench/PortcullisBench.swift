@@ -9,7 +9,8 @@ struct PortcullisBench: AsyncParsableCommand {
         commandName: "portcullis-bench",
         abstract: "WebSocket load generator and reference servers for scripts/bench/ws.",
         subcommands: [
-            HoldCommand.self, BroadcastCommand.self, EchoCommand.self, FloorServerCommand.self, VerifyCommand.self,
+            HoldCommand.self, BroadcastCommand.self, EchoCommand.self, FloorServerCommand.self, RelayFloorCommand.self,
+            VerifyCommand.self,
         ]
     )
 }

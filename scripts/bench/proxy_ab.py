@@ -2,7 +2,7 @@
 """Portcullis binaries side by side on the proxy path, and nginx beside them: CPU per request.
 
     scripts/bench/proxy-ab OLD_BINARY NEW_BINARY [MORE...] [--rounds 4] [--duration 5]
-    scripts/bench/proxy-ab BINARY --nginx
+    scripts/bench/proxy-ab BINARY --nginx [--nio-floor]
 
 For a change to the proxy path, the question is what one request costs, and on a shared
 2-core machine a few percent is inside the noise of one run. So each binary in turn
@@ -16,6 +16,12 @@ event loop and no access log, wrk and the backend on CPU 0.
 With --nginx, an nginx proxy to the same backend (one process: master_process off, so
 its CPU is all in one PID) takes part in every round, and each binary gets its ratio to
 nginx too: the user/system split shows which side of the system call boundary a gap is on.
+
+With --nio-floor, `portcullis-bench relay-floor` (from the first binary's directory) takes
+part too: a bare SwiftNIO relay on one event loop that copies bytes between each client
+connection and its own backend connection, with no parsing at all. Its CPU per request is
+what NIO's channel pipeline alone costs for the two reads and two writes of a request: the
+floor of any proxy built on NIO.
 """
 
 import argparse
@@ -90,6 +96,7 @@ http {{
 """
 
 NGINX = "nginx"
+FLOOR = "nio-floor"
 
 
 def parse_args(argv):
@@ -103,13 +110,21 @@ def parse_args(argv):
     p.add_argument("--keep-tmp", action="store_true", help="keep the temp dir with configs and logs")
     p.add_argument("--nginx", action="store_true",
                    help="an nginx proxy takes part too, and every binary gets its ratio to it")
+    p.add_argument("--nio-floor", action="store_true",
+                   help="portcullis-bench relay-floor (a bare NIO relay) takes part too")
     args = p.parse_args(argv)
     if len(args.binaries) < (1 if args.nginx else 2):
         p.error("give at least two binaries, or one with --nginx")
     for binary in args.binaries:
         if not Path(binary).is_file():
             p.error(f"{binary}: no such file")
+    if args.nio_floor and not floor_binary(args).is_file():
+        p.error(f"{floor_binary(args)}: no such file (build the portcullis-bench product)")
     return args
+
+
+def floor_binary(args):
+    return Path(args.binaries[0]).resolve().parent / "portcullis-bench"
 
 
 def cpu_ticks(pid):
@@ -153,7 +168,8 @@ def run_bench(args, tmp, procs):
     wait_for(backend_port, backend, "backend nginx")
     (tmp / "proxy.conf").write_text(NGINX_PROXY_CONF.format(tmp=tmp, port=edge_port, backend=backend_port))
     labels = [f"{i + 1}:{Path(b).name}" for i, b in enumerate(args.binaries)]
-    targets = list(zip(labels, args.binaries)) + ([(NGINX, NGINX)] if args.nginx else [])
+    targets = (list(zip(labels, args.binaries)) + ([(NGINX, NGINX)] if args.nginx else [])
+               + ([(FLOOR, FLOOR)] if args.nio_floor else []))
     results = {label: [] for label, _ in targets}
     machine = benchkit.machine_info()
     benchkit.log(f"proxy-ab  {machine['nproc']} CPUs, {machine['cpu_model']}, kernel {machine['kernel']}, "
@@ -164,8 +180,13 @@ def run_bench(args, tmp, procs):
         if round_index % 2:
             order.reverse()
         for label, binary in order:
-            argv = ([NGINX, "-c", str(tmp / "proxy.conf"), "-p", str(tmp)] if binary == NGINX
-                    else [binary, "serve", "--config", str(tmp / "edge.yaml")])
+            if binary == NGINX:
+                argv = [NGINX, "-c", str(tmp / "proxy.conf"), "-p", str(tmp)]
+            elif binary == FLOOR:
+                argv = [str(floor_binary(args)), "relay-floor", "--port", str(edge_port),
+                        "--upstream", str(backend_port)]
+            else:
+                argv = [binary, "serve", "--config", str(tmp / "edge.yaml")]
             edge = procs.start(label, argv, 1, tmp / f"edge-{label.replace('/', '_')}.log")
             wait_for(edge_port, edge, label)
             if args.warmup:
