@@ -10,33 +10,55 @@ import PortcullisHTTP
 /// on its way in (the strict request decoder, ``ResponseHeadParser``) or made by the edge.
 extension ByteBuffer {
     mutating func writeRequestHead(_ head: HTTPRequestHead) {
-        writeString(head.method.rawValue)
-        writeInteger(UInt8(ascii: " "))
-        writeString(head.uri)
-        writeStaticString(" HTTP/1.1\r\n")
-        writeFields(head.headers)
-        writeStaticString("\r\n")
+        let method = head.method.rawValue
+        var size = method.utf8.count + 1 + head.uri.utf8.count + 11 + 2
+        for (name, value) in head.headers { size += HeadBytes.fieldSize(name, value) }
+        writeHead(size: size) { out in
+            out.append(method)
+            out.append(UInt8(ascii: " "))
+            out.append(head.uri)
+            out.append(" HTTP/1.1\r\n")
+            for (name, value) in head.headers { out.appendField(name, value) }
+            out.append("\r\n")
+        }
     }
 
     mutating func writeResponseHead(_ head: HTTPResponseHead) {
-        writeStatusLine(minorVersion: head.version.minor == 0 ? 0 : 1, status: head.status.code)
-        writeString(head.status.reasonPhrase)
-        writeStaticString("\r\n")
-        writeFields(head.headers)
-        writeStaticString("\r\n")
+        let reason = head.status.reasonPhrase
+        var size = HeadBytes.statusLineSize + reason.utf8.count + 2 + 2
+        for (name, value) in head.headers { size += HeadBytes.fieldSize(name, value) }
+        writeHead(size: size) { out in
+            out.appendStatusLine(minorVersion: head.version.minor == 0 ? 0 : 1, status: head.status.code)
+            out.append(reason)
+            out.append("\r\n")
+            for (name, value) in head.headers { out.appendField(name, value) }
+            out.append("\r\n")
+        }
     }
 
     mutating func writeFields(_ headers: HTTPHeaders) {
-        for (name, value) in headers {
-            writeField(name, value)
+        var size = 0
+        for (name, value) in headers { size += HeadBytes.fieldSize(name, value) }
+        writeHead(size: size) { out in
+            for (name, value) in headers { out.appendField(name, value) }
         }
     }
 
     mutating func writeField(_ name: String, _ value: String) {
-        writeString(name)
-        writeStaticString(": ")
-        writeString(value)
-        writeStaticString("\r\n")
+        writeHead(size: HeadBytes.fieldSize(name, value)) { out in out.appendField(name, value) }
+    }
+
+    /// Writes a head of exactly `size` bytes in one reservation: a head is a few dozen
+    /// short pieces, and writing each through `ByteBuffer`'s own methods (a capacity and
+    /// uniqueness check per piece, `writeStaticString` through generic slicing) cost more
+    /// than the copying.
+    private mutating func writeHead(size: Int, _ body: (inout HeadBytes) -> Void) {
+        writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+            var out = HeadBytes(raw)
+            body(&out)
+            precondition(out.count == size, "head size miscounted")
+            return size
+        }
     }
 
     /// How the client's connection continues after a relayed response.
@@ -59,45 +81,52 @@ extension ByteBuffer {
         chunked: Bool,
         connection: ClientConnection
     ) {
-        writeStatusLine(minorVersion: minorVersion, status: UInt(head.status))
-        writeBytes(UnsafeRawBufferPointer(rebasing: bytes[head.reason]))
-        writeStaticString("\r\n")
+        var size = HeadBytes.statusLineSize + head.reason.count + 2 + 2
         var hasRequestId = false
-        for field in head.fields {
-            switch field.role {
-            case .endToEnd:
-                break
-            case .requestId:
-                hasRequestId = true
-            case .upgrade:
-                guard case .upgrade = connection else { continue }
-            case .hopByHop:
-                continue
+        for field in head.fields where Self.relays(field.role, connection) {
+            size += field.name.count + field.value.count + 4
+            hasRequestId = hasRequestId || field.role == .requestId
+        }
+        if !hasRequestId { size += HeadBytes.fieldSize(Self.requestIdName, requestId) }
+        if chunked { size += Self.chunkedField.utf8CodeUnitCount }
+        let connectionField = Self.connectionField(connection, minorVersion: minorVersion)
+        size += connectionField.utf8CodeUnitCount
+        writeHead(size: size) { out in
+            out.appendStatusLine(minorVersion: minorVersion, status: UInt(head.status))
+            out.append(UnsafeRawBufferPointer(rebasing: bytes[head.reason]))
+            out.append("\r\n")
+            for field in head.fields where Self.relays(field.role, connection) {
+                out.append(UnsafeRawBufferPointer(rebasing: bytes[field.name]))
+                out.append(": ")
+                out.append(UnsafeRawBufferPointer(rebasing: bytes[field.value]))
+                out.append("\r\n")
             }
-            writeBytes(UnsafeRawBufferPointer(rebasing: bytes[field.name]))
-            writeStaticString(": ")
-            writeBytes(UnsafeRawBufferPointer(rebasing: bytes[field.value]))
-            writeStaticString("\r\n")
+            if !hasRequestId { out.appendField(Self.requestIdName, requestId) }
+            if chunked { out.append(Self.chunkedField) }
+            out.append(connectionField)
+            out.append("\r\n")
         }
-        if !hasRequestId { writeField("x-request-id", requestId) }
-        if chunked { writeStaticString("transfer-encoding: chunked\r\n") }
-        switch connection {
-        case .keepAlive where minorVersion == 0: writeStaticString("connection: keep-alive\r\n")
-        case .keepAlive: break
-        case .close: writeStaticString("connection: close\r\n")
-        case .upgrade: writeStaticString("connection: upgrade\r\n")
-        }
-        writeStaticString("\r\n")
     }
 
-    /// `HTTP/1.x NNN ` (the reason phrase follows).
-    private mutating func writeStatusLine(minorVersion: Int, status: UInt) {
-        writeStaticString(minorVersion == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        let code = min(status, 999)
-        writeInteger(UInt8(ascii: "0") + UInt8(code / 100))
-        writeInteger(UInt8(ascii: "0") + UInt8(code / 10 % 10))
-        writeInteger(UInt8(ascii: "0") + UInt8(code % 10))
-        writeInteger(UInt8(ascii: " "))
+    private static let requestIdName = "x-request-id"
+    private static let chunkedField: StaticString = "transfer-encoding: chunked\r\n"
+
+    private static func relays(_ role: ResponseHead.FieldRole, _ connection: ClientConnection) -> Bool {
+        switch role {
+        case .endToEnd, .requestId: return true
+        case .upgrade: return connection == .upgrade
+        case .hopByHop: return false
+        }
+    }
+
+    /// The edge's `Connection` field for the client, or none.
+    private static func connectionField(_ connection: ClientConnection, minorVersion: Int) -> StaticString {
+        switch connection {
+        case .keepAlive where minorVersion == 0: return "connection: keep-alive\r\n"
+        case .keepAlive: return ""
+        case .close: return "connection: close\r\n"
+        case .upgrade: return "connection: upgrade\r\n"
+        }
     }
 
     /// One chunk of a chunked request body: size line, data, CRLF.
@@ -113,5 +142,61 @@ extension ByteBuffer {
         writeStaticString("0\r\n")
         if let trailers { writeFields(trailers) }
         writeStaticString("\r\n")
+    }
+}
+
+/// A cursor over memory reserved for a whole head; the caller counts the bytes first.
+struct HeadBytes {
+    private let base: UnsafeMutableRawBufferPointer
+    private(set) var count = 0
+
+    init(_ base: UnsafeMutableRawBufferPointer) {
+        self.base = base
+    }
+
+    /// `HTTP/1.x NNN ` (the reason phrase follows).
+    static let statusLineSize = 13
+
+    /// `name: value` CRLF.
+    static func fieldSize(_ name: String, _ value: String) -> Int {
+        name.utf8.count + value.utf8.count + 4
+    }
+
+    mutating func append(_ byte: UInt8) {
+        base[count] = byte
+        count += 1
+    }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
+        UnsafeMutableRawBufferPointer(rebasing: base[count..<(count + bytes.count)]).copyMemory(from: bytes)
+        count += bytes.count
+    }
+
+    mutating func append(_ text: StaticString) {
+        append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    mutating func append(_ text: String) {
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { append(UnsafeRawBufferPointer($0)) }
+        if copied == nil {
+            for byte in text.utf8 { append(byte) }
+        }
+    }
+
+    mutating func appendField(_ name: String, _ value: String) {
+        append(name)
+        append(": ")
+        append(value)
+        append("\r\n")
+    }
+
+    mutating func appendStatusLine(minorVersion: Int, status: UInt) {
+        append(minorVersion == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        let code = min(status, 999)
+        append(UInt8(ascii: "0") + UInt8(code / 100))
+        append(UInt8(ascii: "0") + UInt8(code / 10 % 10))
+        append(UInt8(ascii: "0") + UInt8(code % 10))
+        append(UInt8(ascii: " "))
     }
 }

@@ -209,6 +209,8 @@ extension StringProtocol {
     /// lower-casing would let look-alikes through (`chun\u{212A}ed`, with a KELVIN SIGN,
     /// lower-cases to `chunked`). Without an upper-case letter the text comes back as it
     /// is (a `String` uncopied): the edge lower-cases every header name it forwards.
+    /// Inlinable so callers in other modules get it specialized, not through witness tables.
+    @inlinable
     public func asciiLowercased() -> String {
         guard utf8.contains(where: { $0 &- UInt8(ascii: "A") < 26 }) else { return String(self) }
         return String(unsafeUninitializedCapacity: utf8.count) { buffer in
