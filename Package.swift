@@ -200,6 +200,7 @@ let package = Package(
             name: "PortcullisBusTests",
             dependencies: [
                 "PortcullisBus",
+                "CHiredis",
                 "PortcullisConfig",
                 "PortcullisTestSupport",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -244,5 +245,7 @@ let package = Package(
 // (docs/performance.md). The compile-time checks stay on.
 for target in package.targets where target.type != .system {
     target.swiftSettings =
-        (target.swiftSettings ?? []) + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+        (target.swiftSettings ?? []) + [
+            .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+        ]
 }

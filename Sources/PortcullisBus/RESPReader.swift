@@ -36,8 +36,14 @@ final class RESPReader {
         try self.check(redisReaderGetReply(self.handle, &reply))
         guard let reply else { return nil }
         defer { freeReplyObject(reply) }
-        return RESPValue(copying: reply.assumingMemoryBound(to: redisReply.self))
+        let node = reply.assumingMemoryBound(to: redisReply.self)
+        var arena = Self.allocator.buffer(capacity: RESPValue.bulkBytes(in: node))
+        RESPValue.copyBulkBytes(of: node, into: &arena)
+        var offset = 0
+        return RESPValue(copying: node, from: arena, offset: &offset)
     }
+
+    private static let allocator = ByteBufferAllocator()
 
     /// Turns a hiredis return code into a thrown ``RedisError``.
     private func check(_ code: Int32) throws {
@@ -48,13 +54,52 @@ final class RESPReader {
     }
 }
 
+/// A reply's bulk strings are copied into one `ByteBuffer`, the reply's arena, and each
+/// bulk string is a slice of it: one allocation per reply instead of one per string (an
+/// XREADGROUP batch holds a dozen per entry). The arena is filled before the first slice is
+/// taken, since writing to a buffer that slices share would copy it.
 extension RESPValue {
-    /// Deep-copies a hiredis reply tree. The caller still owns (and frees) `reply`.
-    fileprivate init(copying reply: UnsafePointer<redisReply>) {
+    /// The total length of the bulk strings in a reply tree.
+    fileprivate static func bulkBytes(in reply: UnsafePointer<redisReply>) -> Int {
         let node = reply.pointee
         switch node.type {
         case REDIS_REPLY_STRING:
-            self = .bulkString(ByteBuffer(bytes: UnsafeRawBufferPointer(start: node.str, count: node.len)))
+            return node.len
+        case REDIS_REPLY_ARRAY:
+            var total = 0
+            for index in 0..<node.elements {
+                if let element = node.element[index] { total += bulkBytes(in: element) }
+            }
+            return total
+        default:
+            return 0
+        }
+    }
+
+    /// Appends the bytes of every bulk string in a reply tree, depth first.
+    fileprivate static func copyBulkBytes(of reply: UnsafePointer<redisReply>, into arena: inout ByteBuffer) {
+        let node = reply.pointee
+        switch node.type {
+        case REDIS_REPLY_STRING:
+            arena.writeBytes(UnsafeRawBufferPointer(start: node.str, count: node.len))
+        case REDIS_REPLY_ARRAY:
+            for index in 0..<node.elements {
+                if let element = node.element[index] { copyBulkBytes(of: element, into: &arena) }
+            }
+        default:
+            break
+        }
+    }
+
+    /// Deep-copies a hiredis reply tree, its bulk strings as slices of `arena` (filled by
+    /// ``copyBulkBytes(of:into:)`` in the same order) from `offset` on. The caller still
+    /// owns (and frees) `reply`.
+    fileprivate init(copying reply: UnsafePointer<redisReply>, from arena: ByteBuffer, offset: inout Int) {
+        let node = reply.pointee
+        switch node.type {
+        case REDIS_REPLY_STRING:
+            self = .bulkString(arena.getSlice(at: arena.readerIndex + offset, length: node.len) ?? ByteBuffer())
+            offset += node.len
         case REDIS_REPLY_STATUS:
             self = .simpleString(Self.text(node))
         case REDIS_REPLY_ERROR:
@@ -69,7 +114,7 @@ extension RESPValue {
                     values.append(.nullBulkString)
                     continue
                 }
-                values.append(RESPValue(copying: element))
+                values.append(RESPValue(copying: element, from: arena, offset: &offset))
             }
             self = .array(values)
         default:  // REDIS_REPLY_NIL; RESP2 readers produce no other type.

@@ -240,29 +240,34 @@ final class SocketHub {
     // MARK: Appends
 
     /// Appends an inbound envelope to `<prefix>:in:<app>`. The future fails with
-    /// ``RedisError/Code/bufferFull`` while Redis is away and the buffer is full.
+    /// ``RedisError/Code/bufferFull`` while Redis is away and the buffer is full; its value,
+    /// the entry's id, is not needed by any caller (one future per message, not two).
     @discardableResult
-    func append(_ envelope: Envelope, app: String) -> EventLoopFuture<Void> {
+    func append(_ envelope: Envelope, app: String) -> EventLoopFuture<RESPValue> {
         let stream: StreamName
         do {
             stream = try names.inbound(app: app)
         } catch {
             return eventLoop.makeFailedFuture(error)
         }
-        let started = NIODeadline.now()
-        let appended = send(StreamCommand.xadd(stream, trim: StreamNames.inboundTrim, fields: envelope.fields))
-        return appended.map { _ in
-            EdgeMetrics.shared.busAppended(nanoseconds: (NIODeadline.now() - started).nanoseconds)
-        }
+        return send(
+            StreamCommand.xadd(stream, trim: StreamNames.inboundTrim, fields: envelope.fields), timedFrom: .now())
     }
 
+    /// Sends a write to the bus; with `timedFrom`, a success is recorded as an append's
+    /// duration.
     @discardableResult
-    private func send(_ command: [RedisArgument]) -> EventLoopFuture<RESPValue> {
+    private func send(_ command: [RedisArgument], timedFrom started: NIODeadline? = nil) -> EventLoopFuture<RESPValue> {
         pendingAppends += 1
         let future = redis.send(command)
         future.assumeIsolated().whenComplete { [self] result in
-            if case .failure(let error) = result {
+            switch result {
+            case .failure(let error):
                 logger.debug("bus write failed", metadata: ["error": "\(error)"])
+            case .success:
+                if let started {
+                    EdgeMetrics.shared.busAppended(nanoseconds: (NIODeadline.now() - started).nanoseconds)
+                }
             }
             pendingAppends -= 1
             if pendingAppends == 0 {
@@ -351,31 +356,36 @@ final class SocketHub {
     /// Collected first, so `body` may change the indexes.
     private func forEachTarget(of envelope: Envelope, _ body: (SocketConnection, String?) -> Void) {
         guard let target = envelope.target else { return }
-        var targets: [(SocketConnection, String?)] = []
+        // No list of targets is built: the collections iterated are copies (value types),
+        // so a delivery that ends a connection cannot disturb the walk.
+        func visit(_ connection: SocketConnection, _ namespace: String?) {
+            if let app = envelope.app, connection.app != app { return }
+            if let except = envelope.except, connection.id == except { return }
+            body(connection, namespace)
+        }
         switch target {
         case .connection(let id):
-            if let connection = connections[id] { targets = [(connection, envelope.namespace)] }
+            if let connection = connections[id] { visit(connection, envelope.namespace) }
         case .user(let user):
-            targets = users[user].map { $0.values.map { ($0, envelope.namespace) } } ?? []
+            guard let members = users[user] else { break }
+            for connection in members.values { visit(connection, envelope.namespace) }
         case .room(let room):
             guard let namespaces = rooms[room] else { break }
             if let namespace = envelope.namespace {
-                targets = namespaces[namespace].map { $0.values.map { ($0, namespace) } } ?? []
+                guard let members = namespaces[namespace] else { break }
+                for connection in members.values { visit(connection, namespace) }
             } else {
                 for (namespace, members) in namespaces {
-                    targets += members.values.map { ($0, namespace) }
+                    for connection in members.values { visit(connection, namespace) }
                 }
             }
         case .token(let tokenID):
             // Revocations are rare: a scan beats keeping a per-token index on every connection.
-            targets = connections.values.filter { $0.tokenID == tokenID }.map { ($0, envelope.namespace) }
+            for connection in connections.values where connection.tokenID == tokenID {
+                visit(connection, envelope.namespace)
+            }
         case .all:
-            targets = connections.values.map { ($0, envelope.namespace) }
-        }
-        for (connection, namespace) in targets {
-            if let app = envelope.app, connection.app != app { continue }
-            if let except = envelope.except, connection.id == except { continue }
-            body(connection, namespace)
+            for connection in connections.values { visit(connection, envelope.namespace) }
         }
     }
 }

@@ -187,21 +187,25 @@ package struct JSONScanner {
     /// Lone surrogate escapes are rejected since they cannot form a Swift `String`.
     package mutating func scanString() throws(Failure) -> String {
         try self.expect(UInt8(ascii: "\""), "'\"'")
-        var scalars = String.UnicodeScalarView()
+        // Most strings hold no escape: they come back as one decoded run, with no
+        // scalar-by-scalar copy.
+        var text = ""
+        var escaped = false
         var runStart = self.index
         while true {
             guard let byte = self.peek() else { throw Failure(message: "unterminated string") }
             switch byte {
             case UInt8(ascii: "\""):
-                scalars.append(
-                    contentsOf: String(decoding: self.bytes[runStart..<self.index], as: UTF8.self).unicodeScalars)
+                let run = String(decoding: self.bytes[runStart..<self.index], as: UTF8.self)
                 self.index += 1
-                return String(scalars)
+                guard escaped else { return run }
+                text += run
+                return text
             case UInt8(ascii: "\\"):
-                scalars.append(
-                    contentsOf: String(decoding: self.bytes[runStart..<self.index], as: UTF8.self).unicodeScalars)
+                text += String(decoding: self.bytes[runStart..<self.index], as: UTF8.self)
                 self.index += 1
-                scalars.append(try self.scanEscape())
+                text.unicodeScalars.append(try self.scanEscape())
+                escaped = true
                 runStart = self.index
             case 0x00..<0x20:
                 throw Failure(message: "control character in string")
