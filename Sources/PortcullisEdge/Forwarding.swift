@@ -57,18 +57,21 @@ struct Forwarding {
 
     /// Adds the forwarding headers to `headers`, which holds none: the edge's own view,
     /// extending what a trusted peer sent (`previous`).
-    func apply(to headers: inout HTTPHeaders, host: String?, previous: Previous) {
-        let previousFor = previous.forwardedFor.joined(separator: ", ")
-        let previousForwarded = previous.forwarded.joined(separator: ", ")
+    func apply(to headers: inout [(String, String)], host: String?, previous: Previous) {
         let proto = previous.proto ?? scheme
         let forwardedHost = previous.host ?? host
-        headers.add(name: "x-forwarded-for", value: previousFor.isEmpty ? peer : "\(previousFor), \(peer)")
-        headers.add(name: "x-forwarded-proto", value: proto)
-        if let forwardedHost { headers.add(name: "x-forwarded-host", value: forwardedHost) }
-        headers.add(name: "x-real-ip", value: client)
-        var element = "for=\(Self.node(peer));proto=\(scheme)"
-        if let host { element += ";host=\"\(host)\"" }
-        headers.add(name: "forwarded", value: previousForwarded.isEmpty ? element : "\(previousForwarded), \(element)")
+        headers.append(("x-forwarded-for", Self.extending(previous.forwardedFor, with: peer)))
+        headers.append(("x-forwarded-proto", proto))
+        if let forwardedHost { headers.append(("x-forwarded-host", forwardedHost)) }
+        headers.append(("x-real-ip", client))
+        var element = "for=" + Self.node(peer) + ";proto=" + scheme
+        if let host { element += ";host=\"" + host + "\"" }
+        headers.append(("forwarded", Self.extending(previous.forwarded, with: element)))
+    }
+
+    /// A list header's values as one comma-separated list, with `element` last.
+    private static func extending(_ values: [String], with element: String) -> String {
+        values.isEmpty ? element : values.joined(separator: ", ") + ", " + element
     }
 
     /// RFC 7239 §6: IPv6 addresses are bracketed and quoted. (A byte test: with

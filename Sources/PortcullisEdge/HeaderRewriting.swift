@@ -83,7 +83,9 @@ enum HeaderRewriting {
         var chunked = false
         var upgradeValues: [String] = []
         var hasContentLength = false
-        var headers = HTTPHeaders()
+        // Built as a plain array and wrapped once: `HTTPHeaders.add` re-checks every name
+        // for non-ASCII bytes and for `Connection`, and these names were validated already.
+        var headers: [(String, String)] = []
         headers.reserveCapacity(head.headers.count + 7)
         for (name, value) in head.headers {
             let lower = name.asciiLowercased()
@@ -111,19 +113,19 @@ enum HeaderRewriting {
             if lower.utf8.contains(UInt8(ascii: "_")), owned.contains(String(lower.map { $0 == "_" ? "-" : $0 })) {
                 continue
             }
-            headers.add(name: name, value: value)
+            headers.append((name, value))
         }
         forwarding.apply(to: &headers, host: head.headers.first(name: "host"), previous: previous)
-        headers.add(name: "x-request-id", value: requestId)
+        headers.append(("x-request-id", requestId))
         if tunnel {
-            for value in upgradeValues { headers.add(name: "upgrade", value: value) }
-            headers.add(name: "connection", value: "upgrade")
+            for value in upgradeValues { headers.append(("upgrade", value)) }
+            headers.append(("connection", "upgrade"))
         } else if chunked {
-            headers.add(name: "transfer-encoding", value: "chunked")
+            headers.append(("transfer-encoding", "chunked"))
         } else if !hasContentLength, head.method.hasRequestBodyLikely {
-            headers.add(name: "content-length", value: "0")
+            headers.append(("content-length", "0"))
         }
-        return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: headers)
+        return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: HTTPHeaders(headers))
     }
 
     /// States the verified identity on an upstream request from ``upstreamRequest(_:target:forwarding:requestId:owned:tunnel:policy:)``,
