@@ -162,13 +162,17 @@ struct HeadBytes {
         name.utf8.count + value.utf8.count + 4
     }
 
+    // The bounds checks stay in release builds (the buffer pointer's own are debug-only):
+    // a miscounted head traps rather than writing past its reservation.
     mutating func append(_ byte: UInt8) {
+        precondition(count < base.count, "head size miscounted")
         base[count] = byte
         count += 1
     }
 
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty else { return }
+        precondition(bytes.count <= base.count - count, "head size miscounted")
         UnsafeMutableRawBufferPointer(rebasing: base[count..<(count + bytes.count)]).copyMemory(from: bytes)
         count += bytes.count
     }
