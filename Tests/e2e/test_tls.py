@@ -298,6 +298,12 @@ CERTIFICATE_ONLY_FINDINGS = {
     "DNS_CAArecord",
 }
 
+# testssl's warnings about its own tools that do not touch what it checks here. Debian 12's
+# openssl 3.0.22 (deb12u2) no longer loads the GOST engine, so testssl cannot offer GOST
+# ciphers itself; the edge (BoringSSL) has none to offer, and every check still runs
+# (EXPECTED_CHECKS below).
+TESTSSL_OWN_WARNINGS = {"engine_problem"}
+
 # Checks whose absence from the JSON means the scan did not really run (testssl skips
 # SWEET32 on a TLS 1.3-only listener, so the modern profile does not expect it).
 EXPECTED_CHECKS = {"TLS1", "TLS1_1", "TLS1_2", "TLS1_3", "cipherlist_AVERAGE", "cipherlist_3DES_IDEA",
@@ -323,7 +329,7 @@ def run_testssl(port: int, ca: Path, out: Path, expected: set[str]) -> list[dict
                             stdin=subprocess.DEVNULL, cwd=out)
     assert json_file.exists(), f"testssl wrote no JSON (exit {result.returncode}):\n{result.stdout}\n{result.stderr}"
     findings = json.loads(json_file.read_text())
-    problems = [f for f in findings if f["severity"] in ("FATAL", "WARN")]
+    problems = [f for f in findings if f["severity"] in ("FATAL", "WARN") and f["id"] not in TESTSSL_OWN_WARNINGS]
     assert not problems, f"testssl could not complete its checks: {problems}\n{result.stdout[-3000:]}"
     missing = expected - {f["id"] for f in findings}
     assert not missing, f"testssl skipped {sorted(missing)}:\n{result.stdout[-3000:]}"
