@@ -64,8 +64,19 @@ struct Forwarding {
         headers.append(("x-forwarded-proto", proto))
         if let forwardedHost { headers.append(("x-forwarded-host", forwardedHost)) }
         headers.append(("x-real-ip", client))
-        var element = "for=" + Self.node(peer) + ";proto=" + scheme
-        if let host { element += ";host=\"" + host + "\"" }
+        // One allocation: each `+` of a string past 15 bytes would allocate a new one.
+        let node = Self.node(peer)
+        var element = ""
+        element.reserveCapacity(19 + node.utf8.count + scheme.utf8.count + (host?.utf8.count ?? 0))
+        element += "for="
+        element += node
+        element += ";proto="
+        element += scheme
+        if let host {
+            element += ";host=\""
+            element += host
+            element += "\""
+        }
         headers.append(("forwarded", Self.extending(previous.forwarded, with: element)))
     }
 

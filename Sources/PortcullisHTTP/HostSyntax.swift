@@ -4,7 +4,12 @@
 /// RFC 9112 §3.2 asks for a 400 on an invalid `Host`.
 public enum HostSyntax {
     public static func check(_ value: String) -> RequestRefusal? {
-        let bytes = Array(value.utf8)
+        // Read in place: an array copy of the bytes was a heap allocation per request.
+        var value = value
+        return value.withUTF8 { check(bytes: $0) }
+    }
+
+    private static func check(bytes: UnsafeBufferPointer<UInt8>) -> RequestRefusal? {
         if bytes.contains(UInt8(ascii: "@")) {
             return RequestRefusal(.badHost, "userinfo in the host")
         }
