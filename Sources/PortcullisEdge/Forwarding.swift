@@ -64,7 +64,8 @@ struct Forwarding {
         headers.append(("x-forwarded-proto", proto))
         if let forwardedHost { headers.append(("x-forwarded-host", forwardedHost)) }
         headers.append(("x-real-ip", client))
-        // One allocation: each `+` of a string past 15 bytes would allocate a new one.
+        // One allocation: each `+` of a string past 15 bytes would allocate a new one. The
+        // 19 bytes are `for=`, `;proto=`, `;host="` and the closing quote.
         let node = Self.node(peer)
         var element = ""
         element.reserveCapacity(19 + node.utf8.count + scheme.utf8.count + (host?.utf8.count ?? 0))

@@ -353,11 +353,10 @@ final class SocketHub {
     /// Calls `body` for each local connection the envelope targets, with the namespace to
     /// deliver in: the envelope's, or for a room without one each namespace the
     /// connection joined the room in. Filtered by `app` when set, leaving out `except`.
-    /// Collected first, so `body` may change the indexes.
+    /// The collections walked are copies (value types), so `body` may change the indexes
+    /// (a delivery that ends a connection) without disturbing the walk.
     private func forEachTarget(of envelope: Envelope, _ body: (SocketConnection, String?) -> Void) {
         guard let target = envelope.target else { return }
-        // No list of targets is built: the collections iterated are copies (value types),
-        // so a delivery that ends a connection cannot disturb the walk.
         func visit(_ connection: SocketConnection, _ namespace: String?) {
             if let app = envelope.app, connection.app != app { return }
             if let except = envelope.except, connection.id == except { return }
