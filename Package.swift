@@ -28,8 +28,10 @@ let package = Package(
             pkgConfig: "libjwt",
             providers: [.apt(["libjwt-dev"])]
         ),
-        // No pkgConfig: hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM refuses with a
-        // warning; the headers live under the default include path and the module map links it.
+        // Only the tests link hiredis: the reference RESPParser and RESPCommandFormatter are
+        // checked against. No pkgConfig: hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM
+        // refuses with a warning; the headers live under the default include path and the
+        // module map links it.
         .systemLibrary(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
@@ -64,7 +66,6 @@ let package = Package(
         .target(
             name: "PortcullisBus",
             dependencies: [
-                "CHiredis",
                 "PortcullisConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -187,7 +188,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PortcullisWireTests",
-            dependencies: ["PortcullisWire"]
+            dependencies: ["PortcullisWire", "PortcullisTestSupport"]
         ),
         .testTarget(
             name: "PortcullisBenchTests",

@@ -6,7 +6,8 @@ import NIOCore
 /// This was hiredis's `redisFormatCommandArgv`, which stages the arguments, mallocs its
 /// output, writes every length with `sprintf` and is then copied and freed: 7% of the
 /// edge's user CPU on the echo path. The wire form is byte-for-byte the same, which
-/// `RESPCommandFormatterTests` checks against hiredis itself; hiredis still reads replies.
+/// `RESPCommandFormatterTests` checks against hiredis itself (replies are read by
+/// ``RESPParser``).
 enum RESPCommandFormatter {
     /// Appends the RESP form of `command` to `buffer`: `*<count>` then `$<length>` and the
     /// bytes of each argument, every line ending in CRLF (binary-safe).

@@ -1,18 +1,16 @@
 import NIOCore
 
-/// Decodes the bytes Redis sends into ``RESPValue``s with a hiredis reader.
+/// Decodes the bytes Redis sends into ``RESPValue``s with a ``RESPParser``.
 ///
-/// Every received byte is handed to the reader at once (hiredis keeps partial replies), and
-/// every reply it completes is forwarded before asking for more data.
+/// Every reply the received bytes complete is forwarded before asking for more data; a
+/// partial reply stays in the handler's buffer until the rest arrives.
 struct RESPDecoder: ByteToMessageDecoder {
     typealias InboundOut = RESPValue
 
-    private let reader = RESPReader()
+    private var parser = RESPParser()
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        try buffer.withUnsafeReadableBytes { try self.reader.feed($0) }
-        buffer.moveReaderIndex(to: buffer.writerIndex)
-        while let value = try self.reader.nextReply() {
+        while let value = try self.parser.next(from: &buffer) {
             context.fireChannelRead(Self.wrapInboundOut(value))
         }
         return .needMoreData
@@ -29,7 +27,7 @@ struct RESPDecoder: ByteToMessageDecoder {
     }
 }
 
-/// Encodes a command (a list of arguments) as RESP with hiredis's formatter.
+/// Encodes a command (a list of arguments) as RESP with ``RESPCommandFormatter``.
 struct RESPEncoder: MessageToByteEncoder {
     typealias OutboundIn = [RedisArgument]
 

@@ -1,6 +1,6 @@
 import NIOCore
 
-/// One RESP2 reply, already copied out of hiredis into Swift memory.
+/// One RESP2 reply, read by ``RESPParser``.
 ///
 /// Bulk strings are binary-safe `ByteBuffer`s. A null bulk string (`$-1`, e.g. GET of a
 /// missing key) and a null array (`*-1`, e.g. XREAD's timeout or a deleted pending entry)

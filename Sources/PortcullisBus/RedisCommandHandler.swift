@@ -94,7 +94,7 @@ final class RedisCommandHandler: ChannelDuplexHandler {
 }
 
 extension ChannelPipeline.SynchronousOperations {
-    /// Adds the RESP codec (hiredis reader and formatter) and the command handler, which
+    /// Adds the RESP codec (``RESPParser``, ``RESPCommandFormatter``) and the command handler, which
     /// records in `closeReason` why the channel closed.
     func configureRedisPipeline(logger: Logger, closeReason: RedisCloseReason? = nil) throws {
         try self.addHandlers([

@@ -1,3 +1,4 @@
+import PortcullisTestSupport
 import PortcullisWire
 import Testing
 

@@ -1,14 +1,14 @@
 import CHiredis
 import NIOCore
 
-/// Owns one hiredis `redisReader`: bytes go in with ``feed(_:)``, complete replies come out
-/// of ``nextReply()`` as ``RESPValue``s.
+@testable import PortcullisBus
+
+/// hiredis's own reply reader, the reference ``RESPParser`` is checked against: bytes go in
+/// with ``feed(_:)``, complete replies come out of ``nextReply()`` as ``RESPValue``s.
 ///
-/// Each C reply is copied into Swift values and freed before `nextReply()` returns, so no
-/// hiredis memory outlives the call. After a protocol error the reader is unusable (hiredis
-/// keeps the error); the connection that owns it closes. Not thread-safe: one reader per
-/// channel, used on its event loop.
-final class RESPReader {
+/// Each C reply is copied into Swift values and freed before `nextReply()` returns. After a
+/// protocol error the reader is unusable (hiredis keeps the error).
+final class HiredisReader {
     private let handle: UnsafeMutablePointer<redisReader>
 
     init() {

@@ -3,9 +3,9 @@ import Testing
 
 @testable import PortcullisBus
 
-/// The hiredis-backed reader on raw RESP bytes, including every way a reply can be split
-/// across reads and the stream reply shapes of protocols.md §7.3.
-@Suite struct RESPReaderTests {
+/// ``RESPParser`` on raw RESP bytes, including every way a reply can be split across reads,
+/// the stream reply shapes of protocols.md §7.3, and hiredis's reader as the reference.
+@Suite struct RESPParserTests {
     /// §7.3: XREAD / XREADGROUP, one stream `bus:events`, one entry `d=hello`.
     static let xreadReply =
         "*1\r\n*2\r\n$10\r\nbus:events\r\n*1\r\n*2\r\n$15\r\n1718000000000-0\r\n*2\r\n$1\r\nd\r\n$5\r\nhello\r\n"
@@ -73,7 +73,7 @@ import Testing
     func replySplitAtEveryByteBoundaryDecodesTheSame(caseIndex: Int) throws {
         let (bytes, expected) = Self.cases[caseIndex]
         for split in 0...bytes.count {
-            let reader = RESPReader()
+            let reader = BufferedParser()
             try bytes[..<split].withUnsafeBytes { try reader.feed($0) }
             if split < bytes.count {
                 #expect(try reader.nextReply() == nil, "complete after \(split) of \(bytes.count) bytes")
@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func replyFedOneByteAtATimeDecodes() throws {
-        let reader = RESPReader()
+        let reader = BufferedParser()
         var values: [RESPValue] = []
         for (bytes, _) in Self.cases {
             for byte in bytes {
@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func manyRepliesInOneReadComeOutInOrder() throws {
-        let reader = RESPReader()
+        let reader = BufferedParser()
         let all = Self.cases.flatMap(\.bytes)
         try all.withUnsafeBytes { try reader.feed($0) }
         var values: [RESPValue] = []
@@ -109,11 +109,48 @@ import Testing
         #expect(values == Self.cases.map(\.value))
     }
 
-    @Test func garbageIsAProtocolViolation() throws {
-        let reader = RESPReader()
-        try Array("!nonsense\r\n".utf8).withUnsafeBytes { try reader.feed($0) }
+    @Test(arguments: [
+        "!nonsense\r\n", ":12a\r\n", ":+5\r\n", ":007\r\n", ":-0\r\n", ":\r\n", ":99999999999999999999\r\n",
+        "$-2\r\n", "$3\r\nabcde\r\n", "*-3\r\n", "*1\r\n?\r\n", "$536870913\r\n",
+        ":1234567890123456789012345",
+    ])
+    func malformedReplyIsAProtocolViolation(text: String) throws {
+        let reader = BufferedParser()
+        try Array(text.utf8).withUnsafeBytes { try reader.feed($0) }
         let error = try #require(throws: RedisError.self) { try reader.nextReply() }
         #expect(error.code == .protocolViolation)
+    }
+
+    @Test func nestingBeyondTheLimitIsAProtocolViolation() throws {
+        let reader = BufferedParser()
+        let deep = String(repeating: "*1\r\n", count: RESPParser.maxDepth + 1) + ":1\r\n"
+        try Array(deep.utf8).withUnsafeBytes { try reader.feed($0) }
+        #expect(throws: RedisError.self) { try reader.nextReply() }
+        let atLimit = BufferedParser()
+        try Array((String(repeating: "*1\r\n", count: RESPParser.maxDepth) + ":1\r\n").utf8).withUnsafeBytes {
+            try atLimit.feed($0)
+        }
+        #expect(try atLimit.nextReply() != nil)
+    }
+
+    @Test func unterminatedStatusLineIsRefusedPastItsLimit() throws {
+        let reader = BufferedParser()
+        try Array(("+" + String(repeating: "x", count: RESPParser.maxLineLength)).utf8).withUnsafeBytes {
+            try reader.feed($0)
+        }
+        #expect(try reader.nextReply() == nil)
+        try Array("xx".utf8).withUnsafeBytes { try reader.feed($0) }
+        #expect(throws: RedisError.self) { try reader.nextReply() }
+    }
+
+    @Test func bulkStringsOutliveTheReceiveBuffer() throws {
+        var buffer = ByteBuffer(string: "*2\r\n$3\r\nabc\r\n$2\r\nde\r\n+OK\r\n")
+        var parser = RESPParser()
+        let value = try #require(try parser.next(from: &buffer))
+        #expect(buffer.readableBytes == 5)
+        buffer.clear()
+        buffer.writeString("zzzzzzzzzzzzzzzzzzzzzzzzzz")
+        #expect(value == .array([.bulkString(ByteBuffer(string: "abc")), .bulkString(ByteBuffer(string: "de"))]))
     }
 
     @Test func xreadReplyBecomesTypedEntries() throws {
@@ -167,8 +204,22 @@ import Testing
     }
 
     static func decode(bytes: [UInt8]) throws -> RESPValue {
-        let reader = RESPReader()
+        let reader = BufferedParser()
         try bytes.withUnsafeBytes { try reader.feed($0) }
         return try #require(try reader.nextReply())
+    }
+}
+
+/// A ``RESPParser`` with its own buffer, fed like a socket's reads.
+final class BufferedParser {
+    private var buffer = ByteBuffer()
+    private var parser = RESPParser()
+
+    func feed(_ bytes: UnsafeRawBufferPointer) throws {
+        self.buffer.writeBytes(bytes)
+    }
+
+    func nextReply() throws -> RESPValue? {
+        try self.parser.next(from: &self.buffer)
     }
 }
