@@ -118,14 +118,15 @@ struct ClientRequestDecoder {
         case .success(let value):
             request = value
         }
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(request.fields.count)
-        for field in request.fields { headers.add(name: field.name, value: field.value) }
+        // Wrapped once: `HTTPHeaders.add` re-checks every name, which the parser validated.
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(request.fields.count)
+        for field in request.fields { fields.append((field.name, field.value)) }
         let head = HTTPRequestHead(
             version: HTTPVersion(major: 1, minor: request.minorVersion),
             method: HTTPMethod(rawValue: request.method),
             uri: request.target,
-            headers: headers
+            headers: HTTPHeaders(fields)
         )
         switch request.framing {
         case .none, .length(0):

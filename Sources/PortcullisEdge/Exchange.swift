@@ -9,7 +9,7 @@ final class Exchange {
     let group: UpstreamGroup
     let started = NIODeadline.now()
     /// Upstream-bound request head (prefix stripped, headers rewritten).
-    var upstreamHead: HTTPRequestHead
+    var upstreamHead: UpstreamRequestHead
     /// Body parts and the end that arrived while the upstream connection was being set up.
     var pending: [ClientRequestPart] = []
     var requestEnded = false
@@ -25,7 +25,7 @@ final class Exchange {
     /// The body goes upstream chunked (it came chunked), rather than by its length.
     let requestChunked: Bool
     /// Server indices already tried for this request.
-    var tried: [Int] = []
+    var tried = TriedServers()
     var retriedStaleConnection = false
     var server: String?
     /// When the request head was written to the upstream, for the upstream duration.
@@ -38,7 +38,7 @@ final class Exchange {
         requestId: String,
         route: RouteTable.Entry,
         group: UpstreamGroup,
-        upstreamHead: HTTPRequestHead,
+        upstreamHead: UpstreamRequestHead,
         keepAlive: Bool,
         tunnel: Bool
     ) {
@@ -115,5 +115,37 @@ struct RequestId {
 extension UInt64 {
     fileprivate func rotatedLeft(by amount: UInt64) -> UInt64 {
         (self << amount) | (self >> (64 - amount))
+    }
+}
+
+/// The servers already tried for one request, kept inline: a request is tried on at most
+/// two servers (one retry after a failed connect), and an array here was a heap allocation
+/// on every proxied request.
+struct TriedServers: ExpressibleByArrayLiteral {
+    private var first = -1
+    private var second = -1
+
+    init() {}
+
+    init(arrayLiteral indices: Int...) {
+        for index in indices { self.append(index) }
+    }
+
+    var count: Int { first < 0 ? 0 : second < 0 ? 1 : 2 }
+    var isEmpty: Bool { first < 0 }
+    var last: Int? { second >= 0 ? second : first >= 0 ? first : nil }
+
+    func contains(_ index: Int) -> Bool {
+        index >= 0 && (index == first || index == second)
+    }
+
+    /// Records a server; past two, the latest replaces the second (the state machine
+    /// retries once, so that never happens).
+    mutating func append(_ index: Int) {
+        if first < 0 { first = index } else { second = index }
+    }
+
+    mutating func removeLast() {
+        if second >= 0 { second = -1 } else { first = -1 }
     }
 }

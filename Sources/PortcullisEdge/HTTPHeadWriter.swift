@@ -9,7 +9,7 @@ import PortcullisHTTP
 /// the heads the edge makes itself are serialized here. Every field written was validated
 /// on its way in (the strict request decoder, ``ResponseHeadParser``) or made by the edge.
 extension ByteBuffer {
-    mutating func writeRequestHead(_ head: HTTPRequestHead) {
+    mutating func writeRequestHead(_ head: UpstreamRequestHead) {
         let method = head.method.rawValue
         var size = method.utf8.count + 1 + head.uri.utf8.count + 11 + 2
         for (name, value) in head.headers { size += HeadBytes.fieldSize(name, value) }

@@ -31,7 +31,7 @@ final class LoopPool: @unchecked Sendable {
     /// Picks the next server round-robin, skipping `excluded` and ejected servers (when
     /// every candidate is ejected the next one is tried anyway: an attempt beats a certain
     /// 502). Returns nil when every server is excluded.
-    func pickServer(of group: UpstreamGroup, excluding excluded: [Int]) -> Int? {
+    func pickServer(of group: UpstreamGroup, excluding excluded: TriedServers) -> Int? {
         eventLoop.preconditionInEventLoop()
         let count = group.servers.count
         if count == 1 {

@@ -15,6 +15,7 @@
 /// The query string is left exactly as sent, after a character check and the `%00` refusal.
 public enum PathNormalizer {
     public static func normalize(_ target: String, mergeSlashes: Bool) -> Result<String, RequestRefusal> {
+        if isPlainNormal(target.utf8, mergeSlashes: mergeSlashes) { return .success(target) }
         var utf8 = Array(target.utf8)
         guard utf8.first == UInt8(ascii: "/") else {
             return .failure(RequestRefusal(.badTarget, "request target is not an absolute path"))
@@ -79,6 +80,30 @@ public enum PathNormalizer {
             index = percent + 1
         }
         return false
+    }
+
+    /// Whether a whole target is accepted as it stands, read in place: a path of literal
+    /// characters that ``isAlreadyNormal(_:mergeSlashes:)`` would pass, then a query that
+    /// passes the checks below. Most targets are, and skip the byte array the general case
+    /// works on (an allocation per request). Anything else takes the general case.
+    private static func isPlainNormal(_ target: String.UTF8View, mergeSlashes: Bool) -> Bool {
+        guard target.first == UInt8(ascii: "/") else { return false }
+        var inQuery = false
+        var previous: UInt8 = 0
+        for byte in target {
+            if inQuery {
+                guard ByteClass.pathLiteral[Int(byte)] || byte == UInt8(ascii: "?") else { return false }
+            } else if byte == UInt8(ascii: "?") {
+                inQuery = true
+            } else {
+                guard ByteClass.pathLiteral[Int(byte)] else { return false }
+                if previous == UInt8(ascii: "/") {
+                    if byte == UInt8(ascii: ".") || (mergeSlashes && byte == UInt8(ascii: "/")) { return false }
+                }
+            }
+            previous = byte
+        }
+        return true
     }
 
     /// Whether a path is normal as it stands: literal characters only (no escape to

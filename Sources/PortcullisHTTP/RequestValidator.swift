@@ -16,7 +16,9 @@ public enum RequestValidator {
         }
         var fields: [HeaderField] = []
         fields.reserveCapacity(head.fields.count + 1)
-        var hosts: [String] = []
+        // The one Host as a value, not a list: an array here was an allocation per request.
+        var host: String?
+        var duplicateHost = false
         var lengths: [String] = []
         var codings: [String] = []
         var sawTransferEncoding = false
@@ -33,7 +35,8 @@ public enum RequestValidator {
                 }
             }
             if field.hasName("host") {
-                hosts.append(field.value)
+                duplicateHost = duplicateHost || host != nil
+                host = field.value
                 continue
             }
             if field.hasName("content-length") {
@@ -76,16 +79,16 @@ public enum RequestValidator {
         case .success(let value): framing = value
         }
         let target: String
-        let host: String
-        switch self.target(head, hosts: hosts, policy: policy) {
+        let effectiveHost: String
+        switch self.target(head, host: host, duplicateHost: duplicateHost, policy: policy) {
         case .failure(let refusal): return .failure(refusal)
-        case .success(let value): (target, host) = value
+        case .success(let value): (target, effectiveHost) = value
         }
         let upgrade = upgradeField && connectionUpgrade && (framing == .none || framing == .length(0))
         if upgradeField && !upgrade {
             fields.removeAll { $0.hasName("upgrade") }
         }
-        fields.insert(HeaderField(name: "Host", value: host), at: 0)
+        fields.insert(HeaderField(name: "Host", value: effectiveHost), at: 0)
         switch framing {
         case .none: break
         case .length(let length): fields.append(HeaderField(name: "Content-Length", value: String(length)))
@@ -93,7 +96,7 @@ public enum RequestValidator {
         }
         return .success(
             ValidatedRequest(
-                method: method, target: target, minorVersion: head.minorVersion, host: host, fields: fields,
+                method: method, target: target, minorVersion: head.minorVersion, host: effectiveHost, fields: fields,
                 framing: framing, upgrade: upgrade, expectContinue: expectContinue && framing != .none))
     }
 
@@ -137,15 +140,15 @@ public enum RequestValidator {
 
     /// The normalized target and the effective host.
     private static func target(
-        _ head: RequestHead, hosts: [String], policy: RequestPolicy
+        _ head: RequestHead, host: String?, duplicateHost: Bool, policy: RequestPolicy
     ) -> Result<(String, String), RequestRefusal> {
-        if hosts.count > 1 {
+        if duplicateHost {
             return .failure(RequestRefusal(.duplicateHost, "more than one Host"))
         }
-        if let host = hosts.first, let refusal = HostSyntax.check(host) {
+        if let host, let refusal = HostSyntax.check(host) {
             return .failure(refusal)
         }
-        if hosts.isEmpty && head.minorVersion == 1 {
+        if host == nil && head.minorVersion == 1 {
             return .failure(RequestRefusal(.missingHost, "an HTTP/1.1 request without Host"))
         }
         let raw = head.target
@@ -153,11 +156,11 @@ public enum RequestValidator {
             guard head.method == "OPTIONS" else {
                 return .failure(RequestRefusal(.badTarget, "* is a target for OPTIONS only"))
             }
-            return .success(("*", hosts.first ?? policy.defaultHost))
+            return .success(("*", host ?? policy.defaultHost))
         }
         if raw.utf8.first == UInt8(ascii: "/") {
             return PathNormalizer.normalize(raw, mergeSlashes: policy.mergeSlashes).map {
-                ($0, hosts.first ?? policy.defaultHost)
+                ($0, host ?? policy.defaultHost)
             }
         }
         guard let absolute = AbsoluteTarget(raw) else {
@@ -166,7 +169,7 @@ public enum RequestValidator {
         if let refusal = HostSyntax.check(absolute.authority) {
             return .failure(refusal)
         }
-        if let host = hosts.first,
+        if let host,
             HostSyntax.key(host, defaultPort: absolute.defaultPort)
                 != HostSyntax.key(absolute.authority, defaultPort: absolute.defaultPort)
         {
