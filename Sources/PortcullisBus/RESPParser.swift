@@ -14,8 +14,8 @@ import NIOCore
 /// leading zero), a negative length other than `-1`, or a bulk string not followed by CRLF
 /// is a protocol error; so is anything past the limits below, which bound what a
 /// misbehaving server can make the edge buffer. Redis writes only canonical replies, and
-/// `RESPParserTests` checks the parser against hiredis itself on random replies split at
-/// random points, and on mutated ones (where this parser accepts, hiredis agrees).
+/// `RESPParserDifferentialTests` checks the parser against hiredis itself on random replies
+/// split at random points, and on mutated ones (where this parser accepts, hiredis agrees).
 struct RESPParser {
     /// The longest bulk string accepted: Redis's own `proto-max-bulk-len` default.
     static let maxBulkLength = 512 * 1024 * 1024

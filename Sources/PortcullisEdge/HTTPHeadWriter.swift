@@ -11,37 +11,31 @@ import PortcullisHTTP
 extension ByteBuffer {
     mutating func writeRequestHead(_ head: UpstreamRequestHead) {
         let method = head.method.rawValue
-        var size = method.utf8.count + 1 + head.uri.utf8.count + 11 + 2
-        for (name, value) in head.headers { size += HeadBytes.fieldSize(name, value) }
+        let size = method.utf8.count + 1 + head.uri.utf8.count + 11 + HeadBytes.fieldsSize(head.headers) + 2
         writeHead(size: size) { out in
             out.append(method)
             out.append(UInt8(ascii: " "))
             out.append(head.uri)
             out.append(" HTTP/1.1\r\n")
-            for (name, value) in head.headers { out.appendField(name, value) }
+            out.appendFields(head.headers)
             out.append("\r\n")
         }
     }
 
     mutating func writeResponseHead(_ head: HTTPResponseHead) {
         let reason = head.status.reasonPhrase
-        var size = HeadBytes.statusLineSize + reason.utf8.count + 2 + 2
-        for (name, value) in head.headers { size += HeadBytes.fieldSize(name, value) }
+        let size = HeadBytes.statusLineSize + reason.utf8.count + 2 + HeadBytes.fieldsSize(head.headers) + 2
         writeHead(size: size) { out in
             out.appendStatusLine(minorVersion: head.version.minor == 0 ? 0 : 1, status: head.status.code)
             out.append(reason)
             out.append("\r\n")
-            for (name, value) in head.headers { out.appendField(name, value) }
+            out.appendFields(head.headers)
             out.append("\r\n")
         }
     }
 
     mutating func writeFields(_ headers: HTTPHeaders) {
-        var size = 0
-        for (name, value) in headers { size += HeadBytes.fieldSize(name, value) }
-        writeHead(size: size) { out in
-            for (name, value) in headers { out.appendField(name, value) }
-        }
+        writeHead(size: HeadBytes.fieldsSize(headers)) { out in out.appendFields(headers) }
     }
 
     mutating func writeField(_ name: String, _ value: String) {
@@ -162,6 +156,12 @@ struct HeadBytes {
         name.utf8.count + value.utf8.count + 4
     }
 
+    static func fieldsSize(_ headers: HTTPHeaders) -> Int {
+        var size = 0
+        for (name, value) in headers { size += fieldSize(name, value) }
+        return size
+    }
+
     // The bounds checks stay in release builds (the buffer pointer's own are debug-only):
     // a miscounted head traps rather than writing past its reservation.
     mutating func append(_ byte: UInt8) {
@@ -193,6 +193,10 @@ struct HeadBytes {
         append(": ")
         append(value)
         append("\r\n")
+    }
+
+    mutating func appendFields(_ headers: HTTPHeaders) {
+        for (name, value) in headers { appendField(name, value) }
     }
 
     mutating func appendStatusLine(minorVersion: Int, status: UInt) {
